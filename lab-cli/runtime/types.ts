@@ -1,0 +1,48 @@
+// What the CLI needs of a runtime (local processes or docker containers). Same scenarios, either one.
+import type { LabEvent } from '../../services/common/events.js';
+import type { LabSettings } from '../../services/common/settings.js';
+
+export type HostState = 'running' | 'dead' | 'stopped' | 'off' | 'starting';
+
+export interface HostStatus {
+  host: string;
+  service: string;
+  addresses: string[];
+  ports: string[];
+  pid?: number;
+  state: HostState;
+  uptimeMs?: number;
+  /** why a host is off or dead, one line */
+  reason?: string;
+}
+
+export interface UpOptions {
+  /** only these hosts (default: every implemented host) */
+  hosts?: string[];
+  quiet?: boolean;
+}
+
+/** A position in every host's event stream; `read` returns events after it and moves it on. */
+export interface EventCursor {
+  read(): Promise<LabEvent[]>;
+}
+
+export interface Runtime {
+  readonly name: 'local' | 'docker';
+  readonly settings: LabSettings;
+  up(opts?: UpOptions): Promise<{ started: string[]; alreadyUp: boolean; off: HostStatus[] }>;
+  down(opts?: { volumes?: boolean }): Promise<void>;
+  status(): Promise<HostStatus[]>;
+  isUp(): Promise<boolean>;
+  /** one command on a host's control channel (errors carry the service's message) */
+  control(host: string, command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<unknown>;
+  stop(host: string): Promise<void>;
+  start(host: string): Promise<void>;
+  restart(host: string): Promise<void>;
+  /** a cursor at the current end of every host's events */
+  cursor(): Promise<EventCursor>;
+  /** the raw log lines of a host (stdout events and stderr), for `lab logs` */
+  logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }): Promise<void>;
+  /** hosts whose service can run here (built, and with the privileges it needs) */
+  available(): Promise<HostStatus[]>;
+}

@@ -1,0 +1,138 @@
+// The control channel: one small typed protocol for every service, on a Unix socket in the host's
+// state dir. A request is one JSON line {id, command, args}; the answer one line {id, ok, result|error}.
+import { existsSync, unlinkSync } from 'node:fs';
+import { createConnection, createServer, type Server } from 'node:net';
+
+export interface ControlRequest {
+  id: number;
+  command: string;
+  args?: Record<string, unknown>;
+}
+
+export type ControlResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: string; code?: string };
+
+/** A handler returns the result, or throws a ControlError (its message goes back to the caller). */
+export type ControlHandler = (args: Record<string, unknown>) => unknown | Promise<unknown>;
+
+export class ControlError extends Error {
+  constructor(
+    message: string,
+    readonly code = 'ERR_CONTROL',
+  ) {
+    super(message);
+  }
+}
+
+const MAX_REQUEST_BYTES = 1 << 20;
+
+export interface ControlServer {
+  register(command: string, handler: ControlHandler): void;
+  commands(): string[];
+  close(): Promise<void>;
+}
+
+export async function startControlServer(path: string): Promise<ControlServer> {
+  const handlers = new Map<string, ControlHandler>();
+  if (existsSync(path)) unlinkSync(path); // a socket file left by a killed process
+  const server: Server = createServer((sock) => {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('error', () => sock.destroy());
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      if (buf.length > MAX_REQUEST_BYTES) {
+        sock.end(`${JSON.stringify({ id: 0, ok: false, error: 'request too large' })}\n`);
+        return;
+      }
+      let nl = buf.indexOf('\n');
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        void answer(line).then((res) => {
+          if (!sock.destroyed) sock.write(`${JSON.stringify(res)}\n`);
+        });
+        nl = buf.indexOf('\n');
+      }
+    });
+  });
+  const answer = async (line: string): Promise<ControlResponse> => {
+    let req: ControlRequest;
+    try {
+      req = JSON.parse(line);
+      if (typeof req !== 'object' || req === null || typeof req.command !== 'string') throw new Error('shape');
+    } catch {
+      return { id: 0, ok: false, error: 'malformed control request: expected {"id","command","args"} JSON' };
+    }
+    const handler = handlers.get(req.command);
+    if (!handler) {
+      return { id: req.id, ok: false, error: `unknown command "${req.command}" (known: ${[...handlers.keys()].join(', ')})` };
+    }
+    try {
+      const result = await handler(req.args ?? {});
+      return { id: req.id, ok: true, result: result ?? null };
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      return { id: req.id, ok: false, error: e.message, code: e instanceof ControlError ? e.code : undefined };
+    }
+  };
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve());
+  });
+  return {
+    register(command, handler) {
+      handlers.set(command, handler);
+    },
+    commands: () => [...handlers.keys()],
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        try {
+          unlinkSync(path);
+        } catch {}
+      }),
+  };
+}
+
+/** Sends one command and waits for its answer; rejects with the service's error message. */
+export function controlCall(
+  path: string,
+  command: string,
+  args: Record<string, unknown> = {},
+  timeoutMs = 30_000,
+): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no answer to "${command}" within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${JSON.stringify({ id: 1, command, args })}\n`));
+    sock.on('data', (chunk: string) => {
+      buf += chunk;
+      const nl = buf.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      sock.end();
+      try {
+        const res = JSON.parse(buf.slice(0, nl)) as ControlResponse;
+        if (res.ok) resolve(res.result);
+        else reject(Object.assign(new Error(res.error), { code: res.code }));
+      } catch {
+        reject(new Error('malformed answer on the control channel'));
+      }
+    });
+    sock.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+          ? Object.assign(new Error(`the host is not running (no control socket at ${path})`), { code: 'ERR_HOST_DOWN' })
+          : err,
+      );
+    });
+  });
+}
