@@ -12,7 +12,14 @@ export interface Cli {
   /** writes data as JSON when --json was given, else calls the text printer */
   print(data: unknown, text: () => string): void;
   /** colour helpers that return plain text when stdout is not a TTY */
-  color: { bold(s: string): string; dim(s: string): string; red(s: string): string; green(s: string): string; yellow(s: string): string; cyan(s: string): string };
+  color: {
+    bold(s: string): string;
+    dim(s: string): string;
+    red(s: string): string;
+    green(s: string): string;
+    yellow(s: string): string;
+    cyan(s: string): string;
+  };
   /** prints `lab: <message>` (and a hint) on stderr and exits with the code */
   fail(message: string, hint?: string, code?: number): never;
 }

@@ -35,14 +35,22 @@ export interface Runtime {
   status(): Promise<HostStatus[]>;
   isUp(): Promise<boolean>;
   /** one command on a host's control channel (errors carry the service's message) */
-  control(host: string, command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<unknown>;
+  control(
+    host: string,
+    command: string,
+    args?: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<unknown>;
   stop(host: string): Promise<void>;
   start(host: string): Promise<void>;
   restart(host: string): Promise<void>;
   /** a cursor at the current end of every host's events */
   cursor(): Promise<EventCursor>;
   /** the raw log lines of a host (stdout events and stderr), for `lab logs` */
-  logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }): Promise<void>;
+  logs(
+    host: string,
+    opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal },
+  ): Promise<void>;
   /** hosts whose service can run here (built, and with the privileges it needs) */
   available(): Promise<HostStatus[]>;
 }

@@ -61,20 +61,30 @@ export async function startControlServer(path: string): Promise<ControlServer> {
     let req: ControlRequest;
     try {
       req = JSON.parse(line);
-      if (typeof req !== 'object' || req === null || typeof req.command !== 'string') throw new Error('shape');
+      if (typeof req !== 'object' || req === null || typeof req.command !== 'string')
+        throw new Error('shape');
     } catch {
       return { id: 0, ok: false, error: 'malformed control request: expected {"id","command","args"} JSON' };
     }
     const handler = handlers.get(req.command);
     if (!handler) {
-      return { id: req.id, ok: false, error: `unknown command "${req.command}" (known: ${[...handlers.keys()].join(', ')})` };
+      return {
+        id: req.id,
+        ok: false,
+        error: `unknown command "${req.command}" (known: ${[...handlers.keys()].join(', ')})`,
+      };
     }
     try {
       const result = await handler(req.args ?? {});
       return { id: req.id, ok: true, result: result ?? null };
     } catch (err) {
       const e = err as Error & { code?: string };
-      return { id: req.id, ok: false, error: e.message, code: e instanceof ControlError ? e.code : undefined };
+      return {
+        id: req.id,
+        ok: false,
+        error: e.message,
+        code: e instanceof ControlError ? e.code : undefined,
+      };
     }
   };
   await new Promise<void>((resolve, reject) => {
@@ -130,7 +140,9 @@ export function controlCall(
       clearTimeout(timer);
       reject(
         err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
-          ? Object.assign(new Error(`the host is not running (no control socket at ${path})`), { code: 'ERR_HOST_DOWN' })
+          ? Object.assign(new Error(`the host is not running (no control socket at ${path})`), {
+              code: 'ERR_HOST_DOWN',
+            })
           : err,
       );
     });

@@ -14,7 +14,7 @@ import {
   port,
   settingsFromEnv,
 } from './settings.js';
-import { hostSpec, type HostSpec, type NetworkName, type ServiceName } from './topology.js';
+import { type HostSpec, hostSpec, type NetworkName, type ServiceName } from './topology.js';
 
 export interface ServiceContext {
   host: string;
@@ -48,7 +48,8 @@ export function describeFatal(err: unknown): string {
   const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
   if (e?.code === 'EADDRINUSE') return `port ${e.port} on ${e.address} is in use by another program`;
   if (e?.code === 'EADDRNOTAVAIL') return `address ${e.address} is not configured on this machine`;
-  if (e?.code === 'EACCES' && e.port !== undefined) return `no permission to bind port ${e.port} (run as root)`;
+  if (e?.code === 'EACCES' && e.port !== undefined)
+    return `no permission to bind port ${e.port} (run as root)`;
   return e instanceof Error ? e.message : String(err);
 }
 
@@ -58,7 +59,8 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
     const { values } = parseArgs({ options: { host: { type: 'string' } }, strict: true });
     host = values.host ?? host;
     const spec = hostSpec(host);
-    if (spec.service !== service) throw new Error(`host ${host} runs the ${spec.service} service, not ${service}`);
+    if (spec.service !== service)
+      throw new Error(`host ${host} runs the ${spec.service} service, not ${service}`);
     const settings = settingsFromEnv();
     const stateDir = hostStateDir(host, settings);
     mkdirSync(stateDir, { recursive: true });

@@ -49,12 +49,17 @@ export function validateBlock(block: string): string {
 }
 
 /** Settings from the environment (LAB_*), as every service process and the CLI read them. */
-export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<LabSettings> = {}): LabSettings {
+export function settingsFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<LabSettings> = {},
+): LabSettings {
   const runtime = (overrides.runtime ?? env.LAB_RUNTIME ?? 'local') as RuntimeName;
-  if (runtime !== 'local' && runtime !== 'docker') throw new Error(`unknown runtime "${runtime}" (local or docker)`);
+  if (runtime !== 'local' && runtime !== 'docker')
+    throw new Error(`unknown runtime "${runtime}" (local or docker)`);
   const block = validateBlock(overrides.block ?? env.LAB_BLOCK ?? DEFAULT_LOOPBACK_BLOCK);
   const portOffset =
-    overrides.portOffset ?? (env.LAB_PORT_OFFSET !== undefined ? Number(env.LAB_PORT_OFFSET) : isRoot ? 0 : 10000);
+    overrides.portOffset ??
+    (env.LAB_PORT_OFFSET !== undefined ? Number(env.LAB_PORT_OFFSET) : isRoot ? 0 : 10000);
   if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 50000) {
     throw new Error(`LAB_PORT_OFFSET must be a whole number from 0 to 50000, not "${env.LAB_PORT_OFFSET}"`);
   }
@@ -77,7 +82,8 @@ export function settingsEnv(s: LabSettings): Record<string, string> {
 /** 172.28.N.M projected for the runtime: 127.28.N.M (or the lab's block) locally, as is in docker. */
 export function project(planAddress: string, s: LabSettings): string {
   if (s.runtime === 'docker') return planAddress;
-  if (planAddress.startsWith(`${DOCKER_PREFIX}.`)) return `${s.block}.${planAddress.slice(DOCKER_PREFIX.length + 1)}`;
+  if (planAddress.startsWith(`${DOCKER_PREFIX}.`))
+    return `${s.block}.${planAddress.slice(DOCKER_PREFIX.length + 1)}`;
   const v6 = /^fd28:(\d+)::(\d+)$/.exec(planAddress);
   if (v6) return `${ula(s)}:${v6[1]}::${v6[2]}`;
   return planAddress;

@@ -34,8 +34,18 @@ export const ULA_PREFIX = 'fd28';
 export const DEFAULT_LOOPBACK_BLOCK = '127.28';
 
 export const hosts: readonly HostSpec[] = [
-  { name: 'browser', service: 'browser', on: { home: 10 }, role: 'the client: omnibox, stub resolver, TLS, HTTP' },
-  { name: 'middlebox', service: 'middlebox', on: { home: 254, internet: 254 }, role: 'home router and on-path censor' },
+  {
+    name: 'browser',
+    service: 'browser',
+    on: { home: 10 },
+    role: 'the client: omnibox, stub resolver, TLS, HTTP',
+  },
+  {
+    name: 'middlebox',
+    service: 'middlebox',
+    on: { home: 254, internet: 254 },
+    role: 'home router and on-path censor',
+  },
   { name: 'ns-root', service: 'nameserver', on: { internet: 11 }, role: 'authoritative for the root zone .' },
   { name: 'ns-tld', service: 'nameserver', on: { internet: 12 }, role: 'authoritative for test.' },
   {
@@ -44,8 +54,19 @@ export const hosts: readonly HostSpec[] = [
     on: { internet: 13 },
     role: 'authoritative for example.test. and the other lab domains',
   },
-  { name: 'ca', service: 'ca', on: { internet: 20 }, names: ['ca.test'], role: 'certificate authority, CRL and OCSP' },
-  { name: 'resolver', service: 'resolver', on: { internet: 53 }, role: 'recursive resolver named by resolv.conf' },
+  {
+    name: 'ca',
+    service: 'ca',
+    on: { internet: 20 },
+    names: ['ca.test'],
+    role: 'certificate authority, CRL and OCSP',
+  },
+  {
+    name: 'resolver',
+    service: 'resolver',
+    on: { internet: 53 },
+    role: 'recursive resolver named by resolv.conf',
+  },
   {
     name: 'proxy',
     service: 'proxy',

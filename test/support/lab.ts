@@ -36,7 +36,10 @@ export async function startTestLab(opts: {
   env?: Record<string, string>;
 }): Promise<TestLab> {
   const stateDir = mkdtempSync(join(tmpdir(), `enterlab-${opts.block}-`));
-  const settings = settingsFromEnv({}, { runtime: 'local', block: opts.block, stateDir, ipv6: opts.ipv6 ?? false });
+  const settings = settingsFromEnv(
+    {},
+    { runtime: 'local', block: opts.block, stateDir, ipv6: opts.ipv6 ?? false },
+  );
   const children = new Map<string, ChildProcess>();
   const events: LabEvent[] = [];
   const stderr = new Map<string, string>();
@@ -44,10 +47,14 @@ export async function startTestLab(opts: {
   const start = (host: string) =>
     new Promise<void>((resolve, reject) => {
       const spec = hostSpec(host);
-      const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/services', spec.service, 'main.js'), '--host', host], {
-        env: { ...process.env, ...settingsEnv(settings), ...opts.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [join(PROJECT_ROOT, 'dist/services', spec.service, 'main.js'), '--host', host],
+        {
+          env: { ...process.env, ...settingsEnv(settings), ...opts.env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       children.set(host, child);
       let buf = '';
       child.stdout?.setEncoding('utf8');

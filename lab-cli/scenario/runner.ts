@@ -1,0 +1,236 @@
+// Runs a scenario: brings the lab up if needed, plays each step, prints the story and each step's
+// outcome as it goes, and writes runs/<time>-<name>/. A failed expectation makes the run fail.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createEmitter, type LabEvent, nowMicros } from '../../services/common/events.js';
+import { PROJECT_ROOT } from '../../services/common/settings.js';
+import { optionalModule } from '../optional.js';
+import type { Printer } from '../output.js';
+import { writeRunArtifacts } from '../render/artifacts.js';
+import type { Runtime } from '../runtime/types.js';
+import type { Expectation, Scenario } from './load.js';
+import { checkEvents } from './match.js';
+import type { StepContext } from './types.js';
+
+export const RUNS_DIR = join(PROJECT_ROOT, 'runs');
+
+export type RunVerdict = 'passed' | 'failed' | 'skipped';
+
+export interface RunResult {
+  verdict: RunVerdict;
+  runDir?: string;
+  reason?: string;
+  failures: string[];
+}
+
+interface PacketCheck {
+  step: number;
+  filter: string;
+  count?: number;
+  min?: number;
+  max?: number;
+  from: number;
+  to: number;
+}
+
+const SETTLE_MS = 300;
+const DEFAULT_WITHIN_MS = 3000;
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+/** Why a scenario cannot run here (a missing host, no root, wrong runtime), or undefined. */
+export async function skipReason(sc: Scenario, runtime: Runtime): Promise<string | undefined> {
+  if (!sc.runtime.includes(runtime.name)) return `runs on the ${sc.runtime.join('/')} runtime only`;
+  const needs = new Set(sc.needs);
+  for (const step of sc.steps)
+    if (step.kind === 'action') for (const n of step.action.needs?.(step.args) ?? []) needs.add(n);
+  if (needs.has('root') && runtime.name === 'local' && process.getuid?.() !== 0) return 'needs root';
+  const status = await runtime.status();
+  for (const n of needs) {
+    if (n === 'root') continue;
+    const h = status.find((s) => s.host === n);
+    if (!h) return `needs "${n}", which is not a lab host`;
+    if (h.state === 'off') return `needs ${n}: ${h.reason ?? 'off'}`;
+    if (h.reason && h.state === 'running' && n === 'middlebox') return `needs ${n}: ${h.reason}`;
+  }
+  return undefined;
+}
+
+export async function runScenario(
+  sc: Scenario,
+  runtime: Runtime,
+  out: Printer,
+  opts: { capture?: boolean; runsDir?: string } = {},
+): Promise<RunResult> {
+  out.heading(`${sc.title}  (${sc.name}; JOURNEY ${sc.journey.join(', ')})`);
+  out.story(sc.story);
+  if (!(await runtime.isUp())) {
+    out.info('bringing the lab up…');
+    const up = await runtime.up();
+    out.info(
+      `lab up: ${up.started.length} hosts started${up.off.length ? `, off: ${up.off.map((o) => o.host).join(', ')}` : ''}`,
+    );
+  }
+  const skip = await skipReason(sc, runtime);
+  if (skip) {
+    out.result('skipped', skip);
+    return { verdict: 'skipped', reason: skip, failures: [] };
+  }
+  const runDir = join(opts.runsDir ?? RUNS_DIR, `${stamp()}-${sc.name}`);
+  mkdirSync(runDir, { recursive: true });
+  const runnerEvents: LabEvent[] = [];
+  const lab = createEmitter('lab', (line) => runnerEvents.push(JSON.parse(line)));
+  const cursor = await runtime.cursor();
+  const all: LabEvent[] = [];
+  const pull = async () => {
+    all.push(...(await cursor.read()));
+  };
+  const capture = opts.capture ? await startCapture(runtime, runDir) : undefined;
+  lab.emit({
+    kind: 'scenario.start',
+    summary: `scenario ${sc.name}: ${sc.title}`,
+    data: { scenario: sc.name },
+  });
+
+  const failures: string[] = [];
+  const packets: PacketCheck[] = [];
+  let windowStart = 0;
+  let windowFrom = nowMicros();
+  const ctx: StepContext = {
+    runtime,
+    runDir,
+    scenario: sc.name,
+    note: (t) => out.note(t),
+    vars: new Map(),
+    events: async () => {
+      await pull();
+      return [...all];
+    },
+  };
+
+  let aborted = false;
+  for (const [i, step] of sc.steps.entries()) {
+    const n = i + 1;
+    if (aborted) break;
+    if (step.kind === 'say') {
+      lab.emit({ kind: 'scenario.say', summary: step.text, data: { step: n } });
+      out.say(step.text);
+      continue;
+    }
+    if (step.kind === 'action') {
+      await pull();
+      windowStart = all.length;
+      windowFrom = nowMicros();
+      const what = step.action.describe(step.args);
+      lab.emit({ kind: 'scenario.step', summary: what, data: { step: n, action: step.action.name } });
+      out.step(n, what);
+      try {
+        const r = await step.action.run(step.args, ctx);
+        out.outcome(r.ok, r.detail, r.lines);
+        if (!r.ok) {
+          failures.push(`step ${n} (line ${step.line}) ${what}: ${r.detail ?? 'failed'}`);
+          aborted = true;
+        }
+      } catch (err) {
+        const msg = (err as Error).message;
+        out.outcome(false, msg);
+        failures.push(`step ${n} (line ${step.line}) ${what}: ${msg}`);
+        aborted = true;
+      }
+      continue;
+    }
+    // JOURNEY: what the hosts say they did, checked against the scenario's expectations
+    const results = await waitForExpectation(step.expect, async () => {
+      await pull();
+      return all.slice(windowStart);
+    });
+    out.step(n, 'expect');
+    for (const r of results) {
+      out.check(r.ok, r.line);
+      if (!r.ok) failures.push(`step ${n} (line ${step.line}): expected ${r.line}`);
+    }
+    for (const p of step.expect.packets ?? [])
+      packets.push({ step: n, ...p, from: windowFrom, to: nowMicros() });
+  }
+  lab.emit({ kind: 'scenario.end', summary: `scenario ${sc.name} ${failures.length ? 'failed' : 'passed'}` });
+  await new Promise((r) => setTimeout(r, 100));
+  await pull();
+  const events = [...all, ...runnerEvents].sort((a, b) => a.ts - b.ts);
+
+  const packetFailures = await finishCapture(capture, runtime, runDir, events, packets, out);
+  failures.push(...packetFailures);
+  await writeRunArtifacts(runDir, sc, events, failures);
+  const verdict: RunVerdict = failures.length ? 'failed' : 'passed';
+  out.result(verdict, `${runDir}`);
+  for (const f of failures) out.failure(f);
+  return { verdict, runDir, failures };
+}
+
+async function waitForExpectation(exp: Expectation, window: () => Promise<LabEvent[]>) {
+  const deadline = Date.now() + (exp.within ?? DEFAULT_WITHIN_MS);
+  let results = checkEvents(exp, await window());
+  // wait for what must appear; then let late events settle before judging counts and absences
+  while (results.some((r) => !r.ok) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    results = checkEvents(exp, await window());
+  }
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  return checkEvents(exp, await window());
+}
+
+interface CaptureModule {
+  startCapture(
+    settings: Runtime['settings'],
+    runDir: string,
+  ): Promise<{ pcapPath: string; stop(): Promise<{ packets: number; dropped: number }> }>;
+  enrichCapture(settings: Runtime['settings'], runDir: string, events: LabEvent[]): Promise<void>;
+  checkPackets(
+    pcap: string,
+    exps: { filter: string; count?: number; min?: number; max?: number }[],
+  ): Promise<{ ok: boolean; results: { filter: string; expected: string; actual: number; ok: boolean }[] }>;
+}
+
+async function captureModule(): Promise<CaptureModule> {
+  return (await import(optionalModule('../capture/index.js'))) as CaptureModule;
+}
+
+async function startCapture(runtime: Runtime, runDir: string) {
+  const mod = await captureModule();
+  const handle = await mod.startCapture(runtime.settings, runDir);
+  return { mod, handle };
+}
+
+async function finishCapture(
+  capture: Awaited<ReturnType<typeof startCapture>> | undefined,
+  runtime: Runtime,
+  runDir: string,
+  events: LabEvent[],
+  packets: PacketCheck[],
+  out: Printer,
+): Promise<string[]> {
+  if (!capture) {
+    if (packets.length) out.info(`${packets.length} packet expectation(s) not checked: run with --capture`);
+    return [];
+  }
+  const stats = await capture.handle.stop();
+  await capture.mod.enrichCapture(runtime.settings, runDir, events);
+  out.info(`capture: ${stats.packets} packets, ${stats.dropped} dropped → ${capture.handle.pcapPath}`);
+  const failures: string[] = [];
+  if (packets.length === 0) return failures;
+  // each packet expectation looks only at the frames of its own step's window
+  const timed = packets.map((p) => ({
+    ...p,
+    filter: `(${p.filter}) && frame.time_epoch >= ${(p.from / 1e6).toFixed(6)} && frame.time_epoch <= ${(p.to / 1e6).toFixed(6)}`,
+  }));
+  const res = await capture.mod.checkPackets(capture.handle.pcapPath, timed);
+  out.step(0, 'packets in the capture');
+  res.results.forEach((r, i) => {
+    const line = `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}`;
+    out.check(r.ok, line);
+    if (!r.ok) failures.push(`step ${packets[i].step}: packets ${line}`);
+  });
+  writeFileSync(join(runDir, 'packets.json'), JSON.stringify(res, null, 2));
+  return failures;
+}
