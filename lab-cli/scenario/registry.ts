@@ -5,6 +5,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { ActionDef } from './types.js';
 
 const ACTIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'actions');
+// compiled: load .js; from source (vitest, tsx): load .ts
+const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 let cached: Map<string, ActionDef> | undefined;
 
@@ -12,7 +14,7 @@ export async function loadActions(): Promise<Map<string, ActionDef>> {
   if (cached) return cached;
   const map = new Map<string, ActionDef>();
   const files = readdirSync(ACTIONS_DIR)
-    .filter((f) => f.endsWith('.js'))
+    .filter((f) => f.endsWith(EXT) && !f.endsWith('.d.ts'))
     .sort();
   for (const f of files) {
     const mod = (await import(pathToFileURL(join(ACTIONS_DIR, f)).href)) as { actions?: ActionDef[] };
