@@ -1,0 +1,70 @@
+// bench/lab-up: time from `lab up` to every host ready on the local runtime, and the whole lab's RSS,
+// beside a bare `node -e ''` start measured in the same run. Targets: ≤ 1.5 s, ≤ 400 MB.
+// Usage: node dist/bench/lab-up.js [--runs 3] [--block 127.30]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { LocalRuntime } from '../lab-cli/runtime/local.js';
+import { settingsFromEnv } from '../services/common/settings.js';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, block: { type: 'string', default: '127.30' } },
+});
+const runs = Number(values.runs);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function rssOf(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+const bare: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const t0 = performance.now();
+  spawnSync(process.execPath, ['-e', '']);
+  bare.push(performance.now() - t0);
+}
+
+const upTimes: number[] = [];
+const rss: number[] = [];
+let hostCount = 0;
+for (let i = 0; i < runs; i++) {
+  const stateDir = mkdtempSync(join(tmpdir(), 'enterlab-bench-up-'));
+  const rt = new LocalRuntime(
+    settingsFromEnv(process.env, { runtime: 'local', block: values.block, stateDir }),
+  );
+  try {
+    const t0 = performance.now();
+    const r = await rt.up();
+    upTimes.push(performance.now() - t0);
+    hostCount = r.started.length;
+    await new Promise((res) => setTimeout(res, 500)); // let start-up garbage settle before measuring memory
+    const status = await rt.status();
+    rss.push(
+      status
+        .filter((s) => s.pid && s.state === 'running')
+        .reduce((sum, s) => sum + rssOf(s.pid as number), 0),
+    );
+  } finally {
+    await rt.down();
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+const up = median(upTimes);
+const mem = median(rss) / 2 ** 20;
+const nodeStart = median(bare);
+console.log(`lab up (local, ${hostCount} hosts, median of ${runs}): ${up.toFixed(0)} ms to all ready`);
+console.log(`bare node start (reference, same run):   ${nodeStart.toFixed(0)} ms`);
+console.log(
+  `ratio lab up / bare node start:          ${(up / nodeStart).toFixed(1)}×   target: lab up ≤ 1500 ms → ${up <= 1500 ? 'met' : 'MISSED'}`,
+);
+console.log(
+  `whole lab RSS:                           ${mem.toFixed(0)} MB (${(mem / hostCount).toFixed(0)} MB a host)   target ≤ 400 MB → ${mem <= 400 ? 'met' : 'MISSED'}`,
+);
