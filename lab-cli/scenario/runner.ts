@@ -12,7 +12,7 @@ import type { Expectation, Scenario } from './load.js';
 import { checkEvents } from './match.js';
 import type { StepContext } from './types.js';
 
-export const RUNS_DIR = join(PROJECT_ROOT, 'runs');
+export const RUNS_DIR = process.env.LAB_RUNS_DIR ?? join(PROJECT_ROOT, 'runs');
 
 export type RunVerdict = 'passed' | 'failed' | 'skipped';
 
