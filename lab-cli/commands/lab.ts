@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEventLine } from '../../services/common/events.js';
+import { JOURNEY } from '../journey.js';
 import { optionalModule } from '../optional.js';
 import { terminalPrinter } from '../output.js';
 import { renderTimeline } from '../render/timeline.js';
@@ -255,5 +256,39 @@ export const register: RegisterCommands = (program, cli) => {
           cli.fail(`cannot serve the run: ${(err as Error).message}`);
         }
       }
+    });
+
+  registerJourney(program, cli);
+};
+
+export const registerJourney: RegisterCommands = (program, cli) => {
+  program
+    .command('journey')
+    .description('the 38 steps of the journey and the scenarios that show each one')
+    .addHelpText('after', '\nExample:\n  $ lab journey --json')
+    .action(async () => {
+      const actions = await loadActions();
+      const scenarios = listScenarioFiles().flatMap((f) => {
+        try {
+          return [loadScenario(f, actions)];
+        } catch {
+          return [];
+        }
+      });
+      const rows = JOURNEY.map((j) => ({
+        ...j,
+        coveredBy: scenarios.filter((s) => s.journey.includes(j.step)).map((s) => s.name),
+      }));
+      cli.print(rows, () =>
+        rows
+          .map((r) => {
+            const mark = r.coveredBy.length ? cli.color.green('✓') : cli.color.red('·');
+            const by = r.coveredBy.length
+              ? r.coveredBy.join(', ')
+              : cli.color.dim(`not yet (planned: ${r.scenario})`);
+            return `${mark} ${String(r.step).padStart(2)}  ${r.what.slice(0, 70).padEnd(70)}  ${by}`;
+          })
+          .join('\n'),
+      );
     });
 };
