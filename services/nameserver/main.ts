@@ -1,0 +1,161 @@
+// The authoritative nameserver: one program, three hosts (ns-root, ns-tld, ns-example).
+//
+// Events (contract v1):
+//   dns.query     a query arrived      data {from, name, type, id, transport}; peer = client
+//   dns.answer | dns.referral | dns.nxdomain | dns.nodata | dns.refused | dns.formerr | dns.notimp | dns.badvers
+//                 what it answered     data {name, type, id, zone, aa, tc, rcode, answers[], authority[], additional[]}
+//                                      (records as dig prints them); parent = the dns.query span
+//   dns.zone.change  a record set or removed at run time  data {zone, serial, op, record}
+import {
+  type Answer,
+  canonicalName,
+  type DnsDecodeError,
+  decodeMessage,
+  encodeMessage,
+  RCODE_NAME,
+  recordText,
+} from '../common/dns-codec.js';
+import { startDnsServer } from '../common/dns-server.js';
+import { newSpanId } from '../common/events.js';
+import { guard, runService } from '../common/service.js';
+import { hostAt, peerString } from '../common/settings.js';
+import { answerQuery, formErrFor, truncated } from './authority.js';
+import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
+
+await runService('nameserver', async (ctx) => {
+  const files = ZONES_BY_HOST[ctx.host];
+  if (!files) throw new Error(`no zones are configured for ${ctx.host}`);
+  const zones = files.map((f) => loadZoneFile(f, ctx.settings));
+  const queryEvents = process.env.LAB_QUERY_EVENTS !== '0'; // benchmarks may turn per-query events off
+  const who = (address: string) => hostAt(address, ctx.settings) ?? address;
+
+  const handle = (msg: Buffer, meta: { address: string; port: number; transport: 'udp' | 'tcp' }) => {
+    const peer = peerString(meta.address, meta.port);
+    let query: ReturnType<typeof decodeMessage>;
+    try {
+      query = decodeMessage(msg);
+    } catch (err) {
+      const e = err as DnsDecodeError;
+      if (queryEvents) {
+        ctx.events.emit({
+          kind: 'dns.formerr',
+          summary: `${who(meta.address)} sent a malformed query: ${e.message}`,
+          peer,
+          data: { from: who(meta.address), bytes: msg.length, answered: !!e.header && !e.header.qr },
+        });
+      }
+      return e.header ? formErrFor(msg) : undefined; // unreadable header: silence
+    }
+    if (query.type === 'response') return undefined; // never answer an answer
+    const q = query.questions?.[0];
+    const span = newSpanId();
+    if (queryEvents) {
+      ctx.events.emit({
+        kind: 'dns.query',
+        span,
+        summary: `${who(meta.address)} asks ${q ? `${q.name} ${q.type}` : 'with no question'} over ${meta.transport.toUpperCase()}`,
+        peer,
+        data: {
+          from: who(meta.address),
+          name: q?.name,
+          type: q?.type,
+          id: query.id,
+          transport: meta.transport,
+        },
+      });
+    }
+    const result = answerQuery(query, zones, { udp: meta.transport === 'udp' });
+    let out = encodeMessage(result.response);
+    let tc = false;
+    if (out.length > result.udpLimit) {
+      out = encodeMessage(truncated(result.response)); // RFC 1035 §4.2.1, RFC 7766: retry over TCP
+      tc = true;
+    }
+    if (queryEvents) emitOutcome(result, q, query.id ?? 0, tc, span, peer, who(meta.address));
+    return out;
+  };
+
+  const emitOutcome = (
+    r: ReturnType<typeof answerQuery>,
+    q: { name: string; type: string } | undefined,
+    id: number,
+    tc: boolean,
+    parent: string,
+    peer: string,
+    client: string,
+  ) => {
+    const res = r.response;
+    const rcode = ((res.flags ?? 0) & 0xf) | (r.outcome === 'badvers' ? 16 : 0);
+    const ns = (res.authorities ?? [])
+      .filter((a) => a.type === 'NS')
+      .map((a) => (a as { data: string }).data);
+    const words: Record<string, string> = {
+      answer: `answers ${(res.answers ?? []).map((a) => recordText(a).split(' IN ')[1]).join(', ') || 'with nothing'}`,
+      referral: `refers ${client} to ${ns.join(', ')} for ${r.zone === undefined ? '' : ns.length ? (res.authorities?.[0]?.name ?? '') : ''}`,
+      nxdomain: `answers NXDOMAIN: ${q?.name} does not exist`,
+      nodata: `answers NODATA: ${q?.name} has no ${q?.type} record`,
+      refused: `refuses: ${q?.name} is not in a zone served here`,
+      formerr: 'answers FORMERR',
+      notimp: 'answers NOTIMP: only standard queries are served',
+      badvers: 'answers BADVERS: only EDNS version 0 is spoken',
+    };
+    ctx.events.emit({
+      kind: `dns.${r.outcome}`,
+      parent,
+      summary: `${words[r.outcome]}${tc ? ' (truncated: TC=1, ask over TCP)' : ''}`,
+      peer,
+      data: {
+        name: q?.name,
+        type: q?.type,
+        id,
+        zone: r.zone === undefined ? undefined : r.zone || '.',
+        aa: ((res.flags ?? 0) & 0x400) !== 0,
+        tc,
+        rcode: RCODE_NAME[rcode] ?? rcode,
+        answers: (res.answers ?? []).map(recordText),
+        authority: (res.authorities ?? []).map(recordText),
+        additional: (res.additionals ?? []).filter((a) => a.type !== 'OPT').map(recordText),
+      },
+    });
+  };
+
+  const addresses = [ctx.address(), ...(ctx.address6() ? [ctx.address6() as string] : [])];
+  const server = await startDnsServer(addresses, ctx.port(53), handle, (where, err) =>
+    guard(ctx.events, where, err),
+  );
+
+  const zoneChange = (op: string, name: string, record: string) => {
+    const z = zoneFor(zones, name);
+    if (!z) return;
+    const serial = (soaOf(z) as Answer & { data: { serial: number } }).data.serial;
+    ctx.events.emit({
+      kind: 'dns.zone.change',
+      summary: `zone ${z.origin || '.'} serial ${serial}: ${op} ${record}`,
+      data: { zone: z.origin || '.', serial, op, record },
+    });
+  };
+  ctx.control.register('dns.zones', () => zones.map((z) => z.origin || '.'));
+  ctx.control.register('dns.zone', (args) => {
+    const name = canonicalName(String(args.zone ?? ''));
+    const z = zones.find((x) => x.origin === name);
+    if (!z)
+      throw new Error(
+        `${ctx.host} does not serve ${args.zone} (it serves ${zones.map((x) => x.origin || '.').join(', ')})`,
+      );
+    return zoneText(z);
+  });
+  ctx.control.register('dns.set', (args) => {
+    const { name, type, value } = args as { name?: string; type?: string; value?: string; ttl?: number };
+    if (!name || !type || value === undefined) throw new Error('dns.set needs name, type and value');
+    const rec = setRecord(zones, name, type, String(value), args.ttl === undefined ? 300 : Number(args.ttl));
+    zoneChange('set', name, recordText(rec));
+    return recordText(rec);
+  });
+  ctx.control.register('dns.rm', (args) => {
+    if (!args.name) throw new Error('dns.rm needs a name');
+    const n = removeRecord(zones, String(args.name), args.type ? String(args.type) : undefined);
+    zoneChange('rm', String(args.name), `${args.name} ${args.type ?? '(all types)'}`);
+    return { removed: n };
+  });
+  return { listening: server.listening, close: () => server.close() };
+});

@@ -1,0 +1,196 @@
+// The zones each nameserver host serves: master files under zones/, rendered with the runtime's
+// addresses from the topology (no address literal is written twice), and changed at run time.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Answer } from '../common/dns-codec.js';
+import { canonicalName } from '../common/dns-codec.js';
+import { address6Of, addressOf, type LabSettings, PROJECT_ROOT } from '../common/settings.js';
+import { hosts, type NetworkName, publicNetwork } from '../common/topology.js';
+import { formatZone, parseZone, type RecordType, SUPPORTED_TYPES, ZoneSyntaxError } from './zonefile.js';
+
+export const ZONE_DIR = join(PROJECT_ROOT, 'services', 'nameserver', 'zones');
+
+/** Which zone files each nameserver host serves ("reverse" is generated from the topology). */
+export const ZONES_BY_HOST: Record<string, string[]> = {
+  'ns-root': ['root.zone'],
+  'ns-tld': ['test.zone'],
+  'ns-example': [
+    'example.test.zone',
+    'ca.test.zone',
+    'search.test.zone',
+    'xn--sjsten-wxa.test.zone',
+    'blocked.test.zone',
+    'reverse',
+  ],
+};
+
+/** The reverse zone of the lab's IPv4 addresses: 28.172.in-addr.arpa in docker, N.127.… locally. */
+export function reverseZoneName(s: LabSettings): string {
+  const [a, b] = (s.runtime === 'docker' ? '172.28' : s.block).split('.');
+  return `${b}.${a}.in-addr.arpa`;
+}
+
+export function originOfFile(file: string, s: LabSettings): string {
+  if (file === 'reverse') return reverseZoneName(s);
+  if (file === 'root.zone') return '';
+  return file.replace(/\.zone$/, '');
+}
+
+/** Fills {{A:host}}, {{AAAA:host}}, {{A:host:network}}, {{REV4}} and {{HOSTS}}; drops AAAA lines without IPv6. */
+export function renderTemplate(text: string, s: LabSettings): string {
+  const hostLines = hosts
+    .map((h) => {
+      const net = publicNetwork(h.name);
+      const lines = [`${h.name}.test. IN A ${addressOf(h.name, s, net)}`];
+      if (s.ipv6) lines.push(`${h.name}.test. IN AAAA ${address6Of(h.name, s, net)}`);
+      return lines.join('\n');
+    })
+    .join('\n');
+  return text
+    .split('\n')
+    .filter((l) => s.ipv6 || !l.includes('{{AAAA:'))
+    .join('\n')
+    .replace('{{HOSTS}}', hostLines)
+    .replaceAll('{{REV4}}', reverseZoneName(s))
+    .replace(/\{\{(A|AAAA):([a-z0-9-]+)(?::([a-z]+))?\}\}/g, (_, type: string, host: string, net?: string) =>
+      type === 'A'
+        ? addressOf(host, s, net as NetworkName | undefined)
+        : address6Of(host, s, net as NetworkName | undefined),
+    );
+}
+
+/** PTR for every lab address → <host>.test, so `dig -x` names the host (and its A record agrees). */
+export function renderReverseZone(s: LabSettings): string {
+  const origin = reverseZoneName(s);
+  const lines = [
+    `$ORIGIN ${origin}.`,
+    '$TTL 300',
+    `@ IN SOA ns-example.test. hostmaster.test. ( 1 3600 600 86400 60 )`,
+    '  IN NS ns-example.test.',
+  ];
+  for (const h of hosts) {
+    for (const net of Object.keys(h.on) as NetworkName[]) {
+      const [, , n, m] = addressOf(h.name, s, net).split('.');
+      lines.push(`${m}.${n} IN PTR ${h.name}.test.`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface Zone {
+  origin: string;
+  /** owner (canonical) → type → records */
+  names: Map<string, Map<string, Answer[]>>;
+}
+
+export function buildZone(origin: string, records: Answer[]): Zone {
+  const names = new Map<string, Map<string, Answer[]>>();
+  for (const r of records) {
+    const owner = canonicalName(r.name);
+    let types = names.get(owner);
+    if (!types) names.set(owner, (types = new Map()));
+    const list = types.get(r.type) ?? [];
+    list.push({ ...r, name: owner } as Answer);
+    types.set(r.type, list);
+  }
+  const soa = names.get(canonicalName(origin))?.get('SOA');
+  if (!soa || soa.length !== 1)
+    throw new ZoneSyntaxError(`zone ${origin || '.'} needs exactly one SOA at its apex`, 0);
+  return { origin: canonicalName(origin), names };
+}
+
+export function zoneRecords(z: Zone): Answer[] {
+  const out: Answer[] = [];
+  const soa = z.names.get(z.origin)?.get('SOA') ?? [];
+  out.push(...soa);
+  for (const [, types] of z.names) for (const [t, rs] of types) if (t !== 'SOA') out.push(...rs);
+  return out;
+}
+
+export function zoneText(z: Zone): string {
+  return formatZone(z.origin, zoneRecords(z));
+}
+
+export function soaOf(z: Zone): Answer {
+  return (z.names.get(z.origin)?.get('SOA') as Answer[])[0];
+}
+
+export function loadZoneFile(file: string, s: LabSettings): Zone {
+  const origin = originOfFile(file, s);
+  const text =
+    file === 'reverse' ? renderReverseZone(s) : renderTemplate(readFileSync(join(ZONE_DIR, file), 'utf8'), s);
+  const parsed = parseZone(text, { origin: origin ? `${origin}.` : '.' });
+  return buildZone(parsed.origin, parsed.records);
+}
+
+export function renderZoneFile(file: string, s: LabSettings): string {
+  return file === 'reverse'
+    ? renderReverseZone(s)
+    : renderTemplate(readFileSync(join(ZONE_DIR, file), 'utf8'), s);
+}
+
+/** Finds the zone that holds a name: the longest origin that is a suffix of it. */
+export function zoneFor(zones: Zone[], name: string): Zone | undefined {
+  const n = canonicalName(name);
+  let best: Zone | undefined;
+  for (const z of zones) {
+    if (z.origin === '' || n === z.origin || n.endsWith(`.${z.origin}`)) {
+      if (!best || z.origin.length > best.origin.length) best = z;
+    }
+  }
+  return best;
+}
+
+function bumpSerial(z: Zone): void {
+  const soa = soaOf(z) as Answer & { data: { serial: number } };
+  soa.data = Object.assign({}, soa.data, { serial: (soa.data.serial + 1) % 2 ** 32 });
+}
+
+/** `lab dns set`: replaces the RRset (name, type) with one record; refuses bad input, zone unchanged. */
+export function setRecord(zones: Zone[], name: string, type: string, value: string, ttl = 300): Answer {
+  const t = type.toUpperCase() as RecordType;
+  if (!SUPPORTED_TYPES.includes(t) || t === 'SOA')
+    throw new Error(`type must be one of ${SUPPORTED_TYPES.filter((x) => x !== 'SOA').join(', ')}`);
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > 2 ** 31 - 1)
+    throw new Error(`TTL must be a whole number of seconds, not ${ttl}`);
+  const zone = zoneFor(zones, name);
+  if (!zone) throw new Error(`no zone here holds ${name}`);
+  const fq = `${canonicalName(name)}.`;
+  const parsed = parseZone(`${fq} ${ttl} IN ${t} ${value}`, {
+    origin: zone.origin ? `${zone.origin}.` : '.',
+  });
+  const rec = parsed.records[0];
+  const owner = canonicalName(rec.name);
+  const types = zone.names.get(owner) ?? new Map<string, Answer[]>();
+  if (t === 'CNAME' && [...types.keys()].some((k) => k !== 'CNAME'))
+    throw new Error(`${owner} has other records; a CNAME must stand alone (RFC 1034 §3.6.2)`);
+  if (t !== 'CNAME' && types.has('CNAME')) throw new Error(`${owner} is a CNAME; remove it first`);
+  types.set(t, [{ ...rec, name: owner } as Answer]);
+  zone.names.set(owner, types);
+  bumpSerial(zone);
+  return rec;
+}
+
+/** `lab dns rm`: removes an RRset, or every record of a name; refuses to touch the apex SOA/NS. */
+export function removeRecord(zones: Zone[], name: string, type?: string): number {
+  const zone = zoneFor(zones, name);
+  if (!zone) throw new Error(`no zone here holds ${name}`);
+  const owner = canonicalName(name);
+  const types = zone.names.get(owner);
+  if (!types) throw new Error(`${name} has no records`);
+  const t = type?.toUpperCase();
+  if (owner === zone.origin && (!t || t === 'SOA' || t === 'NS'))
+    throw new Error('the apex SOA and NS records cannot be removed');
+  let removed = 0;
+  if (t) {
+    removed = types.get(t)?.length ?? 0;
+    if (!removed) throw new Error(`${name} has no ${t} record`);
+    types.delete(t);
+  } else {
+    for (const rs of types.values()) removed += rs.length;
+    types.clear();
+  }
+  if (types.size === 0) zone.names.delete(owner);
+  bumpSerial(zone);
+  return removed;
+}

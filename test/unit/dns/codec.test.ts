@@ -1,0 +1,115 @@
+import dnsPacket from 'dns-packet';
+import { describe, expect, it } from 'vitest';
+import {
+  canonicalName,
+  DnsDecodeError,
+  decodeMessage,
+  edeOption,
+  encodeMessage,
+  frameTcp,
+  inBailiwick,
+  makeFlags,
+  makeOpt,
+  RCODE,
+  rcodeOf,
+  readEde,
+  TcpDeframer,
+} from '../../../services/common/dns-codec.js';
+
+const query = dnsPacket.encode({
+  id: 4242,
+  type: 'query',
+  flags: dnsPacket.RECURSION_DESIRED,
+  questions: [{ name: 'www.example.test', type: 'A' }],
+});
+
+describe('the DNS codec', () => {
+  it('round-trips a query', () => {
+    const m = decodeMessage(query);
+    expect(m.id).toBe(4242);
+    expect(m.questions?.[0]).toMatchObject({ name: 'www.example.test', type: 'A' });
+    expect(decodeMessage(encodeMessage(m)).questions).toEqual(m.questions);
+  });
+
+  it('refuses a header whose counts need more bytes than the message has, before decoding', () => {
+    const hostile = Buffer.alloc(12);
+    hostile.writeUInt16BE(1, 0);
+    for (let i = 4; i < 12; i += 2) hostile.writeUInt16BE(0xffff, i);
+    const t0 = process.hrtime.bigint();
+    expect(() => decodeMessage(hostile)).toThrow(DnsDecodeError);
+    try {
+      decodeMessage(hostile);
+    } catch (e) {
+      expect((e as DnsDecodeError).header?.id).toBe(1);
+    }
+    expect(process.hrtime.bigint() - t0).toBeGreaterThan(0n);
+  });
+
+  it('says there is no header for fewer than 12 bytes', () => {
+    try {
+      decodeMessage(Buffer.from([1, 2, 3]));
+      expect.fail('should throw');
+    } catch (e) {
+      expect(e).toBeInstanceOf(DnsDecodeError);
+      expect((e as DnsDecodeError).header).toBeUndefined();
+    }
+  });
+
+  it('rejects a compression pointer loop as a typed error', () => {
+    const loop = Buffer.from(query);
+    // make the question name a pointer to itself (offset 12)
+    const bad = Buffer.concat([loop.subarray(0, 12), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+    expect(() => decodeMessage(bad)).toThrow(DnsDecodeError);
+  });
+
+  it('builds header flags, with the extended rcode carried by OPT', () => {
+    const flags = makeFlags({ aa: true, rd: true, rcode: RCODE.BADVERS });
+    const m = decodeMessage(
+      encodeMessage({
+        id: 1,
+        type: 'response',
+        flags,
+        questions: [],
+        answers: [],
+        additionals: [makeOpt({ rcode: RCODE.BADVERS })],
+      }),
+    );
+    expect(m.flag_aa).toBe(true);
+    expect(m.flag_rd).toBe(true);
+    expect(rcodeOf(m)).toBe(16);
+  });
+
+  it('writes and reads Extended DNS Errors (RFC 8914)', () => {
+    const m = decodeMessage(
+      encodeMessage({
+        id: 1,
+        type: 'response',
+        flags: 0,
+        questions: [],
+        answers: [],
+        additionals: [makeOpt({ options: [edeOption(3, 'stale')] })],
+      }),
+    );
+    expect(readEde(m)).toEqual([{ infoCode: 3, text: 'stale' }]);
+  });
+
+  it('frames TCP messages and splits a stream, however it is cut', () => {
+    const stream = Buffer.concat([frameTcp(query), frameTcp(query)]);
+    const d = new TcpDeframer();
+    const out = [
+      ...d.push(stream.subarray(0, 5)),
+      ...d.push(stream.subarray(5, 40)),
+      ...d.push(stream.subarray(40)),
+    ];
+    expect(out).toHaveLength(2);
+    expect(out[1].equals(query)).toBe(true);
+  });
+
+  it('compares names case-insensitively and knows bailiwick', () => {
+    expect(canonicalName('WWW.Example.TEST.')).toBe('www.example.test');
+    expect(inBailiwick('ns.example.test', 'example.test')).toBe(true);
+    expect(inBailiwick('example.test.evil', 'example.test')).toBe(false);
+    expect(inBailiwick('evilexample.test', 'example.test')).toBe(false);
+    expect(inBailiwick('anything', '')).toBe(true);
+  });
+});
