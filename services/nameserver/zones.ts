@@ -87,14 +87,14 @@ export function buildZone(origin: string, records: Answer[]): Zone {
   const names = new Map<string, Map<string, Answer[]>>();
   for (const r of records) {
     const owner = canonicalName(r.name);
-    let types = names.get(owner);
-    if (!types) names.set(owner, (types = new Map()));
+    const types = names.get(owner) ?? new Map<string, Answer[]>();
+    names.set(owner, types);
     const list = types.get(r.type) ?? [];
     list.push({ ...r, name: owner } as Answer);
     types.set(r.type, list);
   }
   const soa = names.get(canonicalName(origin))?.get('SOA');
-  if (!soa || soa.length !== 1)
+  if (soa?.length !== 1)
     throw new ZoneSyntaxError(`zone ${origin || '.'} needs exactly one SOA at its apex`, 0);
   return { origin: canonicalName(origin), names };
 }
@@ -112,7 +112,9 @@ export function zoneText(z: Zone): string {
 }
 
 export function soaOf(z: Zone): Answer {
-  return (z.names.get(z.origin)?.get('SOA') as Answer[])[0];
+  const soa = z.names.get(z.origin)?.get('SOA');
+  if (!soa) throw new Error(`zone ${z.origin || '.'} has lost its SOA`);
+  return soa[0];
 }
 
 export function loadZoneFile(file: string, s: LabSettings): Zone {
