@@ -4,6 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { addLoopbackIpv6, removeLoopbackIpv6 } from '../../lab-cli/runtime/loopback.js';
 import { controlCall } from '../../services/common/control.js';
 import { type LabEvent, parseEventLine } from '../../services/common/events.js';
 import {
@@ -41,6 +42,7 @@ export async function startTestLab(opts: {
     { runtime: 'local', block: opts.block, stateDir, ipv6: opts.ipv6 ?? false },
   );
   const children = new Map<string, ChildProcess>();
+  const ipv6Added = settings.ipv6 ? addLoopbackIpv6(settings) : [];
   const events: LabEvent[] = [];
   const stderr = new Map<string, string>();
 
@@ -109,6 +111,7 @@ export async function startTestLab(opts: {
     stop,
     close: async () => {
       await Promise.all([...children.keys()].map(stop));
+      removeLoopbackIpv6(ipv6Added);
       rmSync(stateDir, { recursive: true, force: true });
     },
   };

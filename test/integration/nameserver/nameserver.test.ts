@@ -1,0 +1,203 @@
+// The nameserver checked by real DNS software: dig, named-checkzone and unbound (block 127.41).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { originOfFile, renderZoneFile, ZONES_BY_HOST } from '../../../services/nameserver/zones.js';
+import { dig } from '../../support/dig.js';
+import { startTestLab, type TestLab } from '../../support/lab.js';
+
+let lab: TestLab;
+const tmp = mkdtempSync(join(tmpdir(), 'ns-test-'));
+
+beforeAll(async () => {
+  lab = await startTestLab({ block: '127.41', hosts: ['ns-root', 'ns-tld', 'ns-example'], ipv6: true });
+});
+afterAll(async () => {
+  await lab?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('answers dig accepts', () => {
+  it('ns-root refers www.example.test to test. with glue', () => {
+    const r = dig(['@127.41.2.11', 'www.example.test', 'A', '+norec']);
+    expect(r.status).toBe('NOERROR');
+    expect(r.flags).not.toContain('aa');
+    expect(r.answer).toEqual([]);
+    expect(r.authority).toEqual(['test. 86400 IN NS ns-tld.test.']);
+    expect(r.additional).toContain('ns-tld.test. 86400 IN A 127.41.2.12');
+  });
+
+  it('ns-example answers authoritatively with the CNAME chain', () => {
+    const r = dig(['@127.41.2.13', 'www.example.test', 'A', '+norec']);
+    expect(r.flags).toContain('aa');
+    expect(r.answer).toEqual([
+      'www.example.test. 300 IN CNAME cdn.example.test.',
+      'cdn.example.test. 300 IN A 127.41.2.80',
+    ]);
+  });
+
+  it('NXDOMAIN and NODATA carry the SOA', () => {
+    const nx = dig(['@127.41.2.13', 'tpyo.example.test', 'A', '+norec']);
+    expect(nx.status).toBe('NXDOMAIN');
+    expect(nx.authority[0]).toMatch(
+      /^example\.test\. 60 IN SOA ns-example\.test\. hostmaster\.example\.test\. \d+ 3600 600 86400 60$/,
+    );
+    const nodata = dig(['@127.41.2.13', 'v6only.example.test', 'A', '+norec']);
+    expect(nodata.status).toBe('NOERROR');
+    expect(nodata.answer).toEqual([]);
+    expect(nodata.authority[0]).toMatch(/IN SOA/);
+  });
+
+  it('a large TXT over 512-byte UDP comes back TC=1, then whole over TCP', () => {
+    const udp = dig(['@127.41.2.13', 'big.example.test', 'TXT', '+norec', '+bufsize=512', '+ignore']);
+    expect(udp.flags).toContain('tc');
+    expect(udp.answer).toEqual([]);
+    const tcp = dig(['@127.41.2.13', 'big.example.test', 'TXT', '+norec', '+tcp']);
+    expect(tcp.flags).not.toContain('tc');
+    expect(tcp.answer).toHaveLength(7);
+    expect(tcp.server).toMatch(/\(TCP\)/);
+  });
+
+  it('answers several queries on one TCP connection', () => {
+    const raw = execFileSync(
+      'dig',
+      ['@127.41.2.13', '+tcp', '+keepopen', '+norec', '+short', 'cdn.example.test', 'ca.test', 'search.test'],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(raw.trim().split('\n')).toEqual(['127.41.2.80', '127.41.2.20', '127.41.2.80']);
+  });
+
+  it('refuses names outside its zones and echoes the question letter case', () => {
+    expect(dig(['@127.41.2.13', 'www.example.com', '+norec']).status).toBe('REFUSED');
+    expect(dig(['@127.41.2.13', 'CdN.eXaMpLe.TeSt', '+norec']).answer[0]).toMatch(/^CdN\.eXaMpLe\.TeSt\. /);
+  });
+
+  it('reverse-maps lab addresses (dig -x)', () => {
+    expect(dig(['@127.41.2.13', '-x', '127.41.2.80', '+norec']).answer).toEqual([
+      '80.2.41.127.in-addr.arpa. 300 IN PTR proxy.test.',
+    ]);
+  });
+
+  it('speaks EDNS(0): OPT echoed, BADVERS for version 1, NOTIMP for other opcodes', () => {
+    expect(dig(['@127.41.2.13', 'cdn.example.test', '+norec']).raw).toMatch(
+      /EDNS: version: 0, flags:; udp: 1232/,
+    );
+    expect(dig(['@127.41.2.13', 'cdn.example.test', '+norec', '+edns=1', '+noednsneg']).status).toBe(
+      'BADVERS',
+    );
+    expect(dig(['@127.41.2.13', 'cdn.example.test', '+opcode=status']).status).toBe('NOTIMP');
+  });
+
+  it('changes a record through the control channel, reflected at once, serial bumped', async () => {
+    const before = dig(['@127.41.2.13', 'example.test', 'SOA', '+short']).raw.trim().split(' ')[2];
+    await lab.control('ns-example', 'dns.set', {
+      name: 'late.example.test',
+      type: 'A',
+      value: '127.41.2.81',
+      ttl: 7,
+    });
+    expect(dig(['@127.41.2.13', 'late.example.test', '+norec']).answer).toEqual([
+      'late.example.test. 7 IN A 127.41.2.81',
+    ]);
+    const after = dig(['@127.41.2.13', 'example.test', 'SOA', '+short']).raw.trim().split(' ')[2];
+    expect(Number(after)).toBe(Number(before) + 1);
+    await expect(
+      lab.control('ns-example', 'dns.set', { name: 'x.example.test', type: 'A', value: 'nope' }),
+    ).rejects.toThrow(/IPv4/);
+    expect(dig(['@127.41.2.13', 'example.test', 'SOA', '+short']).raw.trim().split(' ')[2]).toBe(after);
+    await lab.control('ns-example', 'dns.rm', { name: 'late.example.test' });
+    expect(dig(['@127.41.2.13', 'late.example.test', '+norec']).status).toBe('NXDOMAIN');
+  });
+
+  it('tells the lab what it did: dns.query then dns.referral with the records', async () => {
+    dig(['@127.41.2.12', 'cdn.example.test', '+norec']);
+    const ev = await lab.waitFor(
+      (e) => e.host === 'ns-tld' && e.kind === 'dns.referral' && e.data?.name === 'cdn.example.test',
+    );
+    expect(ev.data?.authority).toEqual(['example.test. 86400 IN NS ns-example.test.']);
+    expect(ev.parent).toBeDefined();
+    expect(lab.events('ns-tld').some((e) => e.kind === 'dns.query' && e.span === ev.parent)).toBe(true);
+  });
+});
+
+describe('zone files', () => {
+  for (const [host, files] of Object.entries(ZONES_BY_HOST)) {
+    for (const file of files) {
+      it(`${file} (${host}) passes named-checkzone as rendered`, () => {
+        const path = join(tmp, `${file}.rendered`);
+        writeFileSync(path, renderZoneFile(file, lab.settings));
+        const origin = originOfFile(file, lab.settings) || '.';
+        const out = execFileSync('named-checkzone', ['-k', 'fail', '-n', 'fail', origin, path], {
+          encoding: 'utf8',
+        });
+        expect(out).toMatch(/OK/);
+      });
+    }
+  }
+});
+
+describe('a real recursive resolver', () => {
+  let unbound: ChildProcess;
+  beforeAll(async () => {
+    const dir = join(tmp, 'unbound');
+    execFileSync('mkdir', ['-p', dir]);
+    writeFileSync(
+      join(dir, 'root.hints'),
+      '. 3600000 NS ns-root.test.\nns-root.test. 3600000 A 127.41.2.11\n',
+    );
+    writeFileSync(
+      join(dir, 'unbound.conf'),
+      `server:
+  interface: 127.41.9.53
+  outgoing-interface: 127.41.9.53
+  port: 53
+  do-ip6: no
+  do-not-query-localhost: no
+  access-control: 127.0.0.0/8 allow
+  root-hints: "${dir}/root.hints"
+  local-zone: "test." nodefault
+  module-config: "iterator"
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: ""
+  use-syslog: no
+  verbosity: 0
+remote-control:
+  control-enable: no
+`,
+    );
+    unbound = spawn('unbound', ['-d', '-c', join(dir, 'unbound.conf')], { stdio: 'ignore' });
+    for (let i = 0; i < 50; i++) {
+      try {
+        execFileSync('dig', ['@127.41.9.53', '+time=1', '+tries=1', 'ns-root.test'], { stdio: 'ignore' });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  });
+  afterAll(() => {
+    unbound?.kill();
+  });
+
+  it('unbound resolves www.example.test through root, TLD and domain', async () => {
+    const r = dig(['@127.41.9.53', 'www.example.test', 'A']);
+    expect(r.status).toBe('NOERROR');
+    expect(r.answer.map((a) => a.split(' ').slice(3).join(' '))).toEqual([
+      'CNAME cdn.example.test.',
+      'A 127.41.2.80',
+    ]);
+    for (const host of ['ns-root', 'ns-tld', 'ns-example']) {
+      await lab.waitFor((e) => e.host === host && e.kind === 'dns.query' && e.data?.from === '127.41.9.53');
+    }
+  });
+
+  it('unbound gets NXDOMAIN for a typo', () => {
+    expect(dig(['@127.41.9.53', 'wwww.example.test', 'A']).status).toBe('NXDOMAIN');
+  });
+});
