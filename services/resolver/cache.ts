@@ -1,0 +1,169 @@
+// The resolver's cache: positive and negative answers (RFC 2308) and delegations, each counting its
+// TTL down; bounded with LRU eviction; kept past expiry for serve-stale (RFC 8767).
+import type { Answer } from '../common/dns-codec.js';
+import { canonicalName } from '../common/dns-codec.js';
+
+export interface CacheEntry {
+  name: string;
+  type: string;
+  /** NOERROR with records, NODATA, or NXDOMAIN */
+  kind: 'positive' | 'nodata' | 'nxdomain';
+  records: Answer[];
+  /** the SOA that made a negative answer cacheable */
+  soa?: Answer;
+  storedAt: number;
+  /** when the TTL runs out (ms since epoch) */
+  expiresAt: number;
+  /** which server it came from (lab host name or address) */
+  source: string;
+}
+
+export interface Delegation {
+  zone: string;
+  nameservers: string[];
+  /** nameserver name → addresses learned as glue or resolved */
+  addresses: Map<string, string[]>;
+  expiresAt: number;
+}
+
+export interface CacheOptions {
+  maxEntries: number;
+  /** RFC 8767 §4 suggests capping at 7 days; the lab keeps a day */
+  maxTtl: number;
+  /** how long past expiry an answer may be served stale, s (RFC 8767: 1 to 3 days) */
+  staleWindow: number;
+  /** RFC 2308 §5: negative answers at most this long */
+  maxNegativeTtl: number;
+}
+
+export const DEFAULT_CACHE_OPTIONS: CacheOptions = {
+  maxEntries: 10_000,
+  maxTtl: 86_400,
+  staleWindow: 86_400,
+  maxNegativeTtl: 3_600,
+};
+
+const key = (name: string, type: string) => `${canonicalName(name)}|${type}`;
+
+export class ResolverCache {
+  private readonly entries = new Map<string, CacheEntry>();
+  private readonly delegations = new Map<string, Delegation>();
+
+  constructor(
+    readonly opts: CacheOptions = DEFAULT_CACHE_OPTIONS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A fresh entry, with the records' TTLs set to what remains; or a stale one when allowed. */
+  get(
+    name: string,
+    type: string,
+    allowStale = false,
+  ): { entry: CacheEntry; remaining: number; stale: boolean } | undefined {
+    const k = key(name, type);
+    const e = this.entries.get(k);
+    if (!e) return undefined;
+    const remaining = Math.floor((e.expiresAt - this.now()) / 1000);
+    if (remaining <= 0) {
+      if (!allowStale || this.now() > e.expiresAt + this.opts.staleWindow * 1000) return undefined;
+      return { entry: e, remaining: 0, stale: true };
+    }
+    // LRU: a hit moves the entry to the young end
+    this.entries.delete(k);
+    this.entries.set(k, e);
+    return { entry: e, remaining, stale: false };
+  }
+
+  put(e: Omit<CacheEntry, 'storedAt' | 'expiresAt'>, ttl: number): CacheEntry {
+    const max = e.kind === 'positive' ? this.opts.maxTtl : this.opts.maxNegativeTtl;
+    const t = Math.max(0, Math.min(ttl, max));
+    const entry: CacheEntry = { ...e, storedAt: this.now(), expiresAt: this.now() + t * 1000 };
+    const k = key(e.name, e.type);
+    this.entries.delete(k);
+    this.entries.set(k, entry);
+    while (this.entries.size > this.opts.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+    return entry;
+  }
+
+  putDelegation(d: Omit<Delegation, 'expiresAt'>, ttl: number): void {
+    this.delegations.set(canonicalName(d.zone), {
+      ...d,
+      zone: canonicalName(d.zone),
+      expiresAt: this.now() + Math.min(ttl, this.opts.maxTtl) * 1000,
+    });
+  }
+
+  /** The deepest unexpired delegation at or above `name`. */
+  closestDelegation(name: string): Delegation | undefined {
+    const labels = canonicalName(name).split('.').filter(Boolean);
+    for (let i = 0; i <= labels.length; i++) {
+      const zone = labels.slice(i).join('.');
+      const d = this.delegations.get(zone);
+      if (d && d.expiresAt > this.now()) return d;
+    }
+    return undefined;
+  }
+
+  /** `lab dns flush [name]`: forget one name (every type, and a delegation of that name), or all. */
+  flush(name?: string): number {
+    if (!name) {
+      const n = this.entries.size + this.delegations.size;
+      this.entries.clear();
+      this.delegations.clear();
+      return n;
+    }
+    const c = canonicalName(name);
+    let n = 0;
+    for (const k of [...this.entries.keys()]) {
+      if (k.startsWith(`${c}|`)) {
+        this.entries.delete(k);
+        n++;
+      }
+    }
+    if (this.delegations.delete(c)) n++;
+    return n;
+  }
+
+  /** `lab dns cache`: every entry with its remaining TTL (negative when stale). */
+  list(): { name: string; type: string; kind: string; ttl: number; records: Answer[]; source: string }[] {
+    const now = this.now();
+    const rows: {
+      name: string;
+      type: string;
+      kind: string;
+      ttl: number;
+      records: Answer[];
+      source: string;
+    }[] = [...this.entries.values()].map((e) => ({
+      name: e.name,
+      type: e.type,
+      kind: e.kind,
+      ttl: Math.floor((e.expiresAt - now) / 1000),
+      records: e.records,
+      source: e.source,
+    }));
+    for (const d of this.delegations.values()) {
+      rows.push({
+        name: d.zone || '.',
+        type: 'NS (delegation)',
+        kind: 'delegation',
+        ttl: Math.floor((d.expiresAt - now) / 1000),
+        records: d.nameservers.map((n) => ({ name: d.zone, type: 'NS', data: n }) as Answer),
+        source: [...d.addresses.values()].flat().join(' '),
+      });
+    }
+    return rows;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** Copies records with the TTL a client should see now (RFC 1035 §6.1.2: decremented). */
+export function withTtl(records: Answer[], ttl: number): Answer[] {
+  return records.map((r) => ({ ...r, ttl }) as Answer);
+}

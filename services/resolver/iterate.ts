@@ -1,0 +1,401 @@
+// Iterative resolution (RFC 1034 §5.3.3): from the root hints down the referrals, with in-bailiwick
+// glue, glueless NS names resolved on the side, CNAME chains across zones, QNAME minimisation
+// (RFC 9156), negative caching (RFC 2308), serve-stale (RFC 8767) and bounded work.
+import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns-codec.js';
+import { type CacheEntry, type Delegation, type ResolverCache, withTtl } from './cache.js';
+import type { UpstreamAnswer, UpstreamError } from './upstream.js';
+
+export const LIMITS = {
+  /** upstream queries one client question may cost */
+  queries: 40,
+  referrals: 16,
+  cnameHops: 8,
+  /** nesting of glueless NS lookups */
+  depth: 4,
+};
+
+/** RFC 8914 INFO-CODEs the resolver uses */
+export const EDE = { OTHER: 0, STALE_ANSWER: 3, NO_REACHABLE_AUTHORITY: 22, NETWORK_ERROR: 23 } as const;
+
+export interface Resolution {
+  rcode: number;
+  answers: Answer[];
+  authority: Answer[];
+  source: 'cache' | 'upstream' | 'stale';
+  ede?: { code: number; text: string };
+}
+
+export interface AskContext {
+  server: { name: string; address: string };
+  zone: string;
+  qname: string;
+  qtype: string;
+}
+
+export interface Iterator {
+  cache: ResolverCache;
+  roots: Delegation;
+  /** sends one question to one server; emits its event; coalesces identical questions in flight */
+  ask(ctx: AskContext): Promise<UpstreamAnswer | UpstreamError>;
+  /** which address families the resolver can use */
+  families: { v4: boolean; v6: boolean };
+  srtt: Map<string, number>;
+  /** identical questions to a zone in flight share one upstream query (no duplicate walks) */
+  inflight: Map<string, Promise<{ response: Packet; server: { name: string; address: string } }>>;
+  onCache?(name: string, type: string, what: 'hit' | 'miss' | 'stale', entry?: CacheEntry): void;
+}
+
+interface Budget {
+  queries: number;
+}
+
+class ResolveFailure extends Error {
+  constructor(
+    readonly ede: { code: number; text: string },
+    readonly unreachable = false,
+  ) {
+    super(ede.text);
+  }
+}
+
+const minTtl = (rs: Answer[]) => Math.min(...rs.map((r) => (r as { ttl?: number }).ttl ?? 0));
+
+/** RFC 2308 §5: a negative answer lives min(SOA TTL, SOA minimum). */
+function negativeTtl(soa: Answer | undefined): number {
+  if (!soa) return 0;
+  const s = soa as Answer & { ttl: number; data: { minimum: number } };
+  return Math.min(s.ttl, s.data.minimum);
+}
+
+/** Follows the CNAME chain for `name` inside an answer section; unrelated records are dropped. */
+export function chainFrom(
+  answers: Answer[],
+  name: string,
+  type: string,
+): { records: Answer[]; final: string } {
+  const out: Answer[] = [];
+  let cur = canonicalName(name);
+  for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
+    const direct = answers.filter((a) => canonicalName(a.name) === cur && a.type === type);
+    if (direct.length) return { records: [...out, ...direct], final: cur };
+    const cname = answers.find((a) => canonicalName(a.name) === cur && a.type === 'CNAME');
+    if (!cname || type === 'CNAME') break;
+    out.push(cname);
+    cur = canonicalName((cname as { data: string }).data);
+    if (out.some((r) => canonicalName(r.name) === cur)) break; // loop
+  }
+  return { records: out, final: cur };
+}
+
+export async function resolve(
+  it: Iterator,
+  qname: string,
+  qtype: string,
+  budget: Budget = { queries: LIMITS.queries },
+): Promise<Resolution> {
+  const chain: Answer[] = [];
+  const seen = new Set<string>();
+  let name = canonicalName(qname);
+  let source: Resolution['source'] = 'cache';
+  for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
+    let r: Awaited<ReturnType<typeof resolveOne>>;
+    try {
+      r = await resolveOne(it, name, qtype, budget, 0);
+    } catch (err) {
+      if (err instanceof ResolveFailure)
+        return { rcode: RCODE.SERVFAIL, answers: chain, authority: [], source: 'upstream', ede: err.ede };
+      throw err;
+    }
+    if (r.source !== 'cache') source = r.source;
+    chain.push(...r.records);
+    if (r.kind !== 'positive') {
+      return {
+        rcode: r.kind === 'nxdomain' ? RCODE.NXDOMAIN : RCODE.NOERROR,
+        answers: chain,
+        authority: r.soa ? [r.soa] : [],
+        source,
+        ede: r.ede,
+      };
+    }
+    const { final } = chainFrom(r.records, name, qtype);
+    if (final === name || r.records.some((a) => canonicalName(a.name) === final && a.type === qtype)) {
+      return { rcode: RCODE.NOERROR, answers: chain, authority: [], source, ede: r.ede };
+    }
+    // JOURNEY 9: the chain leaves the zone: resolve the target from its own servers
+    if (seen.has(final))
+      return {
+        rcode: RCODE.SERVFAIL,
+        answers: chain,
+        authority: [],
+        source,
+        ede: { code: EDE.OTHER, text: `CNAME loop at ${final}` },
+      };
+    seen.add(name);
+    name = final;
+  }
+  return {
+    rcode: RCODE.SERVFAIL,
+    answers: chain,
+    authority: [],
+    source,
+    ede: { code: EDE.OTHER, text: 'CNAME chain too long' },
+  };
+}
+
+interface OneResult {
+  kind: 'positive' | 'nodata' | 'nxdomain';
+  records: Answer[];
+  soa?: Answer;
+  source: 'cache' | 'upstream' | 'stale';
+  ede?: { code: number; text: string };
+}
+
+function fromEntry(e: CacheEntry, remaining: number, source: 'cache' | 'stale'): OneResult {
+  const ttl = source === 'stale' ? 30 : remaining; // RFC 8767 §4: stale answers get a TTL of 30 s
+  return {
+    kind: e.kind,
+    records: withTtl(e.records, ttl),
+    soa: e.soa ? withTtl([e.soa], ttl)[0] : undefined,
+    source,
+    ede:
+      source === 'stale'
+        ? { code: EDE.STALE_ANSWER, text: 'serving an expired answer: every authority is unreachable' }
+        : undefined,
+  };
+}
+
+async function resolveOne(
+  it: Iterator,
+  name: string,
+  type: string,
+  budget: Budget,
+  depth: number,
+): Promise<OneResult> {
+  // JOURNEY 10: answers from the cache carry the TTL that remains
+  const hit = it.cache.get(name, type) ?? (type !== 'CNAME' ? it.cache.get(name, 'CNAME') : undefined);
+  if (hit && !hit.stale) {
+    it.onCache?.(name, type, 'hit', hit.entry);
+    return fromEntry(hit.entry, hit.remaining, 'cache');
+  }
+  it.onCache?.(name, type, 'miss');
+  try {
+    return await iterate(it, name, type, budget, depth);
+  } catch (err) {
+    if (err instanceof ResolveFailure && err.unreachable) {
+      const stale = it.cache.get(name, type, true);
+      if (stale) {
+        it.onCache?.(name, type, 'stale', stale.entry);
+        return fromEntry(stale.entry, 0, 'stale');
+      }
+    }
+    throw err;
+  }
+}
+
+function serverList(it: Iterator, d: Delegation): { name: string; address: string }[] {
+  const out: { name: string; address: string }[] = [];
+  for (const ns of d.nameservers) {
+    for (const a of d.addresses.get(ns) ?? []) {
+      const v6 = a.includes(':');
+      if ((v6 && it.families.v6) || (!v6 && it.families.v4)) out.push({ name: ns, address: a });
+    }
+  }
+  // fastest first by smoothed RTT; unknown servers get a small random one so load spreads
+  return out.sort(
+    (x, y) => (it.srtt.get(x.address) ?? Math.random()) - (it.srtt.get(y.address) ?? Math.random()),
+  );
+}
+
+async function addressesFor(it: Iterator, d: Delegation, budget: Budget, depth: number): Promise<void> {
+  if (serverList(it, d).length) return;
+  if (depth >= LIMITS.depth)
+    throw new ResolveFailure({ code: EDE.OTHER, text: 'glueless delegation nested too deep' });
+  // glueless: resolve the nameserver names themselves (never one inside the zone we are stuck on)
+  for (const ns of d.nameservers) {
+    if (inBailiwick(ns, d.zone)) continue;
+    for (const t of it.families.v4 ? ['A'] : ['AAAA']) {
+      try {
+        const r = await resolveOne(it, ns, t, budget, depth + 1);
+        const addrs = r.records.filter((a) => a.type === t).map((a) => (a as { data: string }).data);
+        if (addrs.length) d.addresses.set(ns, addrs);
+      } catch {
+        // try the next nameserver name
+      }
+    }
+    if (serverList(it, d).length) return;
+  }
+  throw new ResolveFailure(
+    { code: EDE.NO_REACHABLE_AUTHORITY, text: `no address for any nameserver of ${d.zone || '.'}` },
+    true,
+  );
+}
+
+/** RFC 9156: ask each zone only for one label more than it is responsible for. */
+function minimised(qname: string, zone: string): string {
+  const q = qname.split('.');
+  const z = zone ? zone.split('.').length : 0;
+  return z >= q.length ? qname : q.slice(q.length - z - 1).join('.');
+}
+
+async function iterate(
+  it: Iterator,
+  name: string,
+  type: string,
+  budget: Budget,
+  depth: number,
+): Promise<OneResult> {
+  let deleg = it.cache.closestDelegation(name) ?? it.roots;
+  let asked = deleg.zone; // how far down the minimised name has reached at this zone
+  for (let step = 0; step < LIMITS.referrals + LIMITS.cnameHops * 2; step++) {
+    await addressesFor(it, deleg, budget, depth);
+    const qname = minimised(name, asked);
+    const full = qname === name;
+    const qtype = full ? type : 'A';
+    const res = await askAny(it, deleg, qname, qtype, budget);
+    const resp = res.response;
+    const rcode = rcodeOf(resp);
+    const zone = deleg.zone;
+    const inZone = (a: Answer) => inBailiwick(a.name, zone); // drop out-of-bailiwick records (poisoning)
+    const soa = (resp.authorities ?? []).find((a) => a.type === 'SOA' && inZone(a));
+    if (rcode === RCODE.NXDOMAIN) {
+      // RFC 8020: nothing exists below an NXDOMAIN, so a minimised NXDOMAIN answers the full name too
+      const records = full ? chainFrom((resp.answers ?? []).filter(inZone), name, type).records : [];
+      const e = it.cache.put(
+        { name, type, kind: 'nxdomain', records, soa, source: res.server.name },
+        negativeTtl(soa),
+      );
+      return { kind: 'nxdomain', records: e.records, soa, source: 'upstream' };
+    }
+    const answers = (resp.answers ?? []).filter(inZone);
+    const ns = (resp.authorities ?? []).filter((a) => a.type === 'NS' && inZone(a));
+    const cut = ns.length ? canonicalName(ns[0].name) : undefined;
+    // JOURNEY 8: a referral to a zone below the current one, on the way to the name
+    if (
+      !answers.length &&
+      cut !== undefined &&
+      cut !== zone &&
+      inBailiwick(name, cut) &&
+      cut.length > zone.length
+    ) {
+      const nameservers = [
+        ...new Set(
+          ns
+            .filter((a) => canonicalName(a.name) === cut)
+            .map((a) => canonicalName((a as { data: string }).data)),
+        ),
+      ];
+      const addresses = new Map<string, string[]>();
+      for (const g of resp.additionals ?? []) {
+        // glue only for the nameservers named, and only from inside the referring zone's bailiwick
+        if (
+          (g.type !== 'A' && g.type !== 'AAAA') ||
+          !nameservers.includes(canonicalName(g.name)) ||
+          !inZone(g)
+        )
+          continue;
+        addresses.set(canonicalName(g.name), [
+          ...(addresses.get(canonicalName(g.name)) ?? []),
+          (g as { data: string }).data,
+        ]);
+      }
+      const next: Omit<Delegation, 'expiresAt'> = { zone: cut, nameservers, addresses };
+      it.cache.putDelegation(next, minTtl(ns));
+      deleg = it.cache.closestDelegation(cut) ?? { ...next, expiresAt: Date.now() + 1000 };
+      asked = cut;
+      continue;
+    }
+    if (!full) {
+      // an empty non-terminal or a name with data: go one label deeper at the same servers
+      if (rcode !== RCODE.NOERROR)
+        throw new ResolveFailure({
+          code: EDE.OTHER,
+          text: `${res.server.name} answered ${rcode} for ${qname}`,
+        });
+      asked = qname;
+      continue;
+    }
+    if (rcode !== RCODE.NOERROR)
+      throw new ResolveFailure({ code: EDE.OTHER, text: `${res.server.name} answered rcode ${rcode}` });
+    const { records } = chainFrom(answers, name, type);
+    if (records.length) {
+      const e = it.cache.put(
+        { name, type, kind: 'positive', records, source: res.server.name },
+        minTtl(records),
+      );
+      for (const c of records.filter((r) => r.type === 'CNAME')) {
+        it.cache.put(
+          { name: c.name, type: 'CNAME', kind: 'positive', records: [c], source: res.server.name },
+          minTtl([c]),
+        );
+      }
+      return { kind: 'positive', records: e.records, source: 'upstream' };
+    }
+    if (soa || ((resp.flags ?? 0) & 0x400) !== 0) {
+      it.cache.put(
+        { name, type, kind: 'nodata', records: [], soa, source: res.server.name },
+        negativeTtl(soa),
+      );
+      return { kind: 'nodata', records: [], soa, source: 'upstream' };
+    }
+    throw new ResolveFailure({
+      code: EDE.OTHER,
+      text: `${res.server.name} gave neither an answer nor a referral for ${name}`,
+    });
+  }
+  throw new ResolveFailure({ code: EDE.OTHER, text: 'too many referrals' });
+}
+
+function askAny(
+  it: Iterator,
+  d: Delegation,
+  qname: string,
+  qtype: string,
+  budget: Budget,
+): Promise<{ response: Packet; server: { name: string; address: string } }> {
+  const key = `${d.zone}|${qname.toLowerCase()}|${qtype}`;
+  const pending = it.inflight.get(key);
+  if (pending) return pending;
+  const p = askInOrder(it, d, qname, qtype, budget);
+  it.inflight.set(key, p);
+  const forget = () => it.inflight.delete(key);
+  p.then(forget, forget);
+  return p;
+}
+
+/** Asks the zone's servers in SRTT order until one answers; all unreachable → serve-stale territory. */
+async function askInOrder(
+  it: Iterator,
+  d: Delegation,
+  qname: string,
+  qtype: string,
+  budget: Budget,
+): Promise<{ response: Packet; server: { name: string; address: string } }> {
+  const servers = serverList(it, d);
+  const failures: string[] = [];
+  let reached = false;
+  for (const server of servers) {
+    if (budget.queries-- <= 0)
+      throw new ResolveFailure({ code: EDE.OTHER, text: `gave up after ${LIMITS.queries} upstream queries` });
+    const r = await it.ask({ server, zone: d.zone, qname, qtype });
+    const prev = it.srtt.get(server.address);
+    it.srtt.set(server.address, prev === undefined ? r.rtt : 0.7 * prev + 0.3 * r.rtt);
+    if (r.ok) {
+      const rc = rcodeOf(r.response);
+      if (rc === RCODE.NOERROR || rc === RCODE.NXDOMAIN) return { response: r.response, server };
+      reached = true;
+      failures.push(`${server.name} (${server.address}): rcode ${rc}`);
+      continue; // REFUSED or SERVFAIL: a lame server, try the next
+    }
+    if (r.failure === 'malformed' || r.failure === 'mismatch') reached = true;
+    failures.push(`${server.name} (${server.address}): ${r.detail}`);
+  }
+  throw new ResolveFailure(
+    reached
+      ? { code: EDE.OTHER, text: `no usable answer from ${d.zone || '.'}: ${failures.join('; ')}` }
+      : {
+          code: EDE.NO_REACHABLE_AUTHORITY,
+          text: `every server of ${d.zone || '.'} is unreachable: ${failures.join('; ')}`,
+        },
+    !reached,
+  );
+}

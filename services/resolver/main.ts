@@ -1,0 +1,264 @@
+// The recursive resolver: what the browser's resolv.conf names. It walks from the lab's own root
+// hints (never the real internet), caches with falling TTLs, and serves stale when authorities die.
+//
+// Events (contract v1):
+//   dns.query     a client's question      data {from, name, type, id, transport, rd}; span = the question's span
+//   dns.cache     cache lookup             data {name, type, result: hit|miss|stale, ttl?}; parent = question span
+//   dns.upstream  one query to an authority  data {server (lab host), address, zone, name, type, outcome:
+//                 answer|referral|nxdomain|nodata|refused|timeout|…, rcode?, rtt (ms), transport, dropped}; parent
+//   dns.answer    what the client got      data {name, type, rcode, answers[], authority[], source: cache|upstream|stale, ede?}
+//   dns.refused   a client outside the lab's networks   data {from}
+//   dns.formerr   a malformed client query             data {from, bytes}
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  type DnsDecodeError,
+  decodeMessage,
+  edeOption,
+  encodeMessage,
+  findOpt,
+  makeFlags,
+  makeOpt,
+  type Packet,
+  RCODE,
+  RCODE_NAME,
+  rcodeOf,
+  recordText,
+} from '../common/dns-codec.js';
+import { startDnsServer } from '../common/dns-server.js';
+import { newSpanId } from '../common/events.js';
+import { guard, runService } from '../common/service.js';
+import { address6Of, addressOf, hostAt, peerString } from '../common/settings.js';
+import { networks } from '../common/topology.js';
+import { formErrFor, truncated } from '../nameserver/authority.js';
+import { ResolverCache } from './cache.js';
+import { type Iterator, resolve } from './iterate.js';
+import { askServer } from './upstream.js';
+
+const UPSTREAM_TIMEOUT_MS = 800;
+
+await runService('resolver', async (ctx) => {
+  const s = ctx.settings;
+  const cache = new ResolverCache();
+  const trace = new AsyncLocalStorage<{ span: string }>();
+  const queryEvents = process.env.LAB_QUERY_EVENTS !== '0';
+  const v4 = ctx.address();
+  const v6 = ctx.address6();
+  const who = (a: string) => hostAt(a, s) ?? a;
+
+  // the lab's own root hints, from the topology
+  const rootAddresses = [addressOf('ns-root', s), ...(s.ipv6 ? [address6Of('ns-root', s)] : [])];
+  const it: Iterator = {
+    cache,
+    roots: {
+      zone: '',
+      nameservers: ['ns-root.test'],
+      addresses: new Map([['ns-root.test', rootAddresses]]),
+      expiresAt: Infinity,
+    },
+    families: { v4: true, v6: !!v6 },
+    srtt: new Map(),
+    inflight: new Map(),
+    ask: async (q) => {
+      const source = q.server.address.includes(':') ? (v6 as string) : v4;
+      const r = await askServer(q.server.address, ctx.port(53), q.qname, q.qtype, {
+        source,
+        timeoutMs: UPSTREAM_TIMEOUT_MS,
+      });
+      if (queryEvents) emitUpstream(q, r);
+      return r;
+    },
+    onCache: (name, type, result, entry) => {
+      if (!queryEvents) return;
+      const ttl = entry ? Math.floor((entry.expiresAt - Date.now()) / 1000) : undefined;
+      ctx.events.emit({
+        kind: 'dns.cache',
+        parent: trace.getStore()?.span,
+        summary:
+          result === 'hit'
+            ? `cache hit: ${name} ${type}, ${ttl} s of TTL left`
+            : result === 'stale'
+              ? `serving stale ${name} ${type} (expired ${-(ttl ?? 0)} s ago)`
+              : `cache miss: ${name} ${type}`,
+        data: { name, type, result, ttl },
+      });
+    },
+  };
+
+  const emitUpstream = (q: Parameters<Iterator['ask']>[0], r: Awaited<ReturnType<Iterator['ask']>>) => {
+    let outcome: string;
+    let rcode: string | undefined;
+    let detail = '';
+    if (r.ok) {
+      const p = r.response;
+      const rc = rcodeOf(p);
+      rcode = RCODE_NAME[rc] ?? String(rc);
+      const referral =
+        !(p.answers ?? []).length &&
+        (p.authorities ?? []).some((a) => a.type === 'NS') &&
+        rc === RCODE.NOERROR;
+      outcome =
+        rc === RCODE.NXDOMAIN
+          ? 'nxdomain'
+          : rc !== RCODE.NOERROR
+            ? rcode.toLowerCase()
+            : referral
+              ? 'referral'
+              : (p.answers ?? []).length
+                ? 'answer'
+                : 'nodata';
+      detail =
+        outcome === 'referral'
+          ? `referral to ${[...new Set((p.authorities ?? []).filter((a) => a.type === 'NS').map((a) => (a as { data: string }).data))].join(', ')}`
+          : outcome === 'answer'
+            ? (p.answers ?? []).map((a) => recordText(a).split(' IN ')[1]).join(', ')
+            : outcome.toUpperCase();
+    } else {
+      outcome = r.failure;
+      detail = r.detail;
+    }
+    ctx.events.emit({
+      kind: 'dns.upstream',
+      parent: trace.getStore()?.span,
+      peer: peerString(q.server.address, ctx.port(53)),
+      summary: `asks ${who(q.server.address)} (${q.zone || '.'}) for ${q.qname} ${q.qtype}: ${detail} in ${r.rtt.toFixed(1)} ms`,
+      data: {
+        server: who(q.server.address),
+        address: q.server.address,
+        zone: q.zone || '.',
+        name: q.qname,
+        type: q.qtype,
+        outcome,
+        rcode,
+        rtt: Math.round(r.rtt * 100) / 100,
+        transport: r.ok ? r.transport : 'udp',
+        dropped: r.dropped,
+      },
+    });
+  };
+
+  // recursion for the lab's networks and the machine running the lab only
+  const gateways = new Set(networks.map((n) => `172.28.${n.index}.1`));
+  const allowed = (a: string) => {
+    const addr = a.replace(/^::ffff:/, '');
+    if (hostAt(addr, s)) return true;
+    if (s.runtime === 'local') return addr === '127.0.0.1' || addr === '::1';
+    return gateways.has(addr);
+  };
+
+  const handle = async (msg: Buffer, meta: { address: string; port: number; transport: 'udp' | 'tcp' }) => {
+    const peer = peerString(meta.address, meta.port);
+    let query: Packet;
+    try {
+      query = decodeMessage(msg);
+    } catch (err) {
+      if (queryEvents) {
+        ctx.events.emit({
+          kind: 'dns.formerr',
+          peer,
+          summary: `${who(meta.address)} sent a malformed query`,
+          data: { from: who(meta.address), bytes: msg.length },
+        });
+      }
+      return (err as DnsDecodeError).header ? formErrFor(msg) : undefined;
+    }
+    if (query.type === 'response') return undefined;
+    const q = query.questions?.[0];
+    const rd = ((query.flags ?? 0) & 0x100) !== 0;
+    const opt = findOpt(query);
+    const span = newSpanId();
+    const reply = (
+      rcode: number,
+      answers: Packet['answers'] = [],
+      authority: Packet['authorities'] = [],
+      ede?: { code: number; text: string },
+    ) => {
+      const p: Packet = {
+        id: query.id,
+        type: 'response',
+        flags: makeFlags({ opcode: ((query.flags ?? 0) >> 11) & 0xf, rd, ra: true, rcode }),
+        questions: q ? [q] : [],
+        answers,
+        authorities: authority,
+        additionals: opt ? [makeOpt({ rcode, options: ede ? [edeOption(ede.code, ede.text)] : [] })] : [],
+      };
+      const limit =
+        meta.transport === 'udp' ? Math.min(Math.max(opt?.udpPayloadSize ?? 512, 512), 4096) : 65535;
+      const out = encodeMessage(p);
+      return out.length > limit ? encodeMessage(truncated(p)) : out;
+    };
+    if (!allowed(meta.address)) {
+      if (queryEvents)
+        ctx.events.emit({
+          kind: 'dns.refused',
+          peer,
+          summary: `refuses ${meta.address}: recursion is for the lab's networks only`,
+          data: { from: meta.address, name: q?.name },
+        });
+      return reply(RCODE.REFUSED);
+    }
+    if ((((query.flags ?? 0) >> 11) & 0xf) !== 0) return reply(RCODE.NOTIMP);
+    if (!q || (query.questions?.length ?? 0) !== 1) return reply(RCODE.FORMERR);
+    if (opt && ((opt as { ednsVersion?: number }).ednsVersion ?? 0) > 0) return reply(RCODE.BADVERS);
+    if (queryEvents) {
+      ctx.events.emit({
+        kind: 'dns.query',
+        span,
+        peer,
+        summary: `${who(meta.address)} asks for ${q.name} ${q.type}`,
+        data: {
+          from: who(meta.address),
+          name: q.name,
+          type: q.type,
+          id: query.id,
+          transport: meta.transport,
+          rd,
+        },
+      });
+    }
+    const t0 = performance.now();
+    const r = await trace.run({ span }, () => resolve(it, q.name, q.type));
+    if (queryEvents) {
+      ctx.events.emit({
+        kind: 'dns.answer',
+        parent: span,
+        peer,
+        dur: Math.round((performance.now() - t0) * 1000),
+        summary: `answers ${q.name} ${q.type}: ${RCODE_NAME[r.rcode]}${r.answers.length ? ` ${r.answers.map((a) => recordText(a).split(' IN ')[1]).join(', ')}` : ''} (${r.source}${r.ede ? `; EDE ${r.ede.code}: ${r.ede.text}` : ''})`,
+        data: {
+          name: q.name,
+          type: q.type,
+          rcode: RCODE_NAME[r.rcode],
+          answers: r.answers.map(recordText),
+          authority: r.authority.map(recordText),
+          source: r.source,
+          ede: r.ede,
+        },
+      });
+    }
+    return reply(
+      r.rcode,
+      r.answers.map((a) => ({ ...a, name: a.name })) as Packet['answers'],
+      r.authority as Packet['authorities'],
+      r.ede,
+    );
+  };
+
+  const addresses = [v4, ...(v6 ? [v6] : [])];
+  const server = await startDnsServer(addresses, ctx.port(53), handle, (where, err) =>
+    guard(ctx.events, where, err),
+  );
+
+  ctx.control.register('dns.flush', (args) => {
+    const n = cache.flush(args.name ? String(args.name) : undefined);
+    ctx.events.emit({
+      kind: 'dns.flush',
+      summary: `cache flushed${args.name ? ` for ${args.name}` : ''}: ${n} entries`,
+      data: { name: args.name, removed: n },
+    });
+    return { removed: n };
+  });
+  ctx.control.register('dns.cache', () =>
+    cache.list().map((e) => ({ ...e, records: e.records.map((r) => recordText(r)) })),
+  );
+  return { listening: server.listening, close: () => server.close() };
+});
