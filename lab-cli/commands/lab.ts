@@ -48,7 +48,7 @@ function statusTable(cli: Cli, list: HostStatus[]): string {
     rows.push([
       h.host,
       h.addresses.join(' '),
-      h.ports.map((p) => p.replace(/^(\w+) .*:(\d+)$/, '$1/$2')).join(' '),
+      [...new Set(h.ports.map((p) => p.replace(/^(\w+) .*:(\d+)$/, '$1/$2')))].join(' '),
       h.pid ? String(h.pid) : '',
       state(h),
       uptime(h.uptimeMs),

@@ -1,0 +1,136 @@
+// `lab dns`: change the lab's zones, look at and flush the resolver's cache.
+import type { Command } from 'commander';
+import { hostsOfService } from '../../services/common/topology.js';
+import type { Cli, RegisterCommands } from './types.js';
+
+/** The nameserver host that serves the zone holding `name` (the longest matching zone). */
+export async function nameserverFor(cli: Cli, name: string): Promise<{ host: string; zone: string }> {
+  const rt = await cli.runtime();
+  const n = name.toLowerCase().replace(/\.$/, '');
+  let best: { host: string; zone: string } | undefined;
+  for (const h of hostsOfService('nameserver')) {
+    let zones: string[];
+    try {
+      zones = (await rt.control(h.name, 'dns.zones')) as string[];
+    } catch {
+      continue;
+    }
+    for (const z of zones) {
+      const zone = z === '.' ? '' : z;
+      if (zone === '' || n === zone || n.endsWith(`.${zone}`)) {
+        if (!best || zone.length > best.zone.length) best = { host: h.name, zone };
+      }
+    }
+  }
+  if (!best)
+    return cli.fail(`no running nameserver serves a zone for ${name}`, 'is the lab up? (lab status)');
+  return best;
+}
+
+export const register: RegisterCommands = (program, cli) => {
+  const dns: Command = program
+    .command('dns')
+    .description("the lab's DNS: zones on the nameservers, the resolver's cache");
+
+  dns
+    .command('set <name> <type> <value...>')
+    .description('set a record (replacing that name and type), bump the SOA serial; at once')
+    .option('--ttl <seconds>', 'TTL of the record', '300')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lab dns set shop.example.test A 172.28.2.81 --ttl 30\n  $ lab dns set note.example.test TXT \'"hello workshop"\'',
+    )
+    .action(async (name: string, type: string, value: string[], o: { ttl: string }) => {
+      const { host } = await nameserverFor(cli, name);
+      try {
+        const rec = await (await cli.runtime()).control(host, 'dns.set', {
+          name,
+          type,
+          value: value.join(' '),
+          ttl: Number(o.ttl),
+        });
+        cli.print({ host, record: rec }, () => `${host}: ${rec}`);
+      } catch (err) {
+        cli.fail(`dns set: ${(err as Error).message}`, 'the zone is unchanged');
+      }
+    });
+
+  dns
+    .command('rm <name> [type]')
+    .description('remove a record set (or every record of a name)')
+    .addHelpText('after', '\nExample:\n  $ lab dns rm shop.example.test A')
+    .action(async (name: string, type: string | undefined) => {
+      const { host } = await nameserverFor(cli, name);
+      try {
+        const r = await (await cli.runtime()).control(host, 'dns.rm', { name, type });
+        cli.print(
+          { host, ...(r as object) },
+          () => `${host}: removed ${(r as { removed: number }).removed} record(s) of ${name}`,
+        );
+      } catch (err) {
+        cli.fail(`dns rm: ${(err as Error).message}`, 'the zone is unchanged');
+      }
+    });
+
+  dns
+    .command('zone <zone>')
+    .description('print a zone as it is now, as a master file')
+    .addHelpText('after', '\nExample:\n  $ lab dns zone example.test')
+    .action(async (zone: string) => {
+      const { host } = await nameserverFor(cli, zone);
+      try {
+        const text = (await (await cli.runtime()).control(host, 'dns.zone', { zone })) as string;
+        cli.print({ host, zone, text }, () => text);
+      } catch (err) {
+        cli.fail(`dns zone: ${(err as Error).message}`);
+      }
+    });
+
+  dns
+    .command('flush [name]')
+    .description("empty the resolver's cache, or forget one name")
+    .addHelpText('after', '\nExample:\n  $ lab dns flush www.example.test')
+    .action(async (name: string | undefined) => {
+      try {
+        const r = (await (await cli.runtime()).control('resolver', 'dns.flush', { name })) as {
+          removed: number;
+        };
+        cli.print(r, () => `resolver: forgot ${r.removed} cache entries${name ? ` for ${name}` : ''}`);
+      } catch (err) {
+        cli.fail(`dns flush: ${(err as Error).message}`);
+      }
+    });
+
+  dns
+    .command('cache')
+    .description("the resolver's cache as a table, with the TTL each entry has left")
+    .addHelpText('after', '\nExample:\n  $ lab dns cache --json')
+    .action(async () => {
+      try {
+        const rows = (await (await cli.runtime()).control('resolver', 'dns.cache')) as {
+          name: string;
+          type: string;
+          kind: string;
+          ttl: number;
+          records: string[];
+          source: string;
+        }[];
+        cli.print(rows, () => {
+          if (!rows.length) return 'the cache is empty';
+          const lines = rows.map((r) => {
+            const ttl = r.ttl > 0 ? `${r.ttl}s` : cli.color.yellow(`stale ${-r.ttl}s`);
+            const what =
+              r.kind === 'positive' || r.kind === 'delegation'
+                ? r.records.map((x) => x.split(' IN ')[1] ?? x).join(', ')
+                : r.kind.toUpperCase();
+            return `${r.name.padEnd(28)} ${r.type.padEnd(16)} ${ttl.padStart(8)}  ${what}`;
+          });
+          return [`${'NAME'.padEnd(28)} ${'TYPE'.padEnd(16)} ${'TTL'.padStart(8)}  DATA`, ...lines].join(
+            '\n',
+          );
+        });
+      } catch (err) {
+        cli.fail(`dns cache: ${(err as Error).message}`);
+      }
+    });
+};
