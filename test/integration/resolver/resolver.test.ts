@@ -1,0 +1,178 @@
+// The resolver against real clients and a real reference: dig, and unbound asking the same lab
+// servers (block 127.50).
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dig } from '../../support/dig.js';
+import { startTestLab, type TestLab } from '../../support/lab.js';
+
+const B = '127.50';
+const RESOLVER = `${B}.2.53`;
+const UNBOUND = `${B}.9.53`;
+let lab: TestLab;
+let unbound: ChildProcess;
+const tmp = mkdtempSync(join(tmpdir(), 'resolver-test-'));
+
+async function waitForDns(server: string) {
+  for (let i = 0; i < 50; i++) {
+    try {
+      execFileSync('dig', [`@${server}`, '+time=1', '+tries=1', 'ns-root.test'], { stdio: 'ignore' });
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+beforeAll(async () => {
+  lab = await startTestLab({ block: B, hosts: ['ns-root', 'ns-tld', 'ns-example', 'resolver'] });
+  writeFileSync(join(tmp, 'root.hints'), `. 3600000 NS ns-root.test.\nns-root.test. 3600000 A ${B}.2.11\n`);
+  writeFileSync(
+    join(tmp, 'unbound.conf'),
+    `server:
+  interface: ${UNBOUND}
+  outgoing-interface: ${UNBOUND}
+  do-ip6: no
+  do-not-query-localhost: no
+  access-control: 127.0.0.0/8 allow
+  root-hints: "${tmp}/root.hints"
+  local-zone: "test." nodefault
+  module-config: "iterator"
+  username: ""
+  chroot: ""
+  directory: "${tmp}"
+  pidfile: ""
+  use-syslog: no
+remote-control:
+  control-enable: no
+`,
+  );
+  unbound = spawn('unbound', ['-d', '-c', join(tmp, 'unbound.conf')], { stdio: 'ignore' });
+  await waitForDns(UNBOUND);
+});
+afterAll(async () => {
+  unbound?.kill();
+  await lab?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('recursive resolution', () => {
+  it('answers with RA, walking root, TLD and domain once each on a cold cache', async () => {
+    await lab.control('resolver', 'dns.flush', {});
+    const r = dig([`@${RESOLVER}`, 'www.example.test']);
+    expect(r.flags).toEqual(expect.arrayContaining(['qr', 'rd', 'ra']));
+    expect(r.flags).not.toContain('aa');
+    expect(r.answer.map((a) => a.split(' ').slice(3).join(' '))).toEqual([
+      'CNAME cdn.example.test.',
+      `A ${B}.2.80`,
+    ]);
+    const answer = await lab.waitFor(
+      (e) => e.host === 'resolver' && e.kind === 'dns.answer' && e.data?.name === 'www.example.test',
+    );
+    const walk = lab
+      .events('resolver')
+      .filter((e) => e.kind === 'dns.upstream' && e.parent === answer.parent);
+    expect(walk.map((e) => e.data?.server)).toEqual(['ns-root', 'ns-tld', 'ns-example']);
+  });
+
+  it('answers the second time from the cache: a lower TTL and no upstream query', async () => {
+    await new Promise((r) => setTimeout(r, 1100));
+    const before = lab.events('resolver').filter((e) => e.kind === 'dns.upstream').length;
+    const r = dig([`@${RESOLVER}`, 'www.example.test']);
+    const ttl = Number(r.answer[0].split(' ')[1]);
+    expect(ttl).toBeLessThan(300);
+    expect(ttl).toBeGreaterThan(290);
+    await lab.waitFor((e) => e.host === 'resolver' && e.kind === 'dns.answer' && e.data?.source === 'cache');
+    expect(lab.events('resolver').filter((e) => e.kind === 'dns.upstream').length).toBe(before);
+  });
+
+  const names: [string, string][] = [
+    ['www.example.test', 'A'],
+    ['cdn.example.test', 'A'],
+    ['shop.example.test', 'A'],
+    ['docs.example.test', 'A'],
+    ['example.test', 'MX'],
+    ['example.test', 'TXT'],
+    ['mail.example.test', 'MX'],
+    ['tpyo.example.test', 'A'],
+    ['nothing.test', 'A'],
+    ['x.wild.example.test', 'A'],
+    ['www.xn--sjsten-wxa.test', 'A'],
+    ['_https._tcp.example.test', 'SRV'],
+    ['big.example.test', 'TXT'],
+  ];
+  const strip = (rr: string) =>
+    rr
+      .split(' ')
+      .filter((_, i) => i !== 1)
+      .join(' ')
+      .toLowerCase();
+  for (const [name, type] of names) {
+    it(`answers ${name} ${type} as unbound does`, () => {
+      const ours = dig([`@${RESOLVER}`, name, type]);
+      const theirs = dig([`@${UNBOUND}`, name, type]);
+      expect(ours.status).toBe(theirs.status);
+      expect(ours.answer.map(strip).sort()).toEqual(theirs.answer.map(strip).sort());
+      expect(ours.authority.map((a) => a.split(' ')[3])).toEqual(
+        theirs.authority.map((a) => a.split(' ')[3]),
+      );
+    });
+  }
+
+  it('refuses recursion to a client outside the lab (127.99.0.1)', () => {
+    expect(dig([`@${RESOLVER}`, '-b', '127.99.0.1', 'www.example.test']).status).toBe('REFUSED');
+  });
+
+  it('answers FORMERR to a query with two questions', async () => {
+    const { default: dnsPacket } = await import('dns-packet');
+    const { createSocket } = await import('node:dgram');
+    const q = dnsPacket.encode({
+      id: 9,
+      type: 'query',
+      flags: 0x100,
+      questions: [
+        { name: 'a.test', type: 'A' },
+        { name: 'b.test', type: 'A' },
+      ],
+    });
+    const sock = createSocket('udp4');
+    const answer = await new Promise<Buffer>((resolve) => {
+      sock.on('message', (m) => resolve(m));
+      sock.bind(0, '127.0.0.1', () => sock.send(q, 53, RESOLVER));
+    });
+    sock.close();
+    expect(answer.readUInt16BE(2) & 0xf).toBe(1);
+  });
+
+  it('serves a cached name stale with EDE 3 when its nameserver is down, and fails others with EDE 22', async () => {
+    dig([`@${RESOLVER}`, 'short.example.test']);
+    await lab.stop('ns-example');
+    try {
+      await new Promise((r) => setTimeout(r, 3200));
+      const r = dig([`@${RESOLVER}`, 'short.example.test']);
+      expect(r.status).toBe('NOERROR');
+      expect(r.answer[0]).toMatch(/^short\.example\.test\. 30 IN A /);
+      expect(r.ede.join(' ')).toMatch(/^3 \(Stale Answer\)/);
+      const never = dig([`@${RESOLVER}`, 'never.example.test']);
+      expect(never.status).toBe('SERVFAIL');
+      expect(never.ede.join(' ')).toMatch(/^22 \(No Reachable Authority\)/);
+    } finally {
+      await lab.start('ns-example');
+    }
+  });
+
+  it('forgets a name on dns.flush and lists its cache with TTLs', async () => {
+    dig([`@${RESOLVER}`, 'cdn.example.test']);
+    const rows = (await lab.control('resolver', 'dns.cache', {})) as {
+      name: string;
+      type: string;
+      ttl: number;
+    }[];
+    expect(rows.find((r) => r.name === 'cdn.example.test' && r.type === 'A')?.ttl).toBeGreaterThan(0);
+    await lab.control('resolver', 'dns.flush', { name: 'cdn.example.test' });
+    const after = (await lab.control('resolver', 'dns.cache', {})) as { name: string; type: string }[];
+    expect(after.some((r) => r.name === 'cdn.example.test' && r.type === 'A')).toBe(false);
+  });
+});
