@@ -1,0 +1,303 @@
+// The certificate authority at ca.test: issues every certificate the lab uses, publishes its CRLs and
+// answers OCSP, over plain HTTP on port 80 (as real CAs publish them; the data is signed).
+//
+// Events (contract v1):
+//   ca.ready      the hierarchy in use       data {root, intermediate, created}
+//   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?}
+//   ca.revoke     a certificate revoked      data {serial, names, reason}
+//   ocsp.request  an OCSP question           data {serials[], nonce?, method, from}
+//   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate}
+//   crl.fetch     a CRL downloaded           data {ca, entries, from}
+//   http.refused  a request the CA will not serve   data {from, path, status, reason}
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { guard, runService } from '../common/service.js';
+import { hostAt, ula } from '../common/settings.js';
+import { makeBadCert } from './badcert.js';
+import { type Hierarchy, loadOrCreateHierarchy, type x509 } from './hierarchy.js';
+import {
+  buildCrl,
+  CaRefusal,
+  checkNames,
+  IssuedDb,
+  issueLeaf,
+  REVOCATION_REASONS,
+  type ReasonName,
+  readCsr,
+  record,
+} from './issue.js';
+import { answerOcsp, MAX_OCSP_REQUEST } from './ocsp.js';
+
+const MAX_BODY = 64 * 1024;
+
+await runService('ca', async (ctx) => {
+  const s = ctx.settings;
+  const urls = { base: `http://ca.test${ctx.port(80) === 80 ? '' : `:${ctx.port(80)}`}` };
+  const ipRanges = [
+    '172.28.0.0/16',
+    'fd28::/16',
+    ...(s.runtime === 'local' ? [`${s.block}.0.0/16`, `${ula(s)}::/16`] : []),
+  ];
+  const dir = join(ctx.stateDir, 'pki');
+  let { h, created } = await loadOrCreateHierarchy(dir, urls, ipRanges);
+  const db = new IssuedDb(dir);
+  const inLab = (ip: string) =>
+    !!hostAt(ip, s) ||
+    ip.startsWith('172.28.') ||
+    ip.startsWith('fd28:') ||
+    (s.runtime === 'local' && ip.startsWith(`${s.block}.`));
+  const mayIssue = (addr: string) => inLab(addr) || addr === '127.0.0.1' || addr === '::1';
+  const who = (addr: string) => hostAt(addr, s) ?? addr;
+  let crlCache: { der: Buffer; at: number } | undefined;
+
+  const announce = () =>
+    ctx.events.emit({
+      kind: 'ca.ready',
+      summary: `${created ? 'created' : 'loaded'} the lab's PKI: ${h.root.cert.subject} → ${h.intermediate.cert.subject}`,
+      data: { root: h.root.cert.serialNumber, intermediate: h.intermediate.cert.serialNumber, created },
+    });
+  announce();
+
+  const pem = (c: x509.X509Certificate) => `${c.toString('pem').trim()}\n`;
+  const send = (
+    res: ServerResponse,
+    status: number,
+    type: string,
+    body: string | Uint8Array,
+    headers: Record<string, string> = {},
+  ) => {
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), ...headers });
+    res.end(body);
+  };
+  const refuse = (req: IncomingMessage, res: ServerResponse, status: number, reason: string) => {
+    ctx.events.emit({
+      kind: 'http.refused',
+      summary: `refuses ${req.method} ${req.url} from ${who(req.socket.remoteAddress ?? '')}: ${reason}`,
+      data: { from: who(req.socket.remoteAddress ?? ''), path: req.url, status, reason },
+    });
+    send(res, status, 'text/plain; charset=utf-8', `${reason}\n`);
+  };
+  const readBody = (req: IncomingMessage, limit: number) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n > limit) {
+          reject(new CaRefusal(`the body is larger than ${limit} bytes`));
+          req.destroy();
+        } else chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks)));
+      req.on('error', reject);
+    });
+
+  const ocsp = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Uint8Array,
+    method: 'GET' | 'POST',
+  ) => {
+    const from = who(req.socket.remoteAddress ?? '');
+    const a = await answerOcsp(body, h, db);
+    ctx.events.emit({
+      kind: 'ocsp.request',
+      summary: `${from} asks (${method}) about ${a.malformed ? 'something unreadable' : a.statuses.map((x) => `serial ${x.serial.slice(0, 12)}…`).join(', ')}${a.nonce ? ' with a nonce' : ''}`,
+      data: { serials: a.statuses.map((x) => x.serial), nonce: a.nonce, method, from },
+    });
+    ctx.events.emit({
+      kind: 'ocsp.response',
+      summary: a.malformed
+        ? 'answers malformedRequest'
+        : `answers ${a.statuses.map((x) => x.status + (x.reason ? ` (${x.reason})` : '')).join(', ')}, valid until ${a.nextUpdate.toISOString()}`,
+      data: {
+        statuses: a.statuses,
+        thisUpdate: a.thisUpdate.toISOString(),
+        nextUpdate: a.nextUpdate.toISOString(),
+        malformed: a.malformed,
+      },
+    });
+    // RFC 5019 §6: GET answers are cacheable until nextUpdate
+    const cache: Record<string, string> =
+      method === 'GET' && !a.malformed
+        ? {
+            'Cache-Control': `max-age=${Math.max(0, Math.floor((a.nextUpdate.getTime() - Date.now()) / 1000))}, public, no-transform, must-revalidate`,
+            'Last-Modified': a.thisUpdate.toUTCString(),
+            Expires: a.nextUpdate.toUTCString(),
+            ETag: `"${Buffer.from(a.der).subarray(-16).toString('hex')}"`,
+          }
+        : { 'Cache-Control': 'no-store' };
+    send(res, 200, 'application/ocsp-response', a.der, cache);
+  };
+
+  const routes = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://ca.test');
+    const p = url.pathname;
+    const addr = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      if (p === '/root.pem') return send(res, 200, 'application/x-pem-file', pem(h.root.cert));
+      if (p === '/intermediate.pem')
+        return send(res, 200, 'application/x-pem-file', pem(h.intermediate.cert));
+      if (p === '/chain.pem')
+        return send(res, 200, 'application/x-pem-file', `${pem(h.intermediate.cert)}${pem(h.root.cert)}`);
+      if (p === '/root.cer')
+        return send(res, 200, 'application/pkix-cert', new Uint8Array(h.root.cert.rawData));
+      if (p === '/intermediate.cer')
+        return send(res, 200, 'application/pkix-cert', new Uint8Array(h.intermediate.cert.rawData));
+      const crl = /^\/crl\/(intermediate|root)\.crl$/.exec(p);
+      if (crl) {
+        const which = crl[1] as 'intermediate' | 'root';
+        const der =
+          which === 'intermediate' ? await intermediateCrl() : Buffer.from(await buildCrl(h, db, 'root'));
+        const entries =
+          which === 'intermediate' ? db.records.filter((r) => r.status === 'revoked').length : 0;
+        ctx.events.emit({
+          kind: 'crl.fetch',
+          summary: `${who(addr)} downloads the ${which} CRL (${entries} revoked)`,
+          data: { ca: which, entries, from: who(addr) },
+        });
+        return send(res, 200, 'application/pkix-crl', der);
+      }
+      if (p.startsWith('/ocsp/')) {
+        let body: Buffer;
+        try {
+          body = Buffer.from(decodeURIComponent(p.slice('/ocsp/'.length)), 'base64');
+        } catch {
+          body = Buffer.alloc(0);
+        }
+        return ocsp(req, res, body, 'GET');
+      }
+      if (p === '/')
+        return send(
+          res,
+          200,
+          'text/plain; charset=utf-8',
+          'enterlab CA (ca.test): /root.pem /intermediate.pem /chain.pem /crl/intermediate.crl /ocsp /issue\n',
+        );
+      return refuse(req, res, 404, `no such resource: ${p}`);
+    }
+    if (req.method === 'POST' && p === '/ocsp') {
+      let body: Buffer;
+      try {
+        body = await readBody(req, MAX_OCSP_REQUEST);
+      } catch {
+        return ocsp(req, res, new Uint8Array(0), 'POST');
+      }
+      return ocsp(req, res, body, 'POST');
+    }
+    if (req.method === 'POST' && p === '/issue') {
+      if (!mayIssue(addr))
+        return refuse(req, res, 403, `certificates are issued to lab hosts only, not ${addr}`);
+      try {
+        const csr = await readCsr((await readBody(req, MAX_BODY)).toString('utf8'));
+        checkNames(csr.names, inLab);
+        const cert = await issueLeaf(h, urls, csr.publicKey, csr.names);
+        db.records.push(record(cert, csr.names));
+        db.save();
+        ctx.events.emit({
+          kind: 'ca.issue',
+          summary: `issues a certificate for ${csr.names.join(', ')} to ${who(addr)} (serial ${cert.serialNumber.slice(0, 12)}…, until ${cert.notAfter.toISOString().slice(0, 10)})`,
+          data: {
+            serial: cert.serialNumber,
+            names: csr.names,
+            notAfter: cert.notAfter.toISOString(),
+            requester: who(addr),
+          },
+        });
+        return send(res, 200, 'application/x-pem-file', `${pem(cert)}${pem(h.intermediate.cert)}`);
+      } catch (err) {
+        if (err instanceof CaRefusal) return refuse(req, res, 400, err.message);
+        throw err;
+      }
+    }
+    if (['/ocsp', '/issue'].includes(p)) return refuse(req, res, 405, `${req.method} is not allowed here`);
+    return refuse(req, res, 405, `${req.method} is not allowed`);
+  };
+
+  const intermediateCrl = async () => {
+    if (!crlCache || Date.now() - crlCache.at > 3_600_000)
+      crlCache = { der: Buffer.from(await buildCrl(h, db)), at: Date.now() };
+    return crlCache.der;
+  };
+
+  const server = createServer(
+    { requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 8192 },
+    (req, res) => {
+      routes(req, res).catch((err) => {
+        guard(ctx.events, `ca ${req.method} ${req.url}`, err);
+        if (!res.headersSent) send(res, 500, 'text/plain', 'internal error\n');
+        else res.destroy();
+      });
+    },
+  );
+  server.on('clientError', (_err, sock) => sock.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(Object.assign(err, { address: ctx.address(), port: ctx.port(80) })),
+    );
+    server.listen(ctx.port(80), ctx.address(), () => resolve());
+  });
+
+  const revoke = (target: string, reason: ReasonName) => {
+    const found = db.find(target).filter((r) => r.status === 'good');
+    if (!found.length)
+      throw new Error(`no good certificate with serial or name "${target}" (see lab ca list)`);
+    const at = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+    for (const r of found) {
+      r.status = 'revoked';
+      r.revokedAt = at;
+      r.reason = reason;
+    }
+    db.crlNumber++;
+    db.save();
+    crlCache = undefined; // JOURNEY 21: the CRL is regenerated on revocation
+    for (const r of found) {
+      ctx.events.emit({
+        kind: 'ca.revoke',
+        summary: `revokes ${r.names.join(', ')} (serial ${r.serial.slice(0, 12)}…): ${reason}`,
+        data: { serial: r.serial, names: r.names, reason },
+      });
+    }
+    return found.map(({ pem: _p, ...rest }) => rest);
+  };
+
+  ctx.control.register('ca.list', () => db.records.map(({ pem: _p, ...rest }) => rest));
+  ctx.control.register('ca.revoke', (args) => {
+    const target = String(args.target ?? '');
+    const reason = String(args.reason ?? 'unspecified') as ReasonName;
+    if (!target) throw new Error('ca.revoke needs a name or a serial');
+    if (!(reason in REVOCATION_REASONS))
+      throw new Error(`reason must be one of ${Object.keys(REVOCATION_REASONS).join(', ')}`);
+    return revoke(target, reason);
+  });
+  ctx.control.register('ca.trust', () => ({
+    pem: pem(h.root.cert),
+    url: `${urls.base}/root.pem`,
+    subject: h.root.cert.subject,
+  }));
+  ctx.control.register('ca.reset', async () => {
+    ({ h, created } = await loadOrCreateHierarchy(dir, urls, ipRanges, true));
+    db.records = [];
+    db.crlNumber = 1;
+    db.save();
+    crlCache = undefined;
+    announce();
+    return { root: h.root.cert.serialNumber };
+  });
+  ctx.control.register('ca.badcert', async (args) => {
+    const kind = String(args.kind ?? '');
+    const name = String(args.name ?? '');
+    const made = await makeBadCert(h as Hierarchy, urls, kind, name);
+    ctx.events.emit({
+      kind: 'ca.issue',
+      summary: `makes a ${kind} certificate for ${name} (for the bad-cert story)`,
+      data: { names: [name], kind, serial: made.serial },
+    });
+    return made;
+  });
+
+  return {
+    listening: [`http ${ctx.address()}:${ctx.port(80)}`],
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+});

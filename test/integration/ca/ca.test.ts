@@ -1,0 +1,213 @@
+// The CA checked by OpenSSL (block 127.43): chains verify, CRL and OCSP say good and then revoked,
+// name constraints, AIA and CRL DP are there, bad requests are refused.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestLab, type TestLab } from '../../support/lab.js';
+
+const CA = 'http://127.43.2.20';
+let lab: TestLab;
+const dir = mkdtempSync(join(tmpdir(), 'ca-test-'));
+const f = (n: string) => join(dir, n);
+const sh = (cmd: string, args: string[], input?: string) =>
+  execFileSync(cmd, args, { encoding: 'utf8', cwd: dir, input, stdio: ['pipe', 'pipe', 'pipe'] });
+/** stdout and stderr together, whatever the exit code (openssl prints verdicts on both) */
+const both = (cmd: string, args: string[]) => {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', cwd: dir });
+  return `${r.stdout}${r.stderr}`;
+};
+const curl = (...args: string[]) => sh('curl', ['-s', '--max-time', '10', ...args]);
+
+function csr(name: string, san: string): string {
+  sh('openssl', [
+    'req',
+    '-new',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:P-256',
+    '-nodes',
+    '-keyout',
+    f(`${name}.key`),
+    '-subj',
+    `/CN=${name}`,
+    '-addext',
+    `subjectAltName=${san}`,
+    '-out',
+    f(`${name}.csr`),
+  ]);
+  return f(`${name}.csr`);
+}
+
+beforeAll(async () => {
+  lab = await startTestLab({ block: '127.43', hosts: ['ca'] });
+  writeFileSync(f('root.pem'), curl(`${CA}/root.pem`));
+  writeFileSync(f('inter.pem'), curl(`${CA}/intermediate.pem`));
+  const chain = curl(
+    '--interface',
+    '127.43.2.80',
+    '--data-binary',
+    `@${csr('www.example.test', 'DNS:www.example.test,DNS:cdn.example.test')}`,
+    `${CA}/issue`,
+  );
+  writeFileSync(f('leaf.pem'), `${chain.split('-----END CERTIFICATE-----')[0]}-----END CERTIFICATE-----\n`);
+});
+afterAll(async () => {
+  await lab?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const ocsp = () =>
+  both('openssl', [
+    'ocsp',
+    '-issuer',
+    f('inter.pem'),
+    '-cert',
+    f('leaf.pem'),
+    '-url',
+    `${CA}/ocsp`,
+    '-CAfile',
+    f('root.pem'),
+  ]);
+
+describe('the lab CA, as OpenSSL sees it', () => {
+  it('issues a leaf that verifies up to the root', () => {
+    expect(
+      sh('openssl', ['verify', '-CAfile', f('root.pem'), '-untrusted', f('inter.pem'), f('leaf.pem')]),
+    ).toMatch(/leaf.pem: OK/);
+  });
+
+  it('puts name constraints on the root, and AIA, CRL DP, SAN and serverAuth on the leaf', () => {
+    const root = sh('openssl', ['x509', '-in', f('root.pem'), '-noout', '-text']);
+    expect(root).toMatch(/Name Constraints: critical\s+Permitted:\s+DNS:test/);
+    expect(root).toMatch(/IP:127\.43\.0\.0\/255\.255\.0\.0/);
+    const leaf = sh('openssl', ['x509', '-in', f('leaf.pem'), '-noout', '-text']);
+    expect(leaf).toMatch(/OCSP - URI:http:\/\/ca\.test\/ocsp/);
+    expect(leaf).toMatch(/CA Issuers - URI:http:\/\/ca\.test\/intermediate\.cer/);
+    expect(leaf).toMatch(/URI:http:\/\/ca\.test\/crl\/intermediate\.crl/);
+    expect(leaf).toMatch(/DNS:www\.example\.test, DNS:cdn\.example\.test/);
+    expect(leaf).toMatch(/TLS Web Server Authentication/);
+  });
+
+  it('says good over OCSP, with a nonce, then revoked after lab ca revoke; the CRL follows', async () => {
+    const good = ocsp();
+    expect(good).toMatch(/Response verify OK/);
+    expect(good).toMatch(/leaf.pem: good/);
+    const crlCheck = () => {
+      writeFileSync(f('crl.der'), execFileSync('curl', ['-s', `${CA}/crl/intermediate.crl`]));
+      const crlPem = sh('openssl', ['crl', '-inform', 'DER', '-in', f('crl.der')]);
+      writeFileSync(
+        f('bundle.pem'),
+        readFileSync(f('root.pem'), 'utf8') + readFileSync(f('inter.pem'), 'utf8') + crlPem,
+      );
+      try {
+        return sh('openssl', ['verify', '-crl_check', '-CAfile', f('bundle.pem'), f('leaf.pem')]);
+      } catch (e) {
+        return String((e as { stdout?: string }).stdout) + String((e as { stderr?: string }).stderr);
+      }
+    };
+    expect(crlCheck()).toMatch(/leaf.pem: OK/);
+    await lab.control('ca', 'ca.revoke', { target: 'www.example.test', reason: 'keyCompromise' });
+    const after = ocsp();
+    expect(after).toMatch(/leaf.pem: revoked/);
+    expect(after).toMatch(/Reason: keyCompromise/);
+    expect(crlCheck()).toMatch(/certificate revoked/);
+    await lab.waitFor(
+      (e) => e.host === 'ca' && e.kind === 'ocsp.response' && JSON.stringify(e.data).includes('"revoked"'),
+    );
+  });
+
+  it('answers OCSP over GET with a cacheable response (RFC 5019)', () => {
+    const req = execFileSync('openssl', [
+      'ocsp',
+      '-issuer',
+      f('inter.pem'),
+      '-cert',
+      f('leaf.pem'),
+      '-no_nonce',
+      '-reqout',
+      '-',
+    ]);
+    const headers = curl(
+      '-D',
+      '-',
+      '-o',
+      '/dev/null',
+      `${CA}/ocsp/${encodeURIComponent(req.toString('base64'))}`,
+    );
+    expect(headers).toMatch(/Cache-Control: max-age=\d+, public, no-transform, must-revalidate/);
+    expect(headers).toMatch(/Expires: /);
+  });
+
+  it('answers malformedRequest to garbage and stays up', () => {
+    writeFileSync(
+      f('garbage.resp'),
+      execFileSync('curl', ['-s', '-X', 'POST', '--data-binary', 'not an OCSP request', `${CA}/ocsp`]),
+    );
+    expect(both('openssl', ['ocsp', '-respin', f('garbage.resp'), '-resp_text'])).toMatch(
+      /malformedrequest/i,
+    );
+    expect(curl('-o', '/dev/null', '-w', '%{http_code}', `${CA}/root.pem`)).toBe('200');
+  });
+
+  it('refuses names outside .test, garbage CSRs and requests from outside the lab', () => {
+    const foreign = curl(
+      '-w',
+      ' %{http_code}',
+      '--interface',
+      '127.43.2.80',
+      '--data-binary',
+      `@${csr('www.google.com', 'DNS:www.google.com')}`,
+      `${CA}/issue`,
+    );
+    expect(foreign).toMatch(/not a name under \.test.* 400$/s);
+    expect(
+      curl('-w', ' %{http_code}', '--interface', '127.43.2.80', '--data-binary', 'junk', `${CA}/issue`),
+    ).toMatch(/PKCS #10.* 400$/s);
+    expect(
+      curl(
+        '-w',
+        ' %{http_code}',
+        '--interface',
+        '127.99.0.1',
+        '--data-binary',
+        `@${f('www.example.test.csr')}`,
+        `${CA}/issue`,
+      ),
+    ).toMatch(/403$/);
+  });
+
+  it('makes the bad-cert story certificates: expired, wrong name, unknown root', async () => {
+    for (const [kind, error] of [
+      ['expired', /certificate has expired/],
+      ['untrusted', /unable to get local issuer certificate|self.signed/],
+    ] as const) {
+      const r = (await lab.control('ca', 'ca.badcert', { kind, name: 'www.example.test' })) as {
+        chain: string;
+      };
+      writeFileSync(
+        f(`${kind}.pem`),
+        `${r.chain.split('-----END CERTIFICATE-----')[0]}-----END CERTIFICATE-----\n`,
+      );
+      let out = '';
+      try {
+        out = sh('openssl', [
+          'verify',
+          '-CAfile',
+          f('root.pem'),
+          '-untrusted',
+          f('inter.pem'),
+          f(`${kind}.pem`),
+        ]);
+      } catch (e) {
+        out = String((e as { stdout?: string }).stdout) + String((e as { stderr?: string }).stderr);
+      }
+      expect(out).toMatch(error);
+    }
+    await expect(lab.control('ca', 'ca.badcert', { kind: 'nonsense', name: 'x.test' })).rejects.toThrow(
+      /kind must be/,
+    );
+  });
+});
