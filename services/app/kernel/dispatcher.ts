@@ -1,0 +1,82 @@
+// An EventDispatcher after Symfony's: listeners by priority (higher first), stopPropagation,
+// subscribers that declare their own events. Each call is timed for the profiler.
+
+export class KernelEvent {
+  private stopped = false;
+  stopPropagation(): void {
+    this.stopped = true;
+  }
+  get propagationStopped(): boolean {
+    return this.stopped;
+  }
+}
+
+export type Listener<E extends KernelEvent = KernelEvent> = (event: E, name: string) => void | Promise<void>;
+
+export interface ListenerCall {
+  listener: string;
+  priority: number;
+  /** microseconds */
+  dur: number;
+  stoppedPropagation: boolean;
+}
+
+export interface Subscriber {
+  name: string;
+  events(): Record<string, [string, number] | string>;
+  [method: string]: unknown;
+}
+
+interface Entry {
+  name: string;
+  priority: number;
+  fn: Listener;
+}
+
+export class EventDispatcher {
+  private readonly listeners = new Map<string, Entry[]>();
+
+  addListener<E extends KernelEvent>(
+    event: string,
+    fn: Listener<E>,
+    priority = 0,
+    name = fn.name || 'anonymous',
+  ): void {
+    const list = this.listeners.get(event) ?? [];
+    list.push({ name, priority, fn: fn as Listener });
+    // stable sort: equal priorities keep their registration order
+    list.sort((a, b) => b.priority - a.priority);
+    this.listeners.set(event, list);
+  }
+
+  addSubscriber(sub: Subscriber): void {
+    for (const [event, spec] of Object.entries(sub.events())) {
+      const [method, priority] = typeof spec === 'string' ? [spec, 0] : spec;
+      const fn = sub[method];
+      if (typeof fn !== 'function')
+        throw new Error(`${sub.name} subscribes ${event} to ${method}, which it lacks`);
+      this.addListener(event, (fn as Listener).bind(sub), priority, `${sub.name}::${method}`);
+    }
+  }
+
+  getListeners(event: string): { name: string; priority: number }[] {
+    return (this.listeners.get(event) ?? []).map(({ name, priority }) => ({ name, priority }));
+  }
+
+  /** Calls listeners in priority order until one stops propagation; returns what ran, timed. */
+  async dispatch<E extends KernelEvent>(event: E, name: string): Promise<ListenerCall[]> {
+    const calls: ListenerCall[] = [];
+    for (const l of this.listeners.get(name) ?? []) {
+      if (event.propagationStopped) break;
+      const t0 = performance.now();
+      await l.fn(event, name);
+      calls.push({
+        listener: l.name,
+        priority: l.priority,
+        dur: Math.round((performance.now() - t0) * 1000),
+        stoppedPropagation: event.propagationStopped,
+      });
+    }
+    return calls;
+  }
+}

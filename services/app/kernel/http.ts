@@ -1,0 +1,65 @@
+// Request and Response, built from the raw request with no globals (JOURNEY 26).
+
+export class Request {
+  /** what the routing and resolving steps learn: _route, _controller, route placeholders */
+  readonly attributes = new Map<string, unknown>();
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly query: URLSearchParams,
+    /** lower-case names */
+    readonly headers: Record<string, string>,
+    readonly cookies: Record<string, string>,
+    readonly clientIp: string,
+    readonly host: string,
+    readonly body = '',
+  ) {}
+
+  header(name: string): string | undefined {
+    return this.headers[name.toLowerCase()];
+  }
+
+  /** what the profiler and the kernel.request event show */
+  summary(): Record<string, unknown> {
+    return {
+      method: this.method,
+      path: this.path,
+      query: Object.fromEntries(this.query),
+      host: this.host,
+      clientIp: this.clientIp,
+      headers: this.headers,
+      cookies: Object.keys(this.cookies),
+    };
+  }
+}
+
+export class Response {
+  readonly headers = new Map<string, string>();
+  readonly cookies: string[] = [];
+  constructor(
+    public body: string | Buffer = '',
+    public status = 200,
+    headers: Record<string, string> = {},
+  ) {
+    for (const [k, v] of Object.entries(headers)) this.headers.set(k.toLowerCase(), v);
+  }
+}
+
+export class HttpException extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (header ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+// The app server on two hosts: `app` (behind the proxy: vhosts, the kernel, the profiler) and
+// `web2` (another web server, for the hosts-file story).
+//
+// Events (contract v1):
+//   vhost.match   the web-server layer picked a site   data {host, vhost|null, method, path}
+//   kernel.request | kernel.controller | kernel.controller_arguments | kernel.view | kernel.response |
+//   kernel.finish_request | kernel.terminate | kernel.exception
+//                 one kernel step   data {token, listeners[{listener, priority, dur}], route?, controller?, status?, …}
+//   http.access   one line of the combined access log   data {line, status, vhost, clientIp, ms}
+//   profiler.stored   the request's profile is at /_profiler/<token>   data {token, status, events}
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { guard, runService } from '../common/service.js';
+import { addressOf } from '../common/settings.js';
+import { traceId } from '../common/trace.js';
+import { argumentResolver, controllerResolver, routes, v2Controllers } from './controllers.js';
+import { openUsers, seedDatabase } from './db.js';
+import { EventDispatcher } from './kernel/dispatcher.js';
+import type { Request } from './kernel/http.js';
+import { HttpKernel, type KernelStep } from './kernel/kernel.js';
+import { registerDefaults } from './kernel/listeners.js';
+import { Router } from './kernel/router.js';
+import { Profiler } from './profiler.js';
+import { buildWebServer } from './web.js';
+import { startWeb2 } from './web2.js';
+
+await runService('app', async (ctx) => {
+  if (ctx.host === 'web2') return startWeb2(ctx);
+  const dbPath = join(ctx.stateDir, 'users.sqlite');
+  seedDatabase(dbPath);
+  const users = openUsers(dbPath); // read-only from here on
+  const blocked = new Set<string>();
+  const profiler = new Profiler();
+  const tokens = new WeakMap<Request, string>();
+  const traces = new WeakMap<Request, string | undefined>();
+  const tokenOf = (r: Request) => tokens.get(r) ?? 'none';
+
+  const onStep = (request: Request, step: KernelStep) => {
+    const token = tokenOf(request);
+    profiler.step(token, step);
+    const who = step.listeners.map((l) => l.listener).join(', ') || 'no listener';
+    const extra =
+      step.event === 'kernel.request' && request.attributes.get('_route')
+        ? ` → route ${request.attributes.get('_route')}`
+        : '';
+    ctx.events.emit({
+      kind: step.event,
+      trace: traces.get(request),
+      summary: `${step.event}: ${who}${extra}${step.detail?.controller ? ` (controller ${step.detail.controller})` : ''}${step.detail?.status ? ` (status ${step.detail.status})` : ''}`,
+      data: {
+        token,
+        listeners: step.listeners,
+        route: request.attributes.get('_route'),
+        attributes: Object.fromEntries([...request.attributes].filter(([k]) => !k.startsWith('_blocked'))),
+        ...step.detail,
+      },
+    });
+  };
+  const dispatcher = new EventDispatcher();
+  const kernel = new HttpKernel(dispatcher, controllerResolver, argumentResolver(users), onStep);
+  registerDefaults(dispatcher, { router: new Router(routes), blocked, v2: v2Controllers, tokenOf });
+
+  const app = buildWebServer({
+    kernel,
+    trustedProxy: addressOf('proxy', ctx.settings, 'backend'),
+    vhosts: {
+      www: ['www.example.test', 'example.test', 'www.xn--sjsten-wxa.test', 'blocked.test'],
+      cdn: ['cdn.example.test'],
+      search: ['search.test'],
+    },
+    onVhost: (host, vhost, req) =>
+      ctx.events.emit({
+        kind: 'vhost.match',
+        trace: traceId(req.headers.traceparent),
+        summary: vhost
+          ? `virtual host ${vhost} for Host: ${host}`
+          : `no virtual host for Host: ${host || '(none)'}: 421 from the web server, not the kernel`,
+        data: { host, vhost: vhost ?? null, method: req.method, path: req.originalUrl },
+      }),
+    onAccess: (line, req, res, ms) =>
+      ctx.events.emit({
+        kind: 'http.access',
+        trace: traceId(req.headers.traceparent),
+        summary: line,
+        data: {
+          line,
+          status: res.statusCode,
+          vhost: res.locals.vhost ?? null,
+          ms: Math.round(ms * 100) / 100,
+        },
+      }),
+    profile: (token, req, res) => profiler.serve(token, req, res),
+    begin: (request, raw) => {
+      const token = randomBytes(3).toString('hex');
+      tokens.set(request, token);
+      traces.set(request, traceId(raw.headers.traceparent));
+      profiler.begin(token, request);
+    },
+    end: (request, status) => {
+      const token = tokenOf(request);
+      profiler.end(token, status);
+      ctx.events.emit({
+        kind: 'profiler.stored',
+        trace: traces.get(request),
+        summary: `profile ${token} stored: /_profiler/${token}`,
+        data: { token, status },
+      });
+    },
+  });
+
+  const server = createServer(
+    { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 },
+    app,
+  );
+  server.on('clientError', (_e, sock) => sock.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(Object.assign(err, { address: ctx.address(), port: ctx.port(80) })),
+    );
+    server.listen(ctx.port(80), ctx.address(), () => resolve());
+  });
+  server.on('error', (err) => guard(ctx.events, 'app server', err));
+
+  ctx.control.register('app.block', (args) => {
+    const ip = String(args.ip ?? '');
+    if (!ip) throw new Error('app.block needs an ip');
+    blocked.add(ip);
+    return [...blocked];
+  });
+  ctx.control.register('app.unblock', (args) => {
+    blocked.delete(String(args.ip ?? ''));
+    return [...blocked];
+  });
+  ctx.control.register('app.profile', (args) => profiler.get(String(args.token ?? '')) ?? null);
+
+  return {
+    listening: [`http ${ctx.address()}:${ctx.port(80)}`],
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections();
+      users.close();
+    },
+  };
+});

@@ -1,0 +1,109 @@
+// How a lab host gets its TLS certificate: a key of its own, a CSR for its names, and the chain
+// back from the lab's CA over HTTP (POST http://ca.test/issue), kept in the host's state dir.
+import 'reflect-metadata';
+import { webcrypto } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { addressOf, type LabSettings, port } from './settings.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export interface Certificate {
+  key: string;
+  /** leaf first, then the intermediate */
+  chain: string;
+  serial: string;
+  notAfter: Date;
+  /** fetched now (true) or reused from the state dir */
+  fresh: boolean;
+}
+
+function write(path: string, data: string): void {
+  writeFileSync(`${path}.tmp`, data, { mode: 0o600 });
+  renameSync(`${path}.tmp`, path);
+}
+
+export function fetchFromCa(
+  settings: LabSettings,
+  source: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: addressOf('ca', settings),
+        port: port(80, settings),
+        path,
+        method: body === undefined ? 'GET' : 'POST',
+        localAddress: source,
+        headers: {
+          host: 'ca.test',
+          ...(body !== undefined
+            ? { 'content-type': 'application/pkcs10', 'content-length': Buffer.byteLength(body) }
+            : {}),
+        },
+        timeout: 5000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('the CA did not answer in 5 s')));
+    req.on('error', (err) => reject(new Error(`cannot reach the CA at ca.test: ${err.message}`)));
+    req.end(body);
+  });
+}
+
+/** Reuses the saved certificate while it covers the names and has a week left; otherwise asks the CA. */
+export async function obtainCertificate(
+  settings: LabSettings,
+  stateDir: string,
+  source: string,
+  names: string[],
+  label = 'server',
+): Promise<Certificate> {
+  const keyPath = join(stateDir, `${label}.key`);
+  const chainPath = join(stateDir, `${label}.chain.pem`);
+  if (existsSync(keyPath) && existsSync(chainPath)) {
+    const chain = readFileSync(chainPath, 'utf8');
+    const leaf = new x509.X509Certificate(chain);
+    const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
+    const has = new Set(san?.names.items.map((n) => n.value) ?? []);
+    if (names.every((n) => has.has(n)) && leaf.notAfter.getTime() - Date.now() > 7 * 86_400_000) {
+      return {
+        key: readFileSync(keyPath, 'utf8'),
+        chain,
+        serial: leaf.serialNumber,
+        notAfter: leaf.notAfter,
+        fresh: false,
+      };
+    }
+  }
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=${names[0]}`,
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(names.map((n) => ({ type: 'dns' as const, value: n }))),
+    ],
+  });
+  const res = await fetchFromCa(settings, source, '/issue', csr.toString('pem'));
+  if (res.status !== 200)
+    throw new Error(`the CA refused the certificate request (${res.status}): ${res.body.toString().trim()}`);
+  const chain = res.body.toString('utf8');
+  const key = x509.PemConverter.encode(
+    await webcrypto.subtle.exportKey('pkcs8', keys.privateKey),
+    'PRIVATE KEY',
+  );
+  write(keyPath, key);
+  write(chainPath, chain);
+  const leaf = new x509.X509Certificate(chain);
+  return { key, chain, serial: leaf.serialNumber, notAfter: leaf.notAfter, fresh: true };
+}
