@@ -30,7 +30,8 @@ export function fetchFromCa(
   settings: LabSettings,
   source: string,
   path: string,
-  body?: string,
+  body?: string | Buffer,
+  contentType = 'application/pkcs10',
 ): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -43,7 +44,7 @@ export function fetchFromCa(
         headers: {
           host: 'ca.test',
           ...(body !== undefined
-            ? { 'content-type': 'application/pkcs10', 'content-length': Buffer.byteLength(body) }
+            ? { 'content-type': contentType, 'content-length': Buffer.byteLength(body) }
             : {}),
         },
         timeout: 5000,

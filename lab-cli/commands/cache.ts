@@ -1,0 +1,42 @@
+// `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics.
+import type { Command } from 'commander';
+import type { RegisterCommands } from './types.js';
+
+export const register: RegisterCommands = (program, cli) => {
+  const cache: Command = program.command('cache').description("the proxy's cache (Varnish-like)");
+  const call = async (command: string, args: Record<string, unknown> = {}) => {
+    try {
+      return await (await cli.runtime()).control('proxy', command, args);
+    } catch (err) {
+      return cli.fail(`cache: ${(err as Error).message}`, 'is the lab up? (lab status)');
+    }
+  };
+  cache
+    .command('purge <url>')
+    .description('remove one URL (every variant) from the cache')
+    .addHelpText('after', '\nExample:\n  $ lab cache purge https://www.example.test/hej')
+    .action(async (url: string) => {
+      try {
+        new URL(url);
+      } catch {
+        cli.fail(`"${url}" is not a URL`, 'example: lab cache purge https://www.example.test/hej', 2);
+      }
+      const r = (await call('cache.purge', { url })) as { removed: number };
+      cli.print(r, () => `purged ${url}: ${r.removed} object(s)`);
+    });
+  cache
+    .command('ban <regex>')
+    .description('remove every object whose host+path matches a regular expression')
+    .addHelpText('after', "\nExample:\n  $ lab cache ban '^cdn\\.example\\.test/img/'")
+    .action(async (regex: string) => {
+      const r = (await call('cache.ban', { regex })) as { removed: number };
+      cli.print(r, () => `banned /${regex}/: ${r.removed} object(s)`);
+    });
+  cache
+    .command('stats')
+    .description('hits, misses, passes, objects and bytes in the cache')
+    .action(async () => {
+      const r = (await call('cache.stats')) as Record<string, number | boolean>;
+      cli.print(r, () => Object.entries(r).map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n'));
+    });
+};

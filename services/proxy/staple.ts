@@ -1,0 +1,31 @@
+// OCSP stapling: the proxy asks the CA about its own certificate and hands the signed answer to
+// clients in the TLS handshake (RFC 6066 status_request), so they need not ask the CA themselves.
+import { webcrypto } from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { fetchFromCa } from '../common/certificate.js';
+import type { LabSettings } from '../common/settings.js';
+
+pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto }));
+
+function certs(chainPem: string): pkijs.Certificate[] {
+  return [...chainPem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g)].map((m) =>
+    pkijs.Certificate.fromBER(new Uint8Array(Buffer.from(m[1].replace(/\s+/g, ''), 'base64'))),
+  );
+}
+
+export async function fetchStaple(settings: LabSettings, source: string, chainPem: string): Promise<{ der: Buffer; status: string; nextUpdate: Date }> {
+  const [leaf, issuer] = certs(chainPem);
+  if (!leaf || !issuer) throw new Error('the chain needs the leaf and its issuer');
+  const req = new pkijs.OCSPRequest();
+  await req.createForCertificate(leaf, { hashAlgorithm: 'SHA-1', issuerCertificate: issuer });
+  const body = Buffer.from(req.toSchema(true).toBER(false));
+  const res = await fetchFromCa(settings, source, '/ocsp', body, 'application/ocsp-request');
+  if (res.status !== 200) throw new Error(`the CA answered ${res.status}`);
+  const ocsp = pkijs.OCSPResponse.fromBER(new Uint8Array(res.body).slice().buffer);
+  if (ocsp.responseStatus.valueBlock.valueDec !== 0 || !ocsp.responseBytes) throw new Error(`OCSP status ${ocsp.responseStatus.valueBlock.valueDec}`);
+  const basic = pkijs.BasicOCSPResponse.fromBER(new Uint8Array(ocsp.responseBytes.response.valueBlock.valueHexView));
+  const single = basic.tbsResponseData.responses[0];
+  const tag = (single.certStatus as asn1js.BaseBlock).idBlock.tagNumber;
+  return { der: res.body, status: ['good', 'revoked', 'unknown'][tag] ?? 'unknown', nextUpdate: single.nextUpdate ?? new Date(Date.now() + 3_600_000) };
+}
