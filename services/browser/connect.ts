@@ -1,0 +1,176 @@
+// JOURNEY 13–15, 19–21: a connection — happy eyeballs over the addresses (RFC 8305), the TCP
+// handshake from an ephemeral port, then TLS with SNI and ALPN, the chain checked against the lab's
+// root only, and revocation: the stapled OCSP response first, else OCSP from the CA named in AIA.
+import { connect as tcpConnect, isIPv6, type Socket } from 'node:net';
+import { type ConnectionOptions, type DetailedPeerCertificate, connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { ocspStatus } from './ocsp.js';
+
+export const CONNECTION_ATTEMPT_DELAY_MS = 250; // RFC 8305 §5
+export const CONNECT_TIMEOUT_MS = 10_000;
+
+export class NetError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly step: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Attempt {
+  address: string;
+  startedAt: number;
+  outcome: 'won' | 'failed' | 'abandoned' | 'timeout';
+  error?: string;
+}
+
+/** RFC 8305 §4: interleave families, IPv6 first. */
+export function sortAddresses(v6: string[], v4: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < Math.max(v6.length, v4.length); i++) {
+    if (v6[i]) out.push(v6[i]);
+    if (v4[i]) out.push(v4[i]);
+  }
+  return out;
+}
+
+/** Races connection attempts, a new one every 250 ms or as soon as one fails; the first to connect wins. */
+export function happyEyeballs(
+  addresses: string[],
+  port: number,
+  sourceFor: (address: string) => string | undefined,
+  onAttempt: (a: Attempt) => void,
+): Promise<{ socket: Socket; attempts: Attempt[] }> {
+  return new Promise((resolve, reject) => {
+    const attempts: Attempt[] = [];
+    const sockets: Socket[] = [];
+    let next = 0;
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const overall = setTimeout(() => finishFail(new NetError('ERR_CONNECTION_TIMED_OUT', `no address of ${addresses.join(', ')} answered in ${CONNECT_TIMEOUT_MS / 1000} s`, 'tcp.connect')), CONNECT_TIMEOUT_MS);
+    const finishFail = (err: NetError) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clearTimeout(overall);
+      for (const s of sockets) s.destroy();
+      for (const a of attempts) if (a.outcome === 'abandoned') onAttempt({ ...a, outcome: 'timeout' });
+      reject(err);
+    };
+    const start = () => {
+      if (done || next >= addresses.length) return;
+      const address = addresses[next++];
+      const attempt: Attempt = { address, startedAt: Date.now(), outcome: 'abandoned' };
+      attempts.push(attempt);
+      const s = tcpConnect({ host: address, port, localAddress: sourceFor(address), family: isIPv6(address) ? 6 : 4 });
+      sockets.push(s);
+      s.once('connect', () => {
+        if (done) return void s.destroy();
+        done = true;
+        clearTimeout(timer);
+        clearTimeout(overall);
+        attempt.outcome = 'won';
+        onAttempt(attempt);
+        for (const o of sockets) if (o !== s) o.destroy();
+        for (const a of attempts) if (a !== attempt && a.outcome === 'abandoned') onAttempt(a);
+        resolve({ socket: s, attempts });
+      });
+      s.once('error', (err: NodeJS.ErrnoException) => {
+        attempt.outcome = 'failed';
+        attempt.error = err.code ?? err.message;
+        onAttempt(attempt);
+        if (done) return;
+        if (attempts.every((a) => a.outcome === 'failed') && next >= addresses.length) {
+          const refused = attempts.some((a) => a.error === 'ECONNREFUSED');
+          finishFail(
+            new NetError(
+              refused ? 'ERR_CONNECTION_REFUSED' : err.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_CONNECTION_FAILED',
+              `${attempts.map((a) => `${a.address}: ${a.error}`).join('; ')}`,
+              'tcp.connect',
+            ),
+          );
+          return;
+        }
+        clearTimeout(timer);
+        start(); // a failure starts the next attempt at once (RFC 8305 §5)
+      });
+      timer = setTimeout(start, CONNECTION_ATTEMPT_DELAY_MS);
+    };
+    if (!addresses.length) return finishFail(new NetError('ERR_NAME_NOT_RESOLVED', 'no addresses', 'dns'));
+    start();
+  });
+}
+
+export interface TlsResult {
+  socket: TLSSocket;
+  alpn: string;
+  version: string;
+  cipher: string;
+  stapled?: Buffer;
+  peer: DetailedPeerCertificate;
+  ms: number;
+}
+
+const TLS_ERRORS: Record<string, string> = {
+  CERT_HAS_EXPIRED: 'ERR_CERT_DATE_INVALID',
+  CERT_NOT_YET_VALID: 'ERR_CERT_DATE_INVALID',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'ERR_CERT_COMMON_NAME_INVALID',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'ERR_CERT_AUTHORITY_INVALID',
+  UNABLE_TO_GET_ISSUER_CERT: 'ERR_CERT_AUTHORITY_INVALID',
+  SELF_SIGNED_CERT_IN_CHAIN: 'ERR_CERT_AUTHORITY_INVALID',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'ERR_CERT_AUTHORITY_INVALID',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'ERR_CERT_AUTHORITY_INVALID',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'ERR_SSL_PROTOCOL_ERROR',
+  ECONNRESET: 'ERR_CONNECTION_RESET',
+};
+
+export function tlsHandshake(
+  socket: Socket,
+  host: string,
+  opts: { ca: string; alpn: string[]; onKeylog(line: Buffer): void },
+): Promise<TlsResult> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    let stapled: Buffer | undefined;
+    // requestOCSP (status_request, RFC 6066) is a tls.connect option the typings lack
+    const options = { socket, servername: host, ALPNProtocols: opts.alpn, ca: opts.ca, requestOCSP: true, minVersion: 'TLSv1.2' } as ConnectionOptions;
+    const s = tlsConnect(options);
+    s.on('keylog', opts.onKeylog);
+    s.once('OCSPResponse', (r: Buffer) => {
+      stapled = r;
+    });
+    s.once('secureConnect', () => {
+      const c = s.getCipher();
+      resolve({ socket: s, alpn: s.alpnProtocol || 'http/1.1', version: s.getProtocol() ?? '?', cipher: c.standardName ?? c.name, stapled, peer: s.getPeerCertificate(true), ms: performance.now() - t0 });
+    });
+    s.once('error', (err: NodeJS.ErrnoException) => {
+      const code = TLS_ERRORS[err.code ?? ''] ?? (err.code?.startsWith('ERR_SSL') ? 'ERR_SSL_PROTOCOL_ERROR' : 'ERR_CERT_INVALID');
+      reject(new NetError(code, `${err.code}: ${err.message}`, 'tls.handshake'));
+    });
+  });
+}
+
+/** JOURNEY 21: is the server's certificate revoked? Stapled answer first, then the CA's OCSP URL. */
+export async function checkRevocation(
+  t: TlsResult,
+  fetchOcsp: (url: string, body: Buffer) => Promise<Buffer>,
+): Promise<{ status: 'good' | 'revoked' | 'unknown' | 'unavailable'; source: 'stapled' | 'ocsp' | 'none'; detail: string }> {
+  const leaf = t.peer.raw;
+  const issuer = t.peer.issuerCertificate?.raw;
+  if (!issuer || issuer.equals(leaf)) return { status: 'unavailable', source: 'none', detail: 'no issuer certificate in the chain' };
+  if (t.stapled) {
+    const r = await ocspStatus(t.stapled, leaf, issuer);
+    return { status: r.status, source: 'stapled', detail: r.detail };
+  }
+  const aia = t.peer.infoAccess?.['OCSP - URI']?.[0];
+  if (!aia) return { status: 'unavailable', source: 'none', detail: 'the certificate names no OCSP responder' };
+  try {
+    const { request, check } = await import('./ocsp.js').then((m) => m.ocspRequestFor(leaf, issuer));
+    const der = await fetchOcsp(aia, request);
+    const r = await check(der);
+    return { status: r.status, source: 'ocsp', detail: `${aia}: ${r.detail}` };
+  } catch (err) {
+    return { status: 'unavailable', source: 'ocsp', detail: `${aia}: ${(err as Error).message}` };
+  }
+}

@@ -1,0 +1,142 @@
+// The browser host: the client of the story. `lab browse <text>` sends it the control command
+// `browse`; it does what Chrome does, step by step, each step an event.
+//
+// Events (contract v1), all with the page load's trace id:
+//   omnibox {text, kind: url|search, url, reason} · url.parse {scheme, host, port, path, query, fragment}
+//   hsts.upgrade {from, to, why} · hsts.learn {host, header} · cache.browser {url, result: fresh|stored|revalidated}
+//   dns.cache | dns.hosts | dns.stub {name, type, server, addresses, cname, ttl} · happy-eyeballs.attempt {address, family, outcome}
+//   tcp.connect {connection, src, sport, dst, dport} · tls.handshake {connection, sni, version, cipher, alpn, stapled | error}
+//   ocsp.check {host, status, source} · http.request {id, method, url, headers} · http.response {id, status, httpVersion, connection}
+//   http.redirect {status, to} · html.parse {title, subresources} · page.render {title, headings, links, images, requests}
+//   tcp.close {connection} · page.error {code, step, message} · subresource.error {url, code}
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { isIPv6 } from 'node:net';
+import { join } from 'node:path';
+import { CookieJar } from 'tough-cookie';
+import { fetchFromCa } from '../common/certificate.js';
+import { addressOf } from '../common/settings.js';
+import { guard, runService } from '../common/service.js';
+import { NetError } from './connect.js';
+import { clearDnsCache, Engine } from './engine.js';
+import { HstsStore } from './hsts.js';
+import { HttpCache } from './httpcache.js';
+import { browse } from './navigate.js';
+import { parseHosts, parseResolvConf } from './resolve.js';
+
+await runService('browser', async (ctx) => {
+  const s = ctx.settings;
+  const profile = join(ctx.stateDir, 'profile');
+  mkdirSync(profile, { recursive: true });
+  // the browser host's own files: never the machine's (docker: the container's own /etc)
+  const hostsPath = s.runtime === 'docker' ? '/etc/hosts' : join(ctx.stateDir, 'hosts');
+  const resolvPath = s.runtime === 'docker' ? '/etc/resolv.conf' : join(ctx.stateDir, 'resolv.conf');
+  if (s.runtime === 'local') {
+    if (!existsSync(hostsPath)) writeFileSync(hostsPath, `# the browser host's hosts file (lab hosts add|rm|list)\n127.0.0.1\tlocalhost\n${ctx.address()}\tbrowser.test browser\n`);
+    if (!existsSync(resolvPath)) writeFileSync(resolvPath, `# the browser host's resolv.conf: its stub asks the lab's resolver\nnameserver ${addressOf('resolver', s)}\noptions timeout:2 attempts:2 ndots:1\n`);
+  }
+  const hsts = new HstsStore(join(profile, 'hsts.json'));
+  const cache = new HttpCache(join(profile, 'http-cache.json'));
+  const cookiePath = join(profile, 'cookies.json');
+  const cookies = existsSync(cookiePath) ? CookieJar.deserializeSync(readFileSync(cookiePath, 'utf8')) : new CookieJar();
+  const rootPath = join(profile, 'lab-root.pem');
+  const caPem = async () => {
+    if (existsSync(rootPath)) return readFileSync(rootPath, 'utf8');
+    // trust only the lab's root, fetched once from the CA (as a workshop imports it)
+    const r = await fetchFromCa(s, ctx.address(), '/root.pem');
+    if (r.status !== 200) throw new NetError('ERR_CERT_AUTHORITY_INVALID', 'could not fetch the lab root from ca.test', 'tls.trust');
+    writeFileSync(rootPath, r.body);
+    return r.body.toString('utf8');
+  };
+  const source = (family: 4 | 6) => (family === 4 ? ctx.address() : ctx.address6());
+
+  let busy = Promise.resolve();
+  ctx.control.register('browse', (args) => {
+    const job = busy.then(async () => {
+      const text = String(args.text ?? '');
+      const runDir = typeof args.runDir === 'string' ? args.runDir : undefined;
+      if (runDir) mkdirSync(runDir, { recursive: true });
+      let engine: Engine;
+      const fetchOcsp = async (url: string, body: Buffer) => {
+        const u = new URL(url);
+        const addrs = (await engine.resolve(u.hostname)).addresses;
+        const addr = addrs.find((a) => !isIPv6(a)) ?? addrs[0];
+        return new Promise<Buffer>((resolve, reject) => {
+          const req = request(
+            { host: addr, port: Number(u.port || 80), path: u.pathname, method: 'POST', localAddress: source(isIPv6(addr) ? 6 : 4), headers: { host: u.host, 'content-type': 'application/ocsp-request', 'content-length': body.length }, timeout: 3000 },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (c: Buffer) => chunks.push(c));
+              res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`OCSP responder answered ${res.statusCode}`))));
+            },
+          );
+          req.on('timeout', () => req.destroy(new Error('OCSP responder timed out')));
+          req.on('error', reject);
+          req.end(body);
+        });
+      };
+      engine = new Engine({
+        events: ctx.events,
+        hostsPath,
+        resolvConf: () => parseResolvConf(readFileSync(resolvPath, 'utf8')),
+        dnsPort: ctx.port(53),
+        source,
+        caPem,
+        keylog: (line) => {
+          // NSS key log lines, so Wireshark can decrypt the run's capture
+          try {
+            if (runDir) appendFileSync(join(runDir, 'tls-keys.log'), line);
+            appendFileSync(join(profile, 'tls-keys.log'), line);
+          } catch (err) {
+            guard(ctx.events, 'tls key log', err);
+          }
+        },
+        fetchOcsp,
+        hardFailRevocation: args.hardFailRevocation === true,
+        http1Only: args.http1Only === true,
+      });
+      const r = await browse({ events: ctx.events, engine, hsts, cache, cookies }, text, { noCache: args.noCache === true });
+      writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
+      if (runDir) {
+        mkdirSync(runDir, { recursive: true });
+        writeFileSync(join(runDir, 'browser.har'), JSON.stringify(r.har, null, 2));
+      }
+      return r;
+    });
+    busy = job.then(
+      () => undefined,
+      () => undefined,
+    );
+    return job;
+  });
+
+  ctx.control.register('hosts.list', () => ({ path: hostsPath, entries: Object.fromEntries(parseHosts(readFileSync(hostsPath, 'utf8'))) }));
+  ctx.control.register('hosts.add', (args) => {
+    const name = String(args.name ?? '').toLowerCase();
+    const address = String(args.address ?? '');
+    if (!/^[a-z0-9.-]+$/.test(name)) throw new Error(`"${name}" is not a host name`);
+    if (!parseHosts(`${address} x`).size) throw new Error(`"${address}" is not an IP address`);
+    appendFileSync(hostsPath, `${address}\t${name}\t# lab hosts add\n`);
+    clearDnsCache(); // a changed hosts file wins from the next lookup
+    return { path: hostsPath, name, address };
+  });
+  ctx.control.register('hosts.rm', (args) => {
+    const name = String(args.name ?? '').toLowerCase();
+    const lines = readFileSync(hostsPath, 'utf8').split('\n');
+    const kept = lines.filter((l) => !(l.includes('# lab hosts add') && l.split(/\s+/)[1] === name));
+    if (kept.length === lines.length) throw new Error(`${name} was not added with lab hosts add`);
+    writeFileSync(hostsPath, kept.join('\n'));
+    clearDnsCache();
+    return { removed: lines.length - kept.length };
+  });
+  ctx.control.register('browser.clear', () => {
+    hsts.clear();
+    cache.clear();
+    cookies.removeAllCookiesSync();
+    writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
+    return { dns: clearDnsCache(), cleared: ['HTTP cache', 'HSTS (learned)', 'cookies', 'DNS cache'] };
+  });
+  ctx.control.register('browser.dns.flush', () => ({ removed: clearDnsCache() }));
+
+  return { listening: [`control ${ctx.host}`], close: async () => { await busy; } };
+});
