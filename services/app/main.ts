@@ -65,7 +65,7 @@ await runService('app', async (ctx) => {
     kernel,
     trustedProxy: addressOf('proxy', ctx.settings, 'backend'),
     vhosts: {
-      www: ['www.example.test', 'example.test', 'www.xn--sjsten-wxa.test', 'blocked.test'],
+      www: ['www.example.test', 'example.test', 'www.xn--sjsten-xxa.test', 'blocked.test'],
       cdn: ['cdn.example.test'],
       search: ['search.test'],
     },

@@ -71,7 +71,7 @@ export const hosts: readonly HostSpec[] = [
     name: 'proxy',
     service: 'proxy',
     on: { internet: 80, backend: 80 },
-    names: ['www.example.test', 'cdn.example.test', 'search.test', 'www.xn--sjsten-wxa.test', 'blocked.test'],
+    names: ['www.example.test', 'cdn.example.test', 'search.test', 'www.xn--sjsten-xxa.test', 'blocked.test'],
     role: 'Varnish-like caching reverse proxy with TLS',
   },
   { name: 'app', service: 'app', on: { backend: 10 }, role: 'web server and Symfony-style kernel' },

@@ -18,7 +18,7 @@ export const ZONES_BY_HOST: Record<string, string[]> = {
     'example.test.zone',
     'ca.test.zone',
     'search.test.zone',
-    'xn--sjsten-wxa.test.zone',
+    'xn--sjsten-xxa.test.zone',
     'blocked.test.zone',
     'reverse',
   ],

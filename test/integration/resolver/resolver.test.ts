@@ -99,7 +99,7 @@ describe('recursive resolution', () => {
     ['tpyo.example.test', 'A'],
     ['nothing.test', 'A'],
     ['x.wild.example.test', 'A'],
-    ['www.xn--sjsten-wxa.test', 'A'],
+    ['www.xn--sjsten-xxa.test', 'A'],
     ['_https._tcp.example.test', 'SRV'],
     ['big.example.test', 'TXT'],
   ];

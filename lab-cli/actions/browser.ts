@@ -1,0 +1,78 @@
+// Scenario actions for the browser: type text and press Enter; edit its hosts file; clear it.
+import { z } from 'zod';
+import { defineAction } from '../scenario/types.js';
+
+const browseArgs = z
+  .object({
+    text: z.string().min(1),
+    noCache: z.boolean().optional(),
+    http1Only: z.boolean().optional(),
+    hardFailRevocation: z.boolean().optional(),
+    /** the page load must fail with this Chrome error name */
+    error: z.string().regex(/^ERR_[A-Z_]+$/).optional(),
+    /** the final response must have this status */
+    status: z.number().int().optional(),
+    /** print the waterfall under the step */
+    waterfall: z.boolean().optional(),
+  })
+  .strict();
+
+interface BrowseResult {
+  finalUrl?: string;
+  status?: number;
+  error?: { code: string; step: string; message: string };
+  painted: string[];
+  waterfall: string[];
+}
+
+export const actions = [
+  defineAction({
+    name: 'browse',
+    schema: z.union([z.string().min(1).transform((text) => browseArgs.parse({ text })), browseArgs]),
+    describe: (a) => `type "${a.text}" in the address bar and press Enter${a.http1Only ? ' (HTTP/1.1 only)' : ''}${a.noCache ? ' (no cache)' : ''}`,
+    needs: () => ['browser'],
+    run: async (a, ctx) => {
+      const { error: _e, status: _s, waterfall: w, ...args } = a;
+      const r = (await ctx.runtime.control('browser', 'browse', { ...args, runDir: ctx.runDir }, 90_000)) as BrowseResult;
+      ctx.vars.set('browse', r);
+      const lines = [...r.painted, ...(w ? ['', ...r.waterfall] : [])];
+      if (a.error) {
+        const ok = r.error?.code === a.error;
+        return { ok, detail: r.error ? `${r.error.code} at ${r.error.step}${ok ? ' (as expected)' : ` (expected ${a.error})`}` : `loaded ${r.finalUrl}, expected ${a.error}`, lines };
+      }
+      if (r.error) return { ok: false, detail: `${r.error.code} at ${r.error.step}: ${r.error.message}`, lines };
+      const ok = a.status === undefined || r.status === a.status;
+      return { ok, detail: `${r.status} ${r.finalUrl}${ok ? '' : ` (expected status ${a.status})`}`, lines };
+    },
+  }),
+  defineAction({
+    name: 'hosts.add',
+    schema: z.object({ name: z.string(), address: z.string() }).strict(),
+    describe: (a) => `add "${a.address} ${a.name}" to the browser host's hosts file`,
+    needs: () => ['browser'],
+    run: async (a, ctx) => {
+      await ctx.runtime.control('browser', 'hosts.add', a);
+      return { ok: true };
+    },
+  }),
+  defineAction({
+    name: 'hosts.rm',
+    schema: z.string(),
+    describe: (name) => `remove ${name} from the browser host's hosts file`,
+    needs: () => ['browser'],
+    run: async (name, ctx) => {
+      await ctx.runtime.control('browser', 'hosts.rm', { name });
+      return { ok: true };
+    },
+  }),
+  defineAction({
+    name: 'browser.clear',
+    schema: z.null().transform(() => ({})),
+    describe: () => "clear the browser's caches, learned HSTS and cookies",
+    needs: () => ['browser'],
+    run: async (_a, ctx) => {
+      await ctx.runtime.control('browser', 'browser.clear');
+      return { ok: true };
+    },
+  }),
+];

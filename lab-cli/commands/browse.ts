@@ -1,0 +1,88 @@
+// `lab browse`, `lab hosts`, `lab browser clear`: the browser host, from the terminal.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { RUNS_DIR } from '../scenario/runner.js';
+import type { RegisterCommands } from './types.js';
+
+interface BrowseResult {
+  finalUrl?: string;
+  status?: number;
+  error?: { code: string; step: string; message: string };
+  painted: string[];
+  waterfall: string[];
+  trace: string;
+}
+
+export const register: RegisterCommands = (program, cli) => {
+  const control = async (command: string, args: Record<string, unknown> = {}, timeout?: number) => {
+    try {
+      return await (await cli.runtime()).control('browser', command, args, timeout);
+    } catch (err) {
+      return cli.fail(`browser: ${(err as Error).message}`, 'is the lab up? (lab up; lab status)');
+    }
+  };
+
+  program
+    .command('browse <text...>')
+    .description('type text in the browser\'s address bar and press Enter: the page as painted, and a waterfall')
+    .option('--no-cache', "bypass the browser's HTTP cache")
+    .option('--http1', 'offer only HTTP/1.1 in ALPN (six connections per origin)')
+    .option('--hard-fail', 'treat an unknown revocation status as an error')
+    .option('--har <file>', 'also write the HAR to this file')
+    .addHelpText('after', '\nExamples:\n  $ lab browse https://www.example.test/hej\n  $ lab browse how to press enter\n  $ lab browse www.sjösten.test')
+    .action(async (words: string[], o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string }) => {
+      const runDir = join(RUNS_DIR, `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-browse`);
+      if (!existsSync(runDir)) mkdirSync(runDir, { recursive: true });
+      const r = (await control('browse', { text: words.join(' '), noCache: !o.cache, http1Only: o.http1, hardFailRevocation: o.hardFail, runDir }, 120_000)) as BrowseResult;
+      if (o.har) {
+        const { copyFileSync } = await import('node:fs');
+        copyFileSync(join(runDir, 'browser.har'), o.har);
+      }
+      cli.print(r, () =>
+        [
+          r.error ? cli.color.red(`✗ ${r.error.code} (${r.error.step}): ${r.error.message}`) : cli.color.green(`${r.status} ${r.finalUrl}`),
+          '',
+          ...r.painted,
+          '',
+          ...r.waterfall.map((l, i) => (i === 0 ? cli.color.dim(l) : l)),
+          '',
+          cli.color.dim(`HAR and TLS keys in ${runDir}`),
+        ].join('\n'),
+      );
+      if (r.error) process.exitCode = 1;
+    });
+
+  const hosts: Command = program.command('hosts').description("the browser host's hosts file (never the machine's)");
+  hosts
+    .command('add <name> <address>')
+    .description('point a name at an address for the browser only: no DNS query is sent for it')
+    .addHelpText('after', '\nExample:\n  $ lab hosts add www.example.test 172.28.2.81')
+    .action(async (name: string, address: string) => {
+      const r = await control('hosts.add', { name, address });
+      cli.print(r, () => `${address}\t${name} added to ${(r as { path: string }).path}`);
+    });
+  hosts
+    .command('rm <name>')
+    .description('remove a name added with lab hosts add')
+    .action(async (name: string) => {
+      const r = await control('hosts.rm', { name });
+      cli.print(r, () => `${name} removed`);
+    });
+  hosts
+    .command('list')
+    .description('the hosts file as the browser reads it')
+    .action(async () => {
+      const r = (await control('hosts.list')) as { path: string; entries: Record<string, string[]> };
+      cli.print(r, () => [cli.color.dim(r.path), ...Object.entries(r.entries).map(([n, a]) => `${a.join(', ').padEnd(20)} ${n}`)].join('\n'));
+    });
+
+  const browser: Command = program.command('browser').description('the browser host');
+  browser
+    .command('clear')
+    .description('forget the HTTP cache, learned HSTS, cookies and the DNS cache')
+    .action(async () => {
+      const r = await control('browser.clear');
+      cli.print(r, () => `cleared: ${(r as { cleared: string[] }).cleared.join(', ')}`);
+    });
+};
