@@ -9,7 +9,10 @@ const browseArgs = z
     http1Only: z.boolean().optional(),
     hardFailRevocation: z.boolean().optional(),
     /** the page load must fail with this Chrome error name */
-    error: z.string().regex(/^ERR_[A-Z_]+$/).optional(),
+    error: z
+      .string()
+      .regex(/^ERR_[A-Z_]+$/)
+      .optional(),
     /** the final response must have this status */
     status: z.number().int().optional(),
     /** print the waterfall under the step */
@@ -18,6 +21,7 @@ const browseArgs = z
   .strict();
 
 interface BrowseResult {
+  page?: { links: { text: string; href: string }[] };
   finalUrl?: string;
   status?: number;
   error?: { code: string; step: string; message: string };
@@ -28,21 +32,69 @@ interface BrowseResult {
 export const actions = [
   defineAction({
     name: 'browse',
-    schema: z.union([z.string().min(1).transform((text) => browseArgs.parse({ text })), browseArgs]),
-    describe: (a) => `type "${a.text}" in the address bar and press Enter${a.http1Only ? ' (HTTP/1.1 only)' : ''}${a.noCache ? ' (no cache)' : ''}`,
+    schema: z.union([
+      z
+        .string()
+        .min(1)
+        .transform((text) => browseArgs.parse({ text })),
+      browseArgs,
+    ]),
+    describe: (a) =>
+      `type "${a.text}" in the address bar and press Enter${a.http1Only ? ' (HTTP/1.1 only)' : ''}${a.noCache ? ' (no cache)' : ''}`,
     needs: () => ['browser'],
     run: async (a, ctx) => {
       const { error: _e, status: _s, waterfall: w, ...args } = a;
-      const r = (await ctx.runtime.control('browser', 'browse', { ...args, runDir: ctx.runDir }, 90_000)) as BrowseResult;
+      const r = (await ctx.runtime.control(
+        'browser',
+        'browse',
+        { ...args, runDir: ctx.runDir },
+        90_000,
+      )) as BrowseResult;
       ctx.vars.set('browse', r);
       const lines = [...r.painted, ...(w ? ['', ...r.waterfall] : [])];
       if (a.error) {
         const ok = r.error?.code === a.error;
-        return { ok, detail: r.error ? `${r.error.code} at ${r.error.step}${ok ? ' (as expected)' : ` (expected ${a.error})`}` : `loaded ${r.finalUrl}, expected ${a.error}`, lines };
+        return {
+          ok,
+          detail: r.error
+            ? `${r.error.code} at ${r.error.step}${ok ? ' (as expected)' : ` (expected ${a.error})`}`
+            : `loaded ${r.finalUrl}, expected ${a.error}`,
+          lines,
+        };
       }
-      if (r.error) return { ok: false, detail: `${r.error.code} at ${r.error.step}: ${r.error.message}`, lines };
+      if (r.error)
+        return { ok: false, detail: `${r.error.code} at ${r.error.step}: ${r.error.message}`, lines };
       const ok = a.status === undefined || r.status === a.status;
       return { ok, detail: `${r.status} ${r.finalUrl}${ok ? '' : ` (expected status ${a.status})`}`, lines };
+    },
+  }),
+  defineAction({
+    name: 'click',
+    schema: z.string().min(1),
+    describe: (text) => `click the link "${text}" on the page`,
+    needs: () => ['browser'],
+    run: async (text, ctx) => {
+      const last = ctx.vars.get('browse') as BrowseResult | undefined;
+      const link = last?.page?.links.find((l) => l.text === text || l.href === text);
+      if (!last || !link)
+        return {
+          ok: false,
+          detail: `no link "${text}" on the last page (links: ${last?.page?.links.map((l) => l.text).join(', ') ?? 'none'})`,
+        };
+      const r = (await ctx.runtime.control(
+        'browser',
+        'browse',
+        { text: link.href, referrer: last.finalUrl, runDir: ctx.runDir },
+        90_000,
+      )) as BrowseResult;
+      ctx.vars.set('browse', r);
+      if (r.error)
+        return {
+          ok: false,
+          detail: `${r.error.code} at ${r.error.step}: ${r.error.message}`,
+          lines: r.painted,
+        };
+      return { ok: true, detail: `${r.status} ${r.finalUrl}`, lines: r.painted };
     },
   }),
   defineAction({

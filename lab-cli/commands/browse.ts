@@ -25,35 +25,59 @@ export const register: RegisterCommands = (program, cli) => {
 
   program
     .command('browse <text...>')
-    .description('type text in the browser\'s address bar and press Enter: the page as painted, and a waterfall')
+    .description(
+      "type text in the browser's address bar and press Enter: the page as painted, and a waterfall",
+    )
     .option('--no-cache', "bypass the browser's HTTP cache")
     .option('--http1', 'offer only HTTP/1.1 in ALPN (six connections per origin)')
     .option('--hard-fail', 'treat an unknown revocation status as an error')
     .option('--har <file>', 'also write the HAR to this file')
-    .addHelpText('after', '\nExamples:\n  $ lab browse https://www.example.test/hej\n  $ lab browse how to press enter\n  $ lab browse www.sjösten.test')
-    .action(async (words: string[], o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string }) => {
-      const runDir = join(RUNS_DIR, `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-browse`);
-      if (!existsSync(runDir)) mkdirSync(runDir, { recursive: true });
-      const r = (await control('browse', { text: words.join(' '), noCache: !o.cache, http1Only: o.http1, hardFailRevocation: o.hardFail, runDir }, 120_000)) as BrowseResult;
-      if (o.har) {
-        const { copyFileSync } = await import('node:fs');
-        copyFileSync(join(runDir, 'browser.har'), o.har);
-      }
-      cli.print(r, () =>
-        [
-          r.error ? cli.color.red(`✗ ${r.error.code} (${r.error.step}): ${r.error.message}`) : cli.color.green(`${r.status} ${r.finalUrl}`),
-          '',
-          ...r.painted,
-          '',
-          ...r.waterfall.map((l, i) => (i === 0 ? cli.color.dim(l) : l)),
-          '',
-          cli.color.dim(`HAR and TLS keys in ${runDir}`),
-        ].join('\n'),
-      );
-      if (r.error) process.exitCode = 1;
-    });
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lab browse https://www.example.test/hej\n  $ lab browse how to press enter\n  $ lab browse www.sjösten.test',
+    )
+    .action(
+      async (words: string[], o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string }) => {
+        const runDir = join(
+          RUNS_DIR,
+          `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-browse`,
+        );
+        if (!existsSync(runDir)) mkdirSync(runDir, { recursive: true });
+        const r = (await control(
+          'browse',
+          {
+            text: words.join(' '),
+            noCache: !o.cache,
+            http1Only: o.http1,
+            hardFailRevocation: o.hardFail,
+            runDir,
+          },
+          120_000,
+        )) as BrowseResult;
+        if (o.har) {
+          const { copyFileSync } = await import('node:fs');
+          copyFileSync(join(runDir, 'browser.har'), o.har);
+        }
+        cli.print(r, () =>
+          [
+            r.error
+              ? cli.color.red(`✗ ${r.error.code} (${r.error.step}): ${r.error.message}`)
+              : cli.color.green(`${r.status} ${r.finalUrl}`),
+            '',
+            ...r.painted,
+            '',
+            ...r.waterfall.map((l, i) => (i === 0 ? cli.color.dim(l) : l)),
+            '',
+            cli.color.dim(`HAR and TLS keys in ${runDir}`),
+          ].join('\n'),
+        );
+        if (r.error) process.exitCode = 1;
+      },
+    );
 
-  const hosts: Command = program.command('hosts').description("the browser host's hosts file (never the machine's)");
+  const hosts: Command = program
+    .command('hosts')
+    .description("the browser host's hosts file (never the machine's)");
   hosts
     .command('add <name> <address>')
     .description('point a name at an address for the browser only: no DNS query is sent for it')
@@ -74,7 +98,12 @@ export const register: RegisterCommands = (program, cli) => {
     .description('the hosts file as the browser reads it')
     .action(async () => {
       const r = (await control('hosts.list')) as { path: string; entries: Record<string, string[]> };
-      cli.print(r, () => [cli.color.dim(r.path), ...Object.entries(r.entries).map(([n, a]) => `${a.join(', ').padEnd(20)} ${n}`)].join('\n'));
+      cli.print(r, () =>
+        [
+          cli.color.dim(r.path),
+          ...Object.entries(r.entries).map(([n, a]) => `${a.join(', ').padEnd(20)} ${n}`),
+        ].join('\n'),
+      );
     });
 
   const browser: Command = program.command('browser').description('the browser host');

@@ -37,6 +37,10 @@ export const register: RegisterCommands = (program, cli) => {
     .description('hits, misses, passes, objects and bytes in the cache')
     .action(async () => {
       const r = (await call('cache.stats')) as Record<string, number | boolean>;
-      cli.print(r, () => Object.entries(r).map(([k, v]) => `${k.padEnd(16)} ${v}`).join('\n'));
+      cli.print(r, () =>
+        Object.entries(r)
+          .map(([k, v]) => `${k.padEnd(16)} ${v}`)
+          .join('\n'),
+      );
     });
 };

@@ -1,8 +1,13 @@
 // JOURNEY 13–15, 19–21: a connection — happy eyeballs over the addresses (RFC 8305), the TCP
 // handshake from an ephemeral port, then TLS with SNI and ALPN, the chain checked against the lab's
 // root only, and revocation: the stapled OCSP response first, else OCSP from the CA named in AIA.
-import { connect as tcpConnect, isIPv6, type Socket } from 'node:net';
-import { type ConnectionOptions, type DetailedPeerCertificate, connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { isIPv6, type Socket, connect as tcpConnect } from 'node:net';
+import {
+  type ConnectionOptions,
+  type DetailedPeerCertificate,
+  type TLSSocket,
+  connect as tlsConnect,
+} from 'node:tls';
 import { ocspStatus } from './ocsp.js';
 
 export const CONNECTION_ATTEMPT_DELAY_MS = 250; // RFC 8305 §5
@@ -48,7 +53,17 @@ export function happyEyeballs(
     let next = 0;
     let done = false;
     let timer: NodeJS.Timeout | undefined;
-    const overall = setTimeout(() => finishFail(new NetError('ERR_CONNECTION_TIMED_OUT', `no address of ${addresses.join(', ')} answered in ${CONNECT_TIMEOUT_MS / 1000} s`, 'tcp.connect')), CONNECT_TIMEOUT_MS);
+    const overall = setTimeout(
+      () =>
+        finishFail(
+          new NetError(
+            'ERR_CONNECTION_TIMED_OUT',
+            `no address of ${addresses.join(', ')} answered in ${CONNECT_TIMEOUT_MS / 1000} s`,
+            'tcp.connect',
+          ),
+        ),
+      CONNECT_TIMEOUT_MS,
+    );
     const finishFail = (err: NetError) => {
       if (done) return;
       done = true;
@@ -63,7 +78,12 @@ export function happyEyeballs(
       const address = addresses[next++];
       const attempt: Attempt = { address, startedAt: Date.now(), outcome: 'abandoned' };
       attempts.push(attempt);
-      const s = tcpConnect({ host: address, port, localAddress: sourceFor(address), family: isIPv6(address) ? 6 : 4 });
+      const s = tcpConnect({
+        host: address,
+        port,
+        localAddress: sourceFor(address),
+        family: isIPv6(address) ? 6 : 4,
+      });
       sockets.push(s);
       s.once('connect', () => {
         if (done) return void s.destroy();
@@ -85,7 +105,11 @@ export function happyEyeballs(
           const refused = attempts.some((a) => a.error === 'ECONNREFUSED');
           finishFail(
             new NetError(
-              refused ? 'ERR_CONNECTION_REFUSED' : err.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_CONNECTION_FAILED',
+              refused
+                ? 'ERR_CONNECTION_REFUSED'
+                : err.code === 'ECONNRESET'
+                  ? 'ERR_CONNECTION_RESET'
+                  : 'ERR_CONNECTION_FAILED',
               `${attempts.map((a) => `${a.address}: ${a.error}`).join('; ')}`,
               'tcp.connect',
             ),
@@ -134,7 +158,14 @@ export function tlsHandshake(
     const t0 = performance.now();
     let stapled: Buffer | undefined;
     // requestOCSP (status_request, RFC 6066) is a tls.connect option the typings lack
-    const options = { socket, servername: host, ALPNProtocols: opts.alpn, ca: opts.ca, requestOCSP: true, minVersion: 'TLSv1.2' } as ConnectionOptions;
+    const options = {
+      socket,
+      servername: host,
+      ALPNProtocols: opts.alpn,
+      ca: opts.ca,
+      requestOCSP: true,
+      minVersion: 'TLSv1.2',
+    } as ConnectionOptions;
     const s = tlsConnect(options);
     s.on('keylog', opts.onKeylog);
     s.once('OCSPResponse', (r: Buffer) => {
@@ -142,10 +173,20 @@ export function tlsHandshake(
     });
     s.once('secureConnect', () => {
       const c = s.getCipher();
-      resolve({ socket: s, alpn: s.alpnProtocol || 'http/1.1', version: s.getProtocol() ?? '?', cipher: c.standardName ?? c.name, stapled, peer: s.getPeerCertificate(true), ms: performance.now() - t0 });
+      resolve({
+        socket: s,
+        alpn: s.alpnProtocol || 'http/1.1',
+        version: s.getProtocol() ?? '?',
+        cipher: c.standardName ?? c.name,
+        stapled,
+        peer: s.getPeerCertificate(true),
+        ms: performance.now() - t0,
+      });
     });
     s.once('error', (err: NodeJS.ErrnoException) => {
-      const code = TLS_ERRORS[err.code ?? ''] ?? (err.code?.startsWith('ERR_SSL') ? 'ERR_SSL_PROTOCOL_ERROR' : 'ERR_CERT_INVALID');
+      const code =
+        TLS_ERRORS[err.code ?? ''] ??
+        (err.code?.startsWith('ERR_SSL') ? 'ERR_SSL_PROTOCOL_ERROR' : 'ERR_CERT_INVALID');
       reject(new NetError(code, `${err.code}: ${err.message}`, 'tls.handshake'));
     });
   });
@@ -155,16 +196,22 @@ export function tlsHandshake(
 export async function checkRevocation(
   t: TlsResult,
   fetchOcsp: (url: string, body: Buffer) => Promise<Buffer>,
-): Promise<{ status: 'good' | 'revoked' | 'unknown' | 'unavailable'; source: 'stapled' | 'ocsp' | 'none'; detail: string }> {
+): Promise<{
+  status: 'good' | 'revoked' | 'unknown' | 'unavailable';
+  source: 'stapled' | 'ocsp' | 'none';
+  detail: string;
+}> {
   const leaf = t.peer.raw;
   const issuer = t.peer.issuerCertificate?.raw;
-  if (!issuer || issuer.equals(leaf)) return { status: 'unavailable', source: 'none', detail: 'no issuer certificate in the chain' };
+  if (!issuer || issuer.equals(leaf))
+    return { status: 'unavailable', source: 'none', detail: 'no issuer certificate in the chain' };
   if (t.stapled) {
     const r = await ocspStatus(t.stapled, leaf, issuer);
     return { status: r.status, source: 'stapled', detail: r.detail };
   }
   const aia = t.peer.infoAccess?.['OCSP - URI']?.[0];
-  if (!aia) return { status: 'unavailable', source: 'none', detail: 'the certificate names no OCSP responder' };
+  if (!aia)
+    return { status: 'unavailable', source: 'none', detail: 'the certificate names no OCSP responder' };
   try {
     const { request, check } = await import('./ocsp.js').then((m) => m.ocspRequestFor(leaf, issuer));
     const der = await fetchOcsp(aia, request);

@@ -1,7 +1,7 @@
 // The browser's network stack for one origin at a time: name resolution, connections (a pool of at
 // most six for HTTP/1.1, one for h2), TLS, and requests. Every step emits its event.
 import { Agent, request as h1Request } from 'node:http';
-import { connect as h2Connect, type ClientHttp2Session } from 'node:http2';
+import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import { isIP, isIPv6, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
@@ -83,16 +83,31 @@ export class Engine {
     if (isIP(host)) return { addresses: [host], source: 'literal', ms: 0 };
     const cached = dnsCache.get(host);
     if (cached && cached.expires > Date.now()) {
-      ev.emit({ kind: 'dns.cache', trace, summary: `${host} is in the browser's DNS cache: ${cached.addresses.join(', ')}`, data: { name: host, addresses: cached.addresses, ttl: Math.round((cached.expires - Date.now()) / 1000) } });
+      ev.emit({
+        kind: 'dns.cache',
+        trace,
+        summary: `${host} is in the browser's DNS cache: ${cached.addresses.join(', ')}`,
+        data: {
+          name: host,
+          addresses: cached.addresses,
+          ttl: Math.round((cached.expires - Date.now()) / 1000),
+        },
+      });
       return { addresses: cached.addresses, source: 'cache', ms: performance.now() - t0 };
     }
     const hosts = readHostsFile(this.c.hostsPath).get(host.toLowerCase());
     if (hosts?.length) {
-      ev.emit({ kind: 'dns.hosts', trace, summary: `${host} is in the hosts file: ${hosts.join(', ')} (no DNS query)`, data: { name: host, addresses: hosts, file: this.c.hostsPath } });
+      ev.emit({
+        kind: 'dns.hosts',
+        trace,
+        summary: `${host} is in the hosts file: ${hosts.join(', ')} (no DNS query)`,
+        data: { name: host, addresses: hosts, file: this.c.hostsPath },
+      });
       return { addresses: hosts, source: 'hosts', ms: performance.now() - t0 };
     }
     const conf = this.c.resolvConf();
-    const sourceFor = (server: string) => this.c.source(isIPv6(server) ? 6 : 4) ?? (isIPv6(server) ? '::' : '0.0.0.0');
+    const sourceFor = (server: string) =>
+      this.c.source(isIPv6(server) ? 6 : 4) ?? (isIPv6(server) ? '::' : '0.0.0.0');
     for (const name of candidates(host, conf)) {
       const ask = (type: 'A' | 'AAAA') =>
         stubQuery(conf, this.c.dnsPort, sourceFor, name, type).then((a) => {
@@ -102,12 +117,25 @@ export class Engine {
             trace,
             peer: `${a.server}:${this.c.dnsPort}`,
             summary: `asks ${a.server} (from resolv.conf) for ${name} ${type}: ${a.rcode === 3 ? 'NXDOMAIN' : got.addresses.join(', ') || 'no address'}${got.chain.length ? ` via ${got.chain.join(', ')}` : ''} in ${a.ms.toFixed(1)} ms`,
-            data: { name, type, server: a.server, local: a.local, transport: a.transport, rcode: a.rcode, addresses: got.addresses, cname: got.chain, ttl: got.ttl, ms: Math.round(a.ms * 100) / 100 },
+            data: {
+              name,
+              type,
+              server: a.server,
+              local: a.local,
+              transport: a.transport,
+              rcode: a.rcode,
+              addresses: got.addresses,
+              cname: got.chain,
+              ttl: got.ttl,
+              ms: Math.round(a.ms * 100) / 100,
+            },
           });
           return { ...got, rcode: a.rcode };
         });
       const v4 = ask('A');
-      const v6 = this.c.source(6) ? ask('AAAA') : Promise.resolve({ addresses: [] as string[], ttl: 0, chain: [], rcode: 0 });
+      const v6 = this.c.source(6)
+        ? ask('AAAA')
+        : Promise.resolve({ addresses: [] as string[], ttl: 0, chain: [], rcode: 0 });
       let a4: Awaited<typeof v4> | undefined;
       let a6: Awaited<typeof v6> | undefined;
       try {
@@ -116,30 +144,51 @@ export class Engine {
         if (!(err instanceof DnsError)) throw err;
       }
       // RFC 8305 §3: once A is in, wait up to 50 ms more for AAAA
-      a6 = await Promise.race([v6.catch(() => undefined), new Promise<undefined>((r) => setTimeout(r, a4 ? RESOLUTION_DELAY_MS : 10_000))]);
+      a6 = await Promise.race([
+        v6.catch(() => undefined),
+        new Promise<undefined>((r) => setTimeout(r, a4 ? RESOLUTION_DELAY_MS : 10_000)),
+      ]);
       const addresses = sortAddresses(a6?.addresses ?? [], a4?.addresses ?? []);
       if (addresses.length) {
-        const ttl = Math.min(...[a4, a6].filter((x) => x?.addresses.length).map((x) => x?.ttl ?? 0), DNS_CACHE_CAP_S);
+        const ttl = Math.min(
+          ...[a4, a6].filter((x) => x?.addresses.length).map((x) => x?.ttl ?? 0),
+          DNS_CACHE_CAP_S,
+        );
         if (ttl > 0) dnsCache.set(host, { addresses, expires: Date.now() + ttl * 1000 });
         return { addresses, source: 'dns', ms: performance.now() - t0 };
       }
-      if (!a4 && !a6) throw new NetError('ERR_NAME_NOT_RESOLVED', `the resolver did not answer for ${host}`, 'dns');
+      if (!a4 && !a6)
+        throw new NetError('ERR_NAME_NOT_RESOLVED', `the resolver did not answer for ${host}`, 'dns');
     }
     throw new NetError('ERR_NAME_NOT_RESOLVED', `${host} does not exist (NXDOMAIN or no address)`, 'dns');
   }
 
   /** JOURNEY 13–15, 19–21: a new connection to an origin, TLS checked, revocation asked. */
-  private async open(o: Origin, trace?: string, alpn = ['h2', 'http/1.1']): Promise<{ socket: Socket; conn: ConnInfo }> {
+  private async open(
+    o: Origin,
+    trace?: string,
+    alpn = ['h2', 'http/1.1'],
+  ): Promise<{ socket: Socket; conn: ConnInfo }> {
     const ev = this.c.events;
     const resolved = await this.resolve(o.host, trace);
     const t1 = performance.now();
-    const { socket } = await happyEyeballs(resolved.addresses, o.port, (a) => this.c.source(isIPv6(a) ? 6 : 4), (a) =>
-      ev.emit({
-        kind: 'happy-eyeballs.attempt',
-        trace,
-        summary: `connection attempt to ${a.address}: ${a.outcome}${a.error ? ` (${a.error})` : ''}`,
-        data: { address: a.address, family: isIPv6(a.address) ? 6 : 4, outcome: a.outcome, error: a.error, startedAt: a.startedAt },
-      }),
+    const { socket } = await happyEyeballs(
+      resolved.addresses,
+      o.port,
+      (a) => this.c.source(isIPv6(a) ? 6 : 4),
+      (a) =>
+        ev.emit({
+          kind: 'happy-eyeballs.attempt',
+          trace,
+          summary: `connection attempt to ${a.address}: ${a.outcome}${a.error ? ` (${a.error})` : ''}`,
+          data: {
+            address: a.address,
+            family: isIPv6(a.address) ? 6 : 4,
+            outcome: a.outcome,
+            error: a.error,
+            startedAt: a.startedAt,
+          },
+        }),
     );
     const connectMs = performance.now() - t1;
     const id = String(++connCounter);
@@ -150,20 +199,51 @@ export class Engine {
       trace,
       peer: remote,
       summary: `TCP connection ${id}: ${local} → ${remote} (three-way handshake in ${connectMs.toFixed(1)} ms)`,
-      data: { connection: id, src: socket.localAddress, sport: socket.localPort, dst: socket.remoteAddress, dport: socket.remotePort, ms: Math.round(connectMs * 100) / 100 },
+      data: {
+        connection: id,
+        src: socket.localAddress,
+        sport: socket.localPort,
+        dst: socket.remoteAddress,
+        dport: socket.remotePort,
+        ms: Math.round(connectMs * 100) / 100,
+      },
     });
     socket.once('close', (hadError) =>
-      ev.emit({ kind: 'tcp.close', peer: remote, summary: `connection ${id} ${local} → ${remote} closed${hadError ? ' with an error' : ' (FIN)'}`, data: { connection: id, src: local, dst: remote, error: hadError } }),
+      ev.emit({
+        kind: 'tcp.close',
+        peer: remote,
+        summary: `connection ${id} ${local} → ${remote} closed${hadError ? ' with an error' : ' (FIN)'}`,
+        data: { connection: id, src: local, dst: remote, error: hadError },
+      }),
     );
-    const conn: ConnInfo = { id, local, remote, alpn: 'http/1.1', dns: resolved.source === 'dns' ? resolved.ms : 0, connect: connectMs, ssl: -1, used: false };
+    const conn: ConnInfo = {
+      id,
+      local,
+      remote,
+      alpn: 'http/1.1',
+      dns: resolved.source === 'dns' ? resolved.ms : 0,
+      connect: connectMs,
+      ssl: -1,
+      used: false,
+    };
     if (o.scheme === 'http:') return { socket, conn };
     let tls;
     try {
-      tls = await tlsHandshake(socket, o.host, { ca: await this.c.caPem(), alpn: this.c.http1Only ? ['http/1.1'] : alpn, onKeylog: this.c.keylog });
+      tls = await tlsHandshake(socket, o.host, {
+        ca: await this.c.caPem(),
+        alpn: this.c.http1Only ? ['http/1.1'] : alpn,
+        onKeylog: this.c.keylog,
+      });
     } catch (err) {
       socket.destroy();
       const e = err as NetError;
-      ev.emit({ kind: 'tls.handshake', trace, peer: remote, summary: `TLS with ${o.host} failed: ${e.code} (${e.message})`, data: { connection: id, sni: o.host, error: e.code, detail: e.message } });
+      ev.emit({
+        kind: 'tls.handshake',
+        trace,
+        peer: remote,
+        summary: `TLS with ${o.host} failed: ${e.code} (${e.message})`,
+        data: { connection: id, sni: o.host, error: e.code, detail: e.message },
+      });
       throw err;
     }
     conn.ssl = tls.ms;
@@ -174,7 +254,18 @@ export class Engine {
       trace,
       peer: remote,
       summary: `TLS ${tls.version} with ${o.host} on connection ${id}: ${tls.cipher}, ALPN ${tls.alpn}, certificate for ${tls.peer.subjectaltname} from ${tls.peer.issuer?.CN}${tls.stapled ? ', OCSP stapled' : ''}`,
-      data: { connection: id, sni: o.host, version: tls.version, cipher: tls.cipher, alpn: tls.alpn, stapled: !!tls.stapled, subject: tls.peer.subjectaltname, issuer: tls.peer.issuer?.CN, validTo: tls.peer.valid_to, ms: Math.round(tls.ms * 100) / 100 },
+      data: {
+        connection: id,
+        sni: o.host,
+        version: tls.version,
+        cipher: tls.cipher,
+        alpn: tls.alpn,
+        stapled: !!tls.stapled,
+        subject: tls.peer.subjectaltname,
+        issuer: tls.peer.issuer?.CN,
+        validTo: tls.peer.valid_to,
+        ms: Math.round(tls.ms * 100) / 100,
+      },
     });
     // one answer per certificate and page load, as browsers cache OCSP responses
     const fp = tls.peer.fingerprint256;
@@ -183,10 +274,19 @@ export class Engine {
       rev = await checkRevocation(tls, this.c.fetchOcsp);
       this.revocations.set(fp, rev);
     }
-    ev.emit({ kind: 'ocsp.check', trace, summary: `revocation of ${o.host}'s certificate: ${rev.status} (${rev.source}; ${rev.detail})`, data: { host: o.host, status: rev.status, source: rev.source, detail: rev.detail } });
+    ev.emit({
+      kind: 'ocsp.check',
+      trace,
+      summary: `revocation of ${o.host}'s certificate: ${rev.status} (${rev.source}; ${rev.detail})`,
+      data: { host: o.host, status: rev.status, source: rev.source, detail: rev.detail },
+    });
     if (rev.status === 'revoked' || (this.c.hardFailRevocation && rev.status !== 'good')) {
       tls.socket.destroy();
-      throw new NetError(rev.status === 'revoked' ? 'ERR_CERT_REVOKED' : 'ERR_CERT_UNABLE_TO_CHECK_REVOCATION', `${o.host}: ${rev.detail}`, 'ocsp.check');
+      throw new NetError(
+        rev.status === 'revoked' ? 'ERR_CERT_REVOKED' : 'ERR_CERT_UNABLE_TO_CHECK_REVOCATION',
+        `${o.host}: ${rev.detail}`,
+        'ocsp.check',
+      );
     }
     return { socket: tls.socket, conn };
   }
@@ -195,7 +295,13 @@ export class Engine {
     const key = `${u.protocol}//${u.host}`;
     let o = this.origins.get(key);
     if (!o) {
-      o = { key, scheme: u.protocol as Origin['scheme'], host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), sockets: new Set() };
+      o = {
+        key,
+        scheme: u.protocol as Origin['scheme'],
+        host: u.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+        sockets: new Set(),
+      };
       this.origins.set(key, o);
     }
     return o;
@@ -220,7 +326,9 @@ export class Engine {
   }
 
   private h2Session(o: Origin, first: { socket: Socket; conn: ConnInfo }) {
-    const session = h2Connect(`${o.scheme}//${o.host}:${o.port}`, { createConnection: () => first.socket as TLSSocket });
+    const session = h2Connect(`${o.scheme}//${o.host}:${o.port}`, {
+      createConnection: () => first.socket as TLSSocket,
+    });
     session.on('error', () => {});
     o.sockets.add(first.socket);
     return { session, conn: first.conn };
@@ -229,9 +337,18 @@ export class Engine {
   private h1Agent(o: Origin, first: { socket: Socket; conn: ConnInfo }, trace?: string): Agent {
     let spare: { socket: Socket; conn: ConnInfo } | undefined = first;
     const conns = new WeakMap<Socket, ConnInfo>();
-    const agent = new Agent({ keepAlive: true, maxSockets: MAX_H1_CONNECTIONS, maxFreeSockets: MAX_H1_CONNECTIONS, scheduling: 'fifo' });
+    const agent = new Agent({
+      keepAlive: true,
+      maxSockets: MAX_H1_CONNECTIONS,
+      maxFreeSockets: MAX_H1_CONNECTIONS,
+      scheduling: 'fifo',
+    });
     // the pool opens its own connections: DNS (cached by now), happy eyeballs, TLS — up to six
-    (agent as unknown as { createConnection: (opts: unknown, cb: (err: Error | null, s?: Socket) => void) => undefined }).createConnection = (_opts, cb) => {
+    (
+      agent as unknown as {
+        createConnection: (opts: unknown, cb: (err: Error | null, s?: Socket) => void) => undefined;
+      }
+    ).createConnection = (_opts, cb) => {
       const take = spare ? Promise.resolve(spare) : this.open(o, trace, ['http/1.1']);
       spare = undefined;
       take.then(
@@ -253,7 +370,14 @@ export class Engine {
       const t0 = performance.now();
       let tSent = 0;
       let tFirst = 0;
-      const req = h1Request({ host: o.host, port: o.port, method, path: `${u.pathname}${u.search}`, headers: { host: u.host, ...headers }, agent: o.agent });
+      const req = h1Request({
+        host: o.host,
+        port: o.port,
+        method,
+        path: `${u.pathname}${u.search}`,
+        headers: { host: u.host, ...headers },
+        agent: o.agent,
+      });
       req.on('socket', (s: Socket) => {
         const onSent = () => {
           tSent = performance.now();
@@ -266,13 +390,18 @@ export class Engine {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(new NetError('ERR_CONNECTION_RESET', err.message, 'http.response')));
-        res.on('aborted', () => reject(new NetError('ERR_CONTENT_LENGTH_MISMATCH', 'the response was cut short', 'http.response')));
+        res.on('aborted', () =>
+          reject(new NetError('ERR_CONTENT_LENGTH_MISMATCH', 'the response was cut short', 'http.response')),
+        );
         res.on('end', () => {
-          const conn = (o.agent as unknown as { connOf: WeakMap<Socket, ConnInfo> }).connOf.get(req.socket as Socket) as ConnInfo;
+          const conn = (o.agent as unknown as { connOf: WeakMap<Socket, ConnInfo> }).connOf.get(
+            req.socket as Socket,
+          ) as ConnInfo;
           const fresh = !conn.used;
           conn.used = true;
           const raw: [string, string][] = [];
-          for (let i = 0; i < res.rawHeaders.length; i += 2) raw.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
+          for (let i = 0; i < res.rawHeaders.length; i += 2)
+            raw.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
           resolve({
             status: res.statusCode ?? 0,
             statusText: res.statusMessage ?? '',
@@ -287,17 +416,38 @@ export class Engine {
           });
         });
       });
-      req.on('error', (err: NodeJS.ErrnoException) => reject(err instanceof NetError ? err : new NetError(err.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_FAILED', err.message, 'http.request')));
+      req.on('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          err instanceof NetError
+            ? err
+            : new NetError(
+                err.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_FAILED',
+                err.message,
+                'http.request',
+              ),
+        ),
+      );
       req.end();
     });
   }
 
-  private h2Request(s: { session: ClientHttp2Session; conn: ConnInfo }, u: URL, method: string, headers: Record<string, string>): Promise<Response> {
+  private h2Request(
+    s: { session: ClientHttp2Session; conn: ConnInfo },
+    u: URL,
+    method: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
       const fresh = !s.conn.used;
       s.conn.used = true;
-      const stream = s.session.request({ ':method': method, ':path': `${u.pathname}${u.search}`, ':authority': u.host, ':scheme': u.protocol.replace(':', ''), ...headers });
+      const stream = s.session.request({
+        ':method': method,
+        ':path': `${u.pathname}${u.search}`,
+        ':authority': u.host,
+        ':scheme': u.protocol.replace(':', ''),
+        ...headers,
+      });
       let tFirst = 0;
       const chunks: Buffer[] = [];
       let head: Record<string, string | string[] | number | undefined> = {};
@@ -306,7 +456,9 @@ export class Engine {
         head = h as typeof head;
       });
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', (err) => reject(new NetError('ERR_HTTP2_PROTOCOL_ERROR', err.message, 'http.response')));
+      stream.on('error', (err) =>
+        reject(new NetError('ERR_HTTP2_PROTOCOL_ERROR', err.message, 'http.response')),
+      );
       stream.on('end', () => {
         const status = Number(head[':status'] ?? 0);
         const h: Record<string, string> = {};
@@ -316,7 +468,18 @@ export class Engine {
           h[k] = Array.isArray(v) ? (k === 'set-cookie' ? v.join('\n') : v.join(', ')) : String(v);
           for (const one of Array.isArray(v) ? v : [String(v)]) raw.push([k, one]);
         }
-        resolve({ status, statusText: '', headers: h, rawHeaders: raw, body: decode(Buffer.concat(chunks), h['content-encoding']), httpVersion: 'HTTP/2', conn: fresh ? s.conn : { ...s.conn, dns: -1, connect: -1, ssl: -1 }, send: 0, wait: tFirst - t0, receive: performance.now() - tFirst });
+        resolve({
+          status,
+          statusText: '',
+          headers: h,
+          rawHeaders: raw,
+          body: decode(Buffer.concat(chunks), h['content-encoding']),
+          httpVersion: 'HTTP/2',
+          conn: fresh ? s.conn : { ...s.conn, dns: -1, connect: -1, ssl: -1 },
+          send: 0,
+          wait: tFirst - t0,
+          receive: performance.now() - tFirst,
+        });
       });
       stream.end();
     });
@@ -332,19 +495,25 @@ export class Engine {
       }
       for (const s of o.sockets) {
         if (s.destroyed) continue;
-        waits.push(new Promise((r) => {
-          s.once('close', () => r());
-          s.end();
-          setTimeout(() => {
-            s.destroy();
-            r();
-          }, 2000).unref();
-        }));
+        waits.push(
+          new Promise((r) => {
+            s.once('close', () => r());
+            s.end();
+            setTimeout(() => {
+              s.destroy();
+              r();
+            }, 2000).unref();
+          }),
+        );
       }
       o.agent?.destroy();
     }
     const first = [...this.origins.values()].map((o) => o.first).filter(Boolean);
-    for (const f of first) await f?.then((c) => c.socket.end(), () => {});
+    for (const f of first)
+      await f?.then(
+        (c) => c.socket.end(),
+        () => {},
+      );
     this.origins.clear();
     await Promise.all(waits);
   }
@@ -352,7 +521,8 @@ export class Engine {
 
 function flatten(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? (k === 'set-cookie' ? v.join('\n') : v.join(', ')) : v;
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k] = Array.isArray(v) ? (k === 'set-cookie' ? v.join('\n') : v.join(', ')) : v;
   return out;
 }
 
@@ -362,7 +532,11 @@ function decode(body: Buffer, encoding: string | string[] | undefined): Buffer {
     if (encoding === 'br') return brotliDecompressSync(body);
     if (encoding === 'deflate') return inflateSync(body);
   } catch {
-    throw new NetError('ERR_CONTENT_DECODING_FAILED', `the ${encoding} body does not decode`, 'http.response');
+    throw new NetError(
+      'ERR_CONTENT_DECODING_FAILED',
+      `the ${encoding} body does not decode`,
+      'http.response',
+    );
   }
   return body;
 }

@@ -40,12 +40,17 @@ export function emptyTimings(): Timings {
 
 /** HAR's total: every phase that happened (ssl is already inside connect). */
 export function totalTime(t: Timings): number {
-  return [t.blocked, t.dns, t.connect, t.send, t.wait, t.receive].filter((x) => x > 0).reduce((a, b) => a + b, 0);
+  return [t.blocked, t.dns, t.connect, t.send, t.wait, t.receive]
+    .filter((x) => x > 0)
+    .reduce((a, b) => a + b, 0);
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
-export function toHar(page: { title: string; startedAt: number; onContentLoad: number; onLoad: number }, records: RequestRecord[]) {
+export function toHar(
+  page: { title: string; startedAt: number; onContentLoad: number; onLoad: number },
+  records: RequestRecord[],
+) {
   return {
     log: {
       version: '1.2',
@@ -81,7 +86,11 @@ export function toHar(page: { title: string; startedAt: number; onContentLoad: n
             httpVersion: r.httpVersion,
             cookies: [],
             headers: r.responseHeaders.map(([name, value]) => ({ name, value })),
-            content: { size: r.bodySize, mimeType: r.mimeType || 'x-unknown', ...(r.text !== undefined ? { text: r.text } : {}) },
+            content: {
+              size: r.bodySize,
+              mimeType: r.mimeType || 'x-unknown',
+              ...(r.text !== undefined ? { text: r.text } : {}),
+            },
             redirectURL: r.redirectURL,
             headersSize: -1,
             bodySize: r.fromCache ? 0 : r.bodySize,
@@ -105,7 +114,9 @@ export function waterfall(records: RequestRecord[], width = 50): string[] {
   const t0 = Math.min(...records.map((r) => r.startedAt));
   const end = Math.max(...records.map((r) => r.startedAt + totalTime(r.timings)));
   const scale = width / Math.max(end - t0, 1);
-  const lines = [`${'request'.padEnd(44)} ${'status'.padEnd(7)} ${'conn'.padEnd(6)} ${'ms'.padStart(7)}  q=queue d=dns c=connect s=ssl >=send w=wait r=receive`];
+  const lines = [
+    `${'request'.padEnd(44)} ${'status'.padEnd(7)} ${'conn'.padEnd(6)} ${'ms'.padStart(7)}  q=queue d=dns c=connect s=ssl >=send w=wait r=receive`,
+  ];
   for (const r of records) {
     const phases: [string, number][] = [
       ['q', r.timings.blocked],
@@ -120,8 +131,14 @@ export function waterfall(records: RequestRecord[], width = 50): string[] {
     for (const [ch, ms] of phases) if (ms > 0) bar += ch.repeat(Math.max(1, Math.round(ms * scale)));
     const u = new URL(r.url);
     const name = `${u.host}${u.pathname}`;
-    const status = r.error ? r.error.replace(/^ERR_/, '') : r.fromCache ? `${r.status} (cache)` : String(r.status);
-    lines.push(`${(name.length > 44 ? `…${name.slice(-43)}` : name).padEnd(44)} ${status.slice(0, 16).padEnd(7)} ${(r.connection ?? '-').padEnd(6)} ${totalTime(r.timings).toFixed(1).padStart(7)}  ${bar}`);
+    const status = r.error
+      ? r.error.replace(/^ERR_/, '')
+      : r.fromCache
+        ? `${r.status} (cache)`
+        : String(r.status);
+    lines.push(
+      `${(name.length > 44 ? `…${name.slice(-43)}` : name).padEnd(44)} ${status.slice(0, 16).padEnd(7)} ${(r.connection ?? '-').padEnd(6)} ${totalTime(r.timings).toFixed(1).padStart(7)}  ${bar}`,
+    );
   }
   return lines;
 }

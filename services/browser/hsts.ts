@@ -4,7 +4,9 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 /** The preload list (like Chrome's transport_security_state_static.json), for the lab's names. */
-export const HSTS_PRELOAD: { host: string; includeSubDomains: boolean }[] = [{ host: 'cdn.example.test', includeSubDomains: false }];
+export const HSTS_PRELOAD: { host: string; includeSubDomains: boolean }[] = [
+  { host: 'cdn.example.test', includeSubDomains: false },
+];
 
 interface Entry {
   host: string;
@@ -15,7 +17,8 @@ interface Entry {
 export class HstsStore {
   private entries = new Map<string, Entry>();
   constructor(private readonly path: string) {
-    if (existsSync(path)) for (const e of JSON.parse(readFileSync(path, 'utf8')) as Entry[]) this.entries.set(e.host, e);
+    if (existsSync(path))
+      for (const e of JSON.parse(readFileSync(path, 'utf8')) as Entry[]) this.entries.set(e.host, e);
   }
 
   private save(): void {
@@ -26,11 +29,13 @@ export class HstsStore {
   /** Why this host must be reached over https, or undefined. */
   match(host: string, now = Date.now()): string | undefined {
     const h = host.toLowerCase();
-    for (const p of HSTS_PRELOAD) if (p.host === h || (p.includeSubDomains && h.endsWith(`.${p.host}`))) return 'preloaded';
+    for (const p of HSTS_PRELOAD)
+      if (p.host === h || (p.includeSubDomains && h.endsWith(`.${p.host}`))) return 'preloaded';
     const labels = h.split('.');
     for (let i = 0; i < labels.length - 1; i++) {
       const e = this.entries.get(labels.slice(i).join('.'));
-      if (e && e.expires > now && (i === 0 || e.includeSubDomains)) return `learned from Strict-Transport-Security (${e.host})`;
+      if (e && e.expires > now && (i === 0 || e.includeSubDomains))
+        return `learned from Strict-Transport-Security (${e.host})`;
     }
     return undefined;
   }
@@ -45,7 +50,11 @@ export class HstsStore {
       this.save();
       return undefined;
     }
-    const e = { host: h, includeSubDomains: /includesubdomains/i.test(header), expires: now + Number(maxAge[1]) * 1000 };
+    const e = {
+      host: h,
+      includeSubDomains: /includesubdomains/i.test(header),
+      expires: now + Number(maxAge[1]) * 1000,
+    };
     this.entries.set(h, e);
     this.save();
     return e;

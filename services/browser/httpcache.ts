@@ -18,15 +18,20 @@ export function freshnessLifetime(headers: Record<string, string>, now = Date.no
   if (/no-store/.test(cc)) return undefined;
   const maxAge = /max-age=(\d+)/.exec(cc);
   if (maxAge) return Number(maxAge[1]) - Number(headers.age ?? 0);
-  if (headers.expires) return Math.round((Date.parse(headers.expires) - (Date.parse(headers.date ?? '') || now)) / 1000);
-  if (headers['last-modified']) return Math.round(((Date.parse(headers.date ?? '') || now) - Date.parse(headers['last-modified'])) / 10_000); // heuristic, RFC 9111 §4.2.2
+  if (headers.expires)
+    return Math.round((Date.parse(headers.expires) - (Date.parse(headers.date ?? '') || now)) / 1000);
+  if (headers['last-modified'])
+    return Math.round(
+      ((Date.parse(headers.date ?? '') || now) - Date.parse(headers['last-modified'])) / 10_000,
+    ); // heuristic, RFC 9111 §4.2.2
   return 0;
 }
 
 export class HttpCache {
   private entries = new Map<string, Stored>();
   constructor(private readonly path: string) {
-    if (existsSync(path)) for (const e of JSON.parse(readFileSync(path, 'utf8')) as Stored[]) this.entries.set(e.url, e);
+    if (existsSync(path))
+      for (const e of JSON.parse(readFileSync(path, 'utf8')) as Stored[]) this.entries.set(e.url, e);
   }
 
   save(): void {
@@ -46,7 +51,14 @@ export class HttpCache {
     const life = freshnessLifetime(headers);
     if (life === undefined) return false;
     if (life <= 0 && !headers.etag && !headers['last-modified']) return false;
-    this.entries.set(url, { url, status, headers, body: body.toString('base64'), storedAt: Date.now(), freshFor: Math.max(0, life) });
+    this.entries.set(url, {
+      url,
+      status,
+      headers,
+      body: body.toString('base64'),
+      storedAt: Date.now(),
+      freshFor: Math.max(0, life),
+    });
     return true;
   }
 

@@ -15,8 +15,8 @@ import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
 import { CookieJar } from 'tough-cookie';
 import { fetchFromCa } from '../common/certificate.js';
-import { addressOf } from '../common/settings.js';
 import { guard, runService } from '../common/service.js';
+import { addressOf } from '../common/settings.js';
 import { NetError } from './connect.js';
 import { clearDnsCache, Engine } from './engine.js';
 import { HstsStore } from './hsts.js';
@@ -32,19 +32,34 @@ await runService('browser', async (ctx) => {
   const hostsPath = s.runtime === 'docker' ? '/etc/hosts' : join(ctx.stateDir, 'hosts');
   const resolvPath = s.runtime === 'docker' ? '/etc/resolv.conf' : join(ctx.stateDir, 'resolv.conf');
   if (s.runtime === 'local') {
-    if (!existsSync(hostsPath)) writeFileSync(hostsPath, `# the browser host's hosts file (lab hosts add|rm|list)\n127.0.0.1\tlocalhost\n${ctx.address()}\tbrowser.test browser\n`);
-    if (!existsSync(resolvPath)) writeFileSync(resolvPath, `# the browser host's resolv.conf: its stub asks the lab's resolver\nnameserver ${addressOf('resolver', s)}\noptions timeout:2 attempts:2 ndots:1\n`);
+    if (!existsSync(hostsPath))
+      writeFileSync(
+        hostsPath,
+        `# the browser host's hosts file (lab hosts add|rm|list)\n127.0.0.1\tlocalhost\n${ctx.address()}\tbrowser.test browser\n`,
+      );
+    if (!existsSync(resolvPath))
+      writeFileSync(
+        resolvPath,
+        `# the browser host's resolv.conf: its stub asks the lab's resolver\nnameserver ${addressOf('resolver', s)}\noptions timeout:2 attempts:2 ndots:1\n`,
+      );
   }
   const hsts = new HstsStore(join(profile, 'hsts.json'));
   const cache = new HttpCache(join(profile, 'http-cache.json'));
   const cookiePath = join(profile, 'cookies.json');
-  const cookies = existsSync(cookiePath) ? CookieJar.deserializeSync(readFileSync(cookiePath, 'utf8')) : new CookieJar();
+  const cookies = existsSync(cookiePath)
+    ? CookieJar.deserializeSync(readFileSync(cookiePath, 'utf8'))
+    : new CookieJar();
   const rootPath = join(profile, 'lab-root.pem');
   const caPem = async () => {
     if (existsSync(rootPath)) return readFileSync(rootPath, 'utf8');
     // trust only the lab's root, fetched once from the CA (as a workshop imports it)
     const r = await fetchFromCa(s, ctx.address(), '/root.pem');
-    if (r.status !== 200) throw new NetError('ERR_CERT_AUTHORITY_INVALID', 'could not fetch the lab root from ca.test', 'tls.trust');
+    if (r.status !== 200)
+      throw new NetError(
+        'ERR_CERT_AUTHORITY_INVALID',
+        'could not fetch the lab root from ca.test',
+        'tls.trust',
+      );
     writeFileSync(rootPath, r.body);
     return r.body.toString('utf8');
   };
@@ -63,11 +78,27 @@ await runService('browser', async (ctx) => {
         const addr = addrs.find((a) => !isIPv6(a)) ?? addrs[0];
         return new Promise<Buffer>((resolve, reject) => {
           const req = request(
-            { host: addr, port: Number(u.port || 80), path: u.pathname, method: 'POST', localAddress: source(isIPv6(addr) ? 6 : 4), headers: { host: u.host, 'content-type': 'application/ocsp-request', 'content-length': body.length }, timeout: 3000 },
+            {
+              host: addr,
+              port: Number(u.port || 80),
+              path: u.pathname,
+              method: 'POST',
+              localAddress: source(isIPv6(addr) ? 6 : 4),
+              headers: {
+                host: u.host,
+                'content-type': 'application/ocsp-request',
+                'content-length': body.length,
+              },
+              timeout: 3000,
+            },
             (res) => {
               const chunks: Buffer[] = [];
               res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`OCSP responder answered ${res.statusCode}`))));
+              res.on('end', () =>
+                res.statusCode === 200
+                  ? resolve(Buffer.concat(chunks))
+                  : reject(new Error(`OCSP responder answered ${res.statusCode}`)),
+              );
             },
           );
           req.on('timeout', () => req.destroy(new Error('OCSP responder timed out')));
@@ -95,7 +126,10 @@ await runService('browser', async (ctx) => {
         hardFailRevocation: args.hardFailRevocation === true,
         http1Only: args.http1Only === true,
       });
-      const r = await browse({ events: ctx.events, engine, hsts, cache, cookies }, text, { noCache: args.noCache === true });
+      const r = await browse({ events: ctx.events, engine, hsts, cache, cookies }, text, {
+        noCache: args.noCache === true,
+        referrer: typeof args.referrer === 'string' ? args.referrer : undefined,
+      });
       writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
       if (runDir) {
         mkdirSync(runDir, { recursive: true });
@@ -110,7 +144,10 @@ await runService('browser', async (ctx) => {
     return job;
   });
 
-  ctx.control.register('hosts.list', () => ({ path: hostsPath, entries: Object.fromEntries(parseHosts(readFileSync(hostsPath, 'utf8'))) }));
+  ctx.control.register('hosts.list', () => ({
+    path: hostsPath,
+    entries: Object.fromEntries(parseHosts(readFileSync(hostsPath, 'utf8'))),
+  }));
   ctx.control.register('hosts.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();
     const address = String(args.address ?? '');
@@ -138,5 +175,10 @@ await runService('browser', async (ctx) => {
   });
   ctx.control.register('browser.dns.flush', () => ({ removed: clearDnsCache() }));
 
-  return { listening: [`control ${ctx.host}`], close: async () => { await busy; } };
+  return {
+    listening: [`control ${ctx.host}`],
+    close: async () => {
+      await busy;
+    },
+  };
 });

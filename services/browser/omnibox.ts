@@ -11,7 +11,11 @@ const SCHEME = /^[a-z][a-z0-9+.-]*:/i;
 export function omnibox(text: string): Typed {
   const t = text.trim();
   if (!t) throw Object.assign(new Error('nothing was typed'), { code: 'ERR_INVALID_URL' });
-  const search = (reason: string): Typed => ({ kind: 'search', url: new URL(`${SEARCH_URL}${encodeURIComponent(t).replace(/%20/g, '+')}`), reason });
+  const search = (reason: string): Typed => ({
+    kind: 'search',
+    url: new URL(`${SEARCH_URL}${encodeURIComponent(t).replace(/%20/g, '+')}`),
+    reason,
+  });
   if (SCHEME.test(t) && !/^[a-z0-9.-]+:\d+(\/|$)/i.test(t)) {
     try {
       return { kind: 'url', url: new URL(t), reason: 'it starts with a scheme' };
@@ -23,10 +27,15 @@ export function omnibox(text: string): Typed {
   const hostPart = t.split(/[/?#]/)[0].replace(/:\d+$/, '');
   const bare = hostPart.replace(/^\[|\]$/g, '');
   // Chrome types https:// first for names (HTTPS-first); plain IPs and localhost keep http://
-  if (bare === 'localhost' || isIP(bare)) return { kind: 'url', url: new URL(`http://${t}`), reason: 'localhost or an IP address' };
+  if (bare === 'localhost' || isIP(bare))
+    return { kind: 'url', url: new URL(`http://${t}`), reason: 'localhost or an IP address' };
   if (/\./.test(hostPart) && /^[\p{L}\p{N}-]+(\.[\p{L}\p{N}-]+)+$/u.test(hostPart)) {
     try {
-      return { kind: 'url', url: new URL(`https://${t}`), reason: 'it looks like a host name (has a dot): https:// added' };
+      return {
+        kind: 'url',
+        url: new URL(`https://${t}`),
+        reason: 'it looks like a host name (has a dot): https:// added',
+      };
     } catch {
       return search('it looks like a host but does not parse');
     }

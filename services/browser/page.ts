@@ -30,12 +30,20 @@ function text(n: Node): string {
 function walk(n: Node, visit: (e: Element) => void): void {
   if ('tagName' in n) visit(n as Element);
   if ('childNodes' in n) for (const c of n.childNodes) walk(c as Node, visit);
-  if (n.nodeName === 'template' && 'content' in n) walk((n as DefaultTreeAdapterMap['template']).content as unknown as Node, visit);
+  if (n.nodeName === 'template' && 'content' in n)
+    walk((n as DefaultTreeAdapterMap['template']).content as unknown as Node, visit);
 }
 
 export function parsePage(html: string, base: URL): PageSummary {
   const doc = parse(html);
-  const out: PageSummary = { title: '', headings: [], links: [], images: [], paragraphs: [], subresources: [] };
+  const out: PageSummary = {
+    title: '',
+    headings: [],
+    links: [],
+    images: [],
+    paragraphs: [],
+    subresources: [],
+  };
   const abs = (u: string) => {
     try {
       return new URL(u, base).href;
@@ -46,7 +54,8 @@ export function parsePage(html: string, base: URL): PageSummary {
   walk(doc as unknown as Node, (e) => {
     const tag = e.tagName;
     if (tag === 'title' && !out.title) out.title = text(e).trim();
-    else if (/^h[1-6]$/.test(tag)) out.headings.push({ level: Number(tag[1]), text: text(e).trim().replace(/\s+/g, ' ') });
+    else if (/^h[1-6]$/.test(tag))
+      out.headings.push({ level: Number(tag[1]), text: text(e).trim().replace(/\s+/g, ' ') });
     else if (tag === 'p') out.paragraphs.push(text(e).trim().replace(/\s+/g, ' '));
     else if (tag === 'a' && attr(e, 'href')) {
       const href = abs(attr(e, 'href') as string);
@@ -86,8 +95,12 @@ export function cssUrls(css: string, base: URL): string[] {
 export function renderText(p: PageSummary): string[] {
   const lines = [`▣ ${p.title || '(no title)'}`];
   for (const h of p.headings) lines.push(`${'  '.repeat(h.level - 1)}${'#'.repeat(h.level)} ${h.text}`);
-  for (const para of p.paragraphs.slice(0, 3)) lines.push(`  ${para.length > 100 ? `${para.slice(0, 97)}…` : para}`);
+  for (const para of p.paragraphs.slice(0, 3))
+    lines.push(`  ${para.length > 100 ? `${para.slice(0, 97)}…` : para}`);
   for (const l of p.links) lines.push(`  ↪ ${l.text || '(link)'} → ${l.href}`);
-  if (p.images.length) lines.push(`  🖼 ${p.images.length} image(s): ${p.images.map((i) => i.alt || new URL(i.src).pathname).join(', ')}`);
+  if (p.images.length)
+    lines.push(
+      `  🖼 ${p.images.length} image(s): ${p.images.map((i) => i.alt || new URL(i.src).pathname).join(', ')}`,
+    );
   return lines;
 }

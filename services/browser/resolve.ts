@@ -34,7 +34,8 @@ export function parseResolvConf(text: string): ResolvConf {
   for (const raw of text.split('\n')) {
     const line = raw.replace(/[#;].*$/, '').trim();
     const [key, ...rest] = line.split(/\s+/);
-    if (key === 'nameserver' && rest[0] && isIP(rest[0]) && conf.nameservers.length < 3) conf.nameservers.push(rest[0]);
+    if (key === 'nameserver' && rest[0] && isIP(rest[0]) && conf.nameservers.length < 3)
+      conf.nameservers.push(rest[0]);
     else if (key === 'search') conf.search = rest;
     else if (key === 'domain') conf.search = rest.slice(0, 1);
     else if (key === 'options') {
@@ -113,7 +114,14 @@ function query(name: string, type: 'A' | 'AAAA'): { id: number; bytes: Buffer } 
   return { id, bytes: encodeMessage(p) };
 }
 
-function udp(server: string, port: number, source: string, name: string, type: 'A' | 'AAAA', timeoutMs: number) {
+function udp(
+  server: string,
+  port: number,
+  source: string,
+  name: string,
+  type: 'A' | 'AAAA',
+  timeoutMs: number,
+) {
   const { id, bytes } = query(name, type);
   return new Promise<{ packet: Packet; local: string }>((resolve, reject) => {
     const sock = createSocket(isIPv6(server) ? 'udp6' : 'udp4');
@@ -142,7 +150,14 @@ function udp(server: string, port: number, source: string, name: string, type: '
   });
 }
 
-function tcp(server: string, port: number, source: string, name: string, type: 'A' | 'AAAA', timeoutMs: number) {
+function tcp(
+  server: string,
+  port: number,
+  source: string,
+  name: string,
+  type: 'A' | 'AAAA',
+  timeoutMs: number,
+) {
   const { id, bytes } = query(name, type);
   return new Promise<Packet>((resolve, reject) => {
     const sock = connect({ host: server, port, localAddress: source });
@@ -169,7 +184,13 @@ function tcp(server: string, port: number, source: string, name: string, type: '
 }
 
 /** One question to the nameservers of resolv.conf, in order, with its timeout and attempts. */
-export async function stubQuery(conf: ResolvConf, port: number, sourceFor: (server: string) => string, name: string, type: 'A' | 'AAAA'): Promise<StubAnswer> {
+export async function stubQuery(
+  conf: ResolvConf,
+  port: number,
+  sourceFor: (server: string) => string,
+  name: string,
+  type: 'A' | 'AAAA',
+): Promise<StubAnswer> {
   let last: Error = new DnsError('resolv.conf names no nameserver', 'ERR_NAME_NOT_RESOLVED');
   for (let attempt = 0; attempt < conf.attempts; attempt++) {
     for (const server of conf.nameservers) {
@@ -184,10 +205,20 @@ export async function stubQuery(conf: ResolvConf, port: number, sourceFor: (serv
         }
         const rcode = rcodeOf(packet);
         if (rcode === RCODE.SERVFAIL || rcode === RCODE.REFUSED) {
-          last = new DnsError(`${server} answered ${rcode === RCODE.SERVFAIL ? 'SERVFAIL' : 'REFUSED'}`, 'ERR_NAME_NOT_RESOLVED');
+          last = new DnsError(
+            `${server} answered ${rcode === RCODE.SERVFAIL ? 'SERVFAIL' : 'REFUSED'}`,
+            'ERR_NAME_NOT_RESOLVED',
+          );
           continue;
         }
-        return { rcode, records: packet.answers ?? [], server, transport, ms: performance.now() - t0, local: r.local };
+        return {
+          rcode,
+          records: packet.answers ?? [],
+          server,
+          transport,
+          ms: performance.now() - t0,
+          local: r.local,
+        };
       } catch (err) {
         last = err as Error;
       }
@@ -197,9 +228,14 @@ export async function stubQuery(conf: ResolvConf, port: number, sourceFor: (serv
 }
 
 /** The addresses at the end of an answer's CNAME chain, and the smallest TTL on the way. */
-export function addressesOf(records: Answer[], type: 'A' | 'AAAA'): { addresses: string[]; ttl: number; chain: string[] } {
+export function addressesOf(
+  records: Answer[],
+  type: 'A' | 'AAAA',
+): { addresses: string[]; ttl: number; chain: string[] } {
   const addresses = records.filter((r) => r.type === type).map((r) => (r as { data: string }).data);
-  const chain = records.filter((r) => r.type === 'CNAME').map((r) => `${r.name} → ${(r as { data: string }).data}`);
+  const chain = records
+    .filter((r) => r.type === 'CNAME')
+    .map((r) => `${r.name} → ${(r as { data: string }).data}`);
   const ttl = Math.min(...records.map((r) => (r as { ttl?: number }).ttl ?? 0), Number.POSITIVE_INFINITY);
   return { addresses, ttl: Number.isFinite(ttl) ? ttl : 0, chain };
 }
