@@ -133,7 +133,10 @@ await runService('browser', async (ctx) => {
       writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
       if (runDir) {
         mkdirSync(runDir, { recursive: true });
-        writeFileSync(join(runDir, 'browser.har'), JSON.stringify(r.har, null, 2));
+        writeFileSync(
+          join(runDir, 'browser.har'),
+          JSON.stringify(mergeHar(join(runDir, 'browser.har'), r.har), null, 2),
+        );
       }
       return r;
     });
@@ -182,3 +185,15 @@ await runService('browser', async (ctx) => {
     },
   };
 });
+
+/** One HAR a run: each page load of the run becomes one more page, its entries pointing at it. */
+function mergeHar(path: string, next: BrowseResultHar): BrowseResultHar {
+  if (!existsSync(path)) return next;
+  const prev = JSON.parse(readFileSync(path, 'utf8')) as BrowseResultHar;
+  const id = `page_${prev.log.pages.length + 1}`;
+  prev.log.pages.push(...next.log.pages.map((p) => ({ ...p, id })));
+  prev.log.entries.push(...next.log.entries.map((e) => ({ ...e, pageref: id })));
+  return prev;
+}
+
+type BrowseResultHar = Awaited<ReturnType<typeof browse>>['har'];

@@ -15,7 +15,16 @@ export interface Backend {
   close(): void;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
 
 export function endToEnd(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -40,11 +49,27 @@ export function createBackend(opts: {
     new Promise<BackendReply>((resolve, reject) => {
       const t0 = performance.now();
       const r = request(
-        { host: opts.host, port: opts.port, method: req.method, path: req.url, headers: req.headers, agent, localAddress: opts.localAddress, timeout: opts.timeoutMs },
+        {
+          host: opts.host,
+          port: opts.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent,
+          localAddress: opts.localAddress,
+          timeout: opts.timeoutMs,
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: endToEnd(res.headers), body: Buffer.concat(chunks), ms: performance.now() - t0 }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 502,
+              headers: endToEnd(res.headers),
+              body: Buffer.concat(chunks),
+              ms: performance.now() - t0,
+            }),
+          );
           res.on('error', reject);
         },
       );
@@ -54,7 +79,11 @@ export function createBackend(opts: {
     });
   const probe = async () => {
     try {
-      const r = await fetch({ method: 'HEAD', url: opts.probe.path, headers: { host: opts.probe.host, 'user-agent': 'proxy-probe' } });
+      const r = await fetch({
+        method: 'HEAD',
+        url: opts.probe.path,
+        headers: { host: opts.probe.host, 'user-agent': 'proxy-probe' },
+      });
       if (!healthy && r.status < 500) opts.onHealth((healthy = true), `probe answered ${r.status}`);
       else if (healthy && r.status >= 500) opts.onHealth((healthy = false), `probe answered ${r.status}`);
     } catch (err) {

@@ -1,5 +1,6 @@
-// One request through the proxy, as Varnish's state machine: recv → hash → hit | miss | pass →
-// backend fetch → backend response → deliver (or synth). Each state emits its event.
+// One request through the proxy, as Varnish's state machine: recv → hash → hit | miss | pass | pipe →
+// backend fetch → backend response → deliver (or synth). Each state asks its hook in vcl.ts what to
+// do, and emits its event. Pipe is streamed by main.ts (http-proxy-3); everything else is buffered.
 import type { Emitter } from '../common/events.js';
 import type { Backend, BackendReply } from './backend.js';
 import { type CachedObject, freshness, type ObjectStore } from './store.js';
@@ -9,7 +10,7 @@ export interface Delivery {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
-  xCache: 'HIT' | 'MISS' | 'PASS' | 'SYNTH';
+  xCache: 'HIT' | 'MISS' | 'PASS' | 'SYNTH' | 'PIPE';
 }
 
 export interface FlowDeps {
@@ -26,70 +27,153 @@ export interface FlowDeps {
 const waiting = new Map<string, Promise<CachedObject | BackendReply>>();
 
 const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'];
+const EMPTY = Buffer.alloc(0);
+const NOT_MODIFIED_HEADERS = [
+  'etag',
+  'last-modified',
+  'cache-control',
+  'expires',
+  'vary',
+  'date',
+  'age',
+  'x-cache',
+  'x-cache-hits',
+];
 
-function notModified(p: ProxyRequest, o: CachedObject): boolean {
-  const inm = p.headers['if-none-match'];
-  if (inm && o.headers.etag) return inm.split(',').some((t) => t.trim().replace(/^W\//, '') === o.headers.etag.replace(/^W\//, '') || t.trim() === '*');
-  const ims = Date.parse(p.headers['if-modified-since'] ?? '');
-  const lm = Date.parse(o.headers['last-modified'] ?? '');
-  return !inm && !Number.isNaN(ims) && !Number.isNaN(lm) && lm <= ims;
-}
-
-function deliverObject(d: FlowDeps, p: ProxyRequest, o: CachedObject, xCache: 'HIT' | 'MISS', now: number): Delivery {
-  const { age } = freshness(o, now);
-  const headers = { ...o.headers };
-  d.vcl.deliver(p, headers, { xCache, age, hits: o.hits });
-  // RFC 9111 §4.3.2: a fresh stored response answers a matching conditional request with 304
-  if (xCache === 'HIT' && o.status === 200 && notModified(p, o)) {
-    const keep: Record<string, string> = {};
-    for (const k of ['etag', 'last-modified', 'cache-control', 'expires', 'vary', 'date', 'age', 'x-cache', 'x-cache-hits']) if (headers[k]) keep[k] = headers[k];
-    return { status: 304, headers: keep, body: Buffer.alloc(0), xCache };
+/** RFC 9110 §13.1.1-§13.1.3: If-None-Match wins over If-Modified-Since. */
+export function notModified(reqHeaders: Record<string, string>, stored: Record<string, string>): boolean {
+  const inm = reqHeaders['if-none-match'];
+  if (inm) {
+    if (inm.trim() === '*') return true;
+    const etag = stored.etag?.replace(/^W\//, '');
+    return !!etag && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
   }
-  return { status: o.status, headers, body: p.method === 'HEAD' ? Buffer.alloc(0) : o.body, xCache };
+  const ims = Date.parse(reqHeaders['if-modified-since'] ?? '');
+  const lm = Date.parse(stored['last-modified'] ?? '');
+  return !Number.isNaN(ims) && !Number.isNaN(lm) && lm <= ims;
 }
 
+/** vcl_deliver */
+function deliverObject(
+  d: FlowDeps,
+  p: ProxyRequest,
+  o: CachedObject,
+  xCache: 'HIT' | 'MISS',
+  now: number,
+): Delivery {
+  const headers = { ...o.headers };
+  d.vcl.deliver(p, headers, { xCache, age: freshness(o, now).age, hits: o.hits });
+  // RFC 9111 §4.3.2: a stored response answers a matching conditional request with 304
+  if (o.status === 200 && notModified(p.headers, o.headers)) {
+    const keep: Record<string, string> = {};
+    for (const k of NOT_MODIFIED_HEADERS) if (headers[k]) keep[k] = headers[k];
+    return { status: 304, headers: keep, body: EMPTY, xCache };
+  }
+  return { status: o.status, headers, body: p.method === 'HEAD' ? EMPTY : o.body, xCache };
+}
+
+/** vcl_synth */
 export function synth(d: FlowDeps, status: number, reason: string): Delivery {
   const s = d.vcl.synth(status, reason);
   const headers = Object.fromEntries(Object.entries(s.headers).filter(([, v]) => v !== ''));
-  d.events.emit({ kind: 'cache.synth', trace: d.trace, summary: `answers ${status} ${reason} itself (vcl_synth)`, data: { status, reason } });
+  d.events.emit({
+    kind: 'cache.synth',
+    trace: d.trace,
+    summary: `answers ${status} ${reason} itself (vcl_synth)`,
+    data: { status, reason },
+  });
   return { status, headers, body: Buffer.from(s.body), xCache: 'SYNTH' };
 }
 
-async function fetchFromBackend(d: FlowDeps, p: ProxyRequest, conditional?: CachedObject): Promise<BackendReply> {
-  const headers: Record<string, string> = { ...p.headers, ...d.backendHeaders(p) };
-  if (conditional) {
-    for (const h of CONDITIONAL) delete headers[h];
+/** vcl_backend_fetch */
+async function fetchFromBackend(
+  d: FlowDeps,
+  p: ProxyRequest,
+  mode: 'miss' | 'pass',
+  stale?: CachedObject,
+): Promise<BackendReply> {
+  const bereq = { method: p.method, headers: { ...p.headers, ...d.backendHeaders(p) } };
+  if (mode === 'miss') {
+    for (const h of CONDITIONAL) delete bereq.headers[h];
+    d.vcl.backendFetch(p, bereq);
     // RFC 9111 §4.3.1: revalidate what we hold
-    if (conditional.headers.etag) headers['if-none-match'] = conditional.headers.etag;
-    if (conditional.headers['last-modified']) headers['if-modified-since'] = conditional.headers['last-modified'];
+    if (stale?.headers.etag) bereq.headers['if-none-match'] = stale.headers.etag;
+    if (stale?.headers['last-modified']) bereq.headers['if-modified-since'] = stale.headers['last-modified'];
   }
-  const r = await d.backend.fetch({ method: p.method === 'HEAD' && !conditional ? 'GET' : p.method, url: p.url, headers });
+  const r = await d.backend.fetch({ method: bereq.method, url: p.url, headers: bereq.headers });
   d.events.emit({
     kind: 'backend.fetch',
     trace: d.trace,
-    summary: `fetches ${p.method} ${p.host}${p.url} from the app: ${r.status} in ${r.ms.toFixed(1)} ms${conditional ? ' (revalidation)' : ''}`,
-    data: { url: `${p.host}${p.url}`, status: r.status, ms: Math.round(r.ms * 100) / 100, conditional: !!conditional, bytes: r.body.length },
+    summary: `fetches ${bereq.method} ${p.host}${p.url} from the app: ${r.status} in ${r.ms.toFixed(1)} ms${stale ? ' (revalidation)' : ''}`,
+    data: {
+      url: `${p.host}${p.url}`,
+      method: bereq.method,
+      status: r.status,
+      ms: Math.round(r.ms * 100) / 100,
+      conditional: !!stale,
+      bytes: r.body.length,
+      mode,
+    },
   });
   return r;
 }
 
 /** vcl_backend_response: derive the TTL, store the object (or a hit-for-miss marker). */
-function backendResponse(d: FlowDeps, p: ProxyRequest, hash: string, r: BackendReply, now: number): CachedObject {
+function backendResponse(
+  d: FlowDeps,
+  p: ProxyRequest,
+  hash: string,
+  r: BackendReply,
+  now: number,
+): CachedObject {
   const decision = d.vcl.backendResponse(p, { status: r.status, headers: r.headers }, now);
-  const varyNames = (r.headers.vary ?? '').split(',').map((v) => v.trim().toLowerCase()).filter(Boolean);
+  const varyNames = (r.headers.vary ?? '')
+    .split(',')
+    .map((v) => v.trim().toLowerCase())
+    .filter(Boolean);
   const vary = Object.fromEntries(varyNames.map((h) => [h, p.headers[h] ?? '']));
-  const obj: CachedObject = { status: r.status, headers: r.headers, body: r.body, storedAt: now, ttl: decision.ttl, grace: decision.grace, keep: decision.keep, vary, hits: 0, hash };
-  if (decision.ttl > 0 || (decision.ttl === 0 && !decision.uncacheable)) {
+  // RFC 9111 §4.2.3: time spent upstream (Age) counts toward the object's age
+  const upstreamAge = decision.ttl >= 0 ? Math.max(0, Number(r.headers.age) || 0) : 0;
+  const obj: CachedObject = {
+    status: r.status,
+    headers: r.headers,
+    body: r.body,
+    storedAt: now - upstreamAge * 1000,
+    ttl: decision.ttl + upstreamAge,
+    grace: decision.grace,
+    keep: decision.keep,
+    vary,
+    hits: 0,
+    hash,
+  };
+  if (decision.ttl >= 0 && !decision.uncacheable) {
     d.store.insert(obj);
     d.events.emit({
       kind: 'cache.store',
       trace: d.trace,
       summary: `stores ${p.host}${p.url} for ${decision.ttl} s (from ${decision.from}; grace ${decision.grace} s)${varyNames.length ? `, varying on ${varyNames.join(', ')}` : ''}`,
-      data: { hash, ttl: decision.ttl, from: decision.from, grace: decision.grace, keep: decision.keep, vary: varyNames, status: r.status, bytes: r.body.length },
+      data: {
+        hash,
+        ttl: decision.ttl,
+        from: decision.from,
+        grace: decision.grace,
+        keep: decision.keep,
+        vary: varyNames,
+        status: r.status,
+        bytes: r.body.length,
+      },
     });
   } else {
     // hit-for-miss: remember for a while that this object is not cacheable, so requests don't queue
-    d.store.insert({ ...obj, body: Buffer.alloc(0), ttl: HIT_FOR_MISS_TTL, grace: 0, keep: 0, hitForMiss: true });
+    d.store.insert({
+      ...obj,
+      body: EMPTY,
+      storedAt: now,
+      ttl: HIT_FOR_MISS_TTL,
+      grace: 0,
+      keep: 0,
+      hitForMiss: true,
+    });
     d.events.emit({
       kind: 'cache.uncacheable',
       trace: d.trace,
@@ -100,82 +184,120 @@ function backendResponse(d: FlowDeps, p: ProxyRequest, hash: string, r: BackendR
   return obj;
 }
 
-function lookupEvent(d: FlowDeps, p: ProxyRequest, result: string, why: string, extra: Record<string, unknown> = {}) {
-  d.events.emit({ kind: 'cache.lookup', trace: d.trace, summary: `cache ${result.toUpperCase()} for ${p.host}${p.url}: ${why}`, data: { result, why, url: `${p.host}${p.url}`, ...extra } });
+function lookupEvent(
+  d: FlowDeps,
+  p: ProxyRequest,
+  result: string,
+  why: string,
+  extra: Record<string, unknown> = {},
+) {
+  d.events.emit({
+    kind: 'cache.lookup',
+    trace: d.trace,
+    summary: `cache ${result.toUpperCase()} for ${p.host}${p.url}: ${why}`,
+    data: { result, why, url: `${p.host}${p.url}`, ...extra },
+  });
 }
 
+/** vcl_pass: fetch for this client only, store nothing. */
 async function pass(d: FlowDeps, p: ProxyRequest, why: string): Promise<Delivery> {
+  d.vcl.pass(p);
   lookupEvent(d, p, 'pass', why);
   d.store.stats.passes++;
   try {
-    const r = await fetchFromBackend(d, p);
+    const r = await fetchFromBackend(d, p, 'pass');
     const headers = { ...r.headers };
     d.vcl.deliver(p, headers, { xCache: 'PASS', age: 0, hits: 0 });
-    return { status: r.status, headers, body: p.method === 'HEAD' ? Buffer.alloc(0) : r.body, xCache: 'PASS' };
+    return { status: r.status, headers, body: p.method === 'HEAD' ? EMPTY : r.body, xCache: 'PASS' };
   } catch (err) {
     return synth(d, 503, `Backend fetch failed: ${(err as Error).message}`);
   }
 }
 
+/** What a request should do, before any I/O: main.ts streams pipes itself. */
+export function recv(d: FlowDeps, p: ProxyRequest) {
+  return d.vcl.recv(p);
+}
+
 export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now()): Promise<Delivery> {
   // vcl_recv
-  const recv = d.vcl.recv(p);
-  if (recv.action === 'synth') return synth(d, recv.status, recv.reason);
-  if (recv.action === 'pass' || recv.action === 'pipe') return pass(d, p, recv.why);
-  // vcl_hash
+  const r = d.vcl.recv(p);
+  if (r.action === 'synth') return synth(d, r.status, r.reason);
+  if (r.action === 'pass' || r.action === 'pipe') return pass(d, p, r.why);
+  // vcl_hash, then the lookup
   const hash = d.vcl.hash(p);
   const obj = d.store.lookup(hash, p.headers);
-  if (obj?.hitForMiss && freshness(obj, now).state === 'fresh') return pass(d, p, 'hit-for-miss: the last answer was not cacheable');
   const state = obj ? freshness(obj, now) : undefined;
+  if (obj?.hitForMiss && state?.state === 'fresh')
+    return pass(d, p, 'hit-for-miss: the last answer was not cacheable');
   // vcl_hit
-  if (obj && state?.state === 'fresh') {
-    obj.hits++;
-    d.store.stats.hits++;
-    lookupEvent(d, p, 'hit', `stored ${state.age.toFixed(0)} s ago, fresh for ${(obj.ttl - state.age).toFixed(0)} s more`, { age: Math.floor(state.age), hits: obj.hits });
-    return deliverObject(d, p, obj, 'HIT', now);
-  }
-  if (obj && state?.state === 'grace' && d.backend.healthy()) {
-    // grace: deliver the stale object now, refresh it in the background (stale-while-revalidate)
-    obj.hits++;
-    d.store.stats.hits++;
-    lookupEvent(d, p, 'stale', `expired ${(state.age - obj.ttl).toFixed(0)} s ago, within grace: refreshing in the background`, { age: Math.floor(state.age) });
-    void coalescedFetch(d, p, hash, obj, now).catch(() => {});
-    return deliverObject(d, p, obj, 'HIT', now);
-  }
-  if (obj && (state?.state === 'grace' || state?.state === 'keep') && !d.backend.healthy()) {
-    obj.hits++;
-    lookupEvent(d, p, 'stale', 'the backend is sick: serving the stale object (stale-if-error)', { age: Math.floor(state?.age ?? 0) });
-    return deliverObject(d, p, obj, 'HIT', now);
+  if (obj && state && state.state !== 'dead' && !obj.hitForMiss) {
+    const hit = d.vcl.hit(p, {
+      state: state.state,
+      age: state.age,
+      ttl: obj.ttl,
+      backendHealthy: d.backend.healthy(),
+    });
+    if (hit.action === 'pass') return pass(d, p, hit.why);
+    if (hit.action === 'deliver') {
+      obj.hits++;
+      d.store.stats.hits++;
+      lookupEvent(d, p, state.state === 'fresh' ? 'hit' : 'stale', hit.why, {
+        age: Math.floor(state.age),
+        hits: obj.hits,
+      });
+      // grace: deliver the stale object now, refresh it in the background (stale-while-revalidate)
+      if (hit.refresh) void coalescedFetch(d, p, hash, obj, now).catch(() => {});
+      return deliverObject(d, p, obj, 'HIT', now);
+    }
   }
   // vcl_miss
+  const stale = obj && !obj.hitForMiss && state?.state !== 'dead' ? obj : undefined;
+  const miss = d.vcl.miss(p);
+  if (miss.action === 'pass') return pass(d, p, miss.why);
   d.store.stats.misses++;
-  lookupEvent(d, p, 'miss', obj ? 'the stored object has expired: revalidating' : 'not in the cache', { waiting: waiting.has(hash) });
+  lookupEvent(d, p, 'miss', stale ? 'the stored object has expired: revalidating' : 'not in the cache', {
+    waiting: waiting.has(hash),
+  });
   try {
-    const fetched = await coalescedFetch(d, p, hash, obj, now);
-    if ('storedAt' in fetched) return deliverObject(d, p, fetched, 'MISS', now);
+    const fetched = await coalescedFetch(d, p, hash, stale, now);
+    if ('storedAt' in fetched && !fetched.hitForMiss) return deliverObject(d, p, fetched, 'MISS', now);
+    if ('storedAt' in fetched) return pass(d, p, 'hit-for-miss: the answer was not cacheable');
     return { status: fetched.status, headers: fetched.headers, body: fetched.body, xCache: 'MISS' };
   } catch (err) {
-    if (obj && state && state.state !== 'dead') {
+    if (stale) {
+      // RFC 5861 §4 stale-if-error
       lookupEvent(d, p, 'stale', `the backend failed (${(err as Error).message}): serving the stale object`);
-      return deliverObject(d, p, obj, 'HIT', now);
+      return deliverObject(d, p, stale, 'HIT', now);
     }
     return synth(d, 503, 'Backend fetch failed');
   }
 }
 
-/** vcl_backend_fetch, once per object however many clients are waiting for it. */
-function coalescedFetch(d: FlowDeps, p: ProxyRequest, hash: string, stale: CachedObject | undefined, now: number): Promise<CachedObject | BackendReply> {
+/** vcl_backend_fetch once per object, however many clients wait for it (Varnish's waiting list). */
+function coalescedFetch(
+  d: FlowDeps,
+  p: ProxyRequest,
+  hash: string,
+  stale: CachedObject | undefined,
+  now: number,
+): Promise<CachedObject | BackendReply> {
   const pending = waiting.get(hash);
   if (pending) return pending;
   const job = (async () => {
-    const r = await fetchFromBackend(d, p, stale);
+    const r = await fetchFromBackend(d, p, 'miss', stale);
     if (r.status === 304 && stale) {
       // revalidated: the stored body is still good; refresh its headers and its time
-      const refreshed = { ...stale, headers: { ...stale.headers, ...r.headers }, storedAt: now, hits: 0 };
-      return backendResponse(d, p, hash, { ...r, status: stale.status, headers: refreshed.headers, body: stale.body }, now);
+      return backendResponse(
+        d,
+        p,
+        hash,
+        { ...r, status: stale.status, headers: { ...stale.headers, ...r.headers }, body: stale.body },
+        Date.now(),
+      );
     }
     if (r.status >= 500 && stale) throw new Error(`backend answered ${r.status}`);
-    return backendResponse(d, p, hash, r, now);
+    return backendResponse(d, p, hash, r, Date.now());
   })();
   waiting.set(hash, job);
   const forget = () => waiting.delete(hash);

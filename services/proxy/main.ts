@@ -18,8 +18,8 @@ import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse }
 import type { Server } from 'node:net';
 import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { obtainCertificate } from '../common/certificate.js';
-import { addressOf, hostAt } from '../common/settings.js';
 import { guard, runService } from '../common/service.js';
+import { addressOf, hostAt } from '../common/settings.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { nextTraceparent } from '../common/trace.js';
 import { createBackend } from './backend.js';

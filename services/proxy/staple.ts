@@ -1,7 +1,7 @@
 // OCSP stapling: the proxy asks the CA about its own certificate and hands the signed answer to
 // clients in the TLS handshake (RFC 6066 status_request), so they need not ask the CA themselves.
 import { webcrypto } from 'node:crypto';
-import * as asn1js from 'asn1js';
+import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { fetchFromCa } from '../common/certificate.js';
 import type { LabSettings } from '../common/settings.js';
@@ -14,7 +14,11 @@ function certs(chainPem: string): pkijs.Certificate[] {
   );
 }
 
-export async function fetchStaple(settings: LabSettings, source: string, chainPem: string): Promise<{ der: Buffer; status: string; nextUpdate: Date }> {
+export async function fetchStaple(
+  settings: LabSettings,
+  source: string,
+  chainPem: string,
+): Promise<{ der: Buffer; status: string; nextUpdate: Date }> {
   const [leaf, issuer] = certs(chainPem);
   if (!leaf || !issuer) throw new Error('the chain needs the leaf and its issuer');
   const req = new pkijs.OCSPRequest();
@@ -23,9 +27,16 @@ export async function fetchStaple(settings: LabSettings, source: string, chainPe
   const res = await fetchFromCa(settings, source, '/ocsp', body, 'application/ocsp-request');
   if (res.status !== 200) throw new Error(`the CA answered ${res.status}`);
   const ocsp = pkijs.OCSPResponse.fromBER(new Uint8Array(res.body).slice().buffer);
-  if (ocsp.responseStatus.valueBlock.valueDec !== 0 || !ocsp.responseBytes) throw new Error(`OCSP status ${ocsp.responseStatus.valueBlock.valueDec}`);
-  const basic = pkijs.BasicOCSPResponse.fromBER(new Uint8Array(ocsp.responseBytes.response.valueBlock.valueHexView));
+  if (ocsp.responseStatus.valueBlock.valueDec !== 0 || !ocsp.responseBytes)
+    throw new Error(`OCSP status ${ocsp.responseStatus.valueBlock.valueDec}`);
+  const basic = pkijs.BasicOCSPResponse.fromBER(
+    new Uint8Array(ocsp.responseBytes.response.valueBlock.valueHexView),
+  );
   const single = basic.tbsResponseData.responses[0];
   const tag = (single.certStatus as asn1js.BaseBlock).idBlock.tagNumber;
-  return { der: res.body, status: ['good', 'revoked', 'unknown'][tag] ?? 'unknown', nextUpdate: single.nextUpdate ?? new Date(Date.now() + 3_600_000) };
+  return {
+    der: res.body,
+    status: ['good', 'revoked', 'unknown'][tag] ?? 'unknown',
+    nextUpdate: single.nextUpdate ?? new Date(Date.now() + 3_600_000),
+  };
 }
