@@ -10,7 +10,12 @@ export interface BackendReply {
 }
 
 export interface Backend {
-  fetch(req: { method: string; url: string; headers: Record<string, string> }): Promise<BackendReply>;
+  fetch(req: {
+    method: string;
+    url: string;
+    headers: Record<string, string>;
+    body?: Buffer;
+  }): Promise<BackendReply>;
   healthy(): boolean;
   close(): void;
 }
@@ -45,7 +50,7 @@ export function createBackend(opts: {
 }): Backend {
   const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: opts.timeoutMs });
   let healthy = true;
-  const fetch = (req: { method: string; url: string; headers: Record<string, string> }) =>
+  const fetch = (req: { method: string; url: string; headers: Record<string, string>; body?: Buffer }) =>
     new Promise<BackendReply>((resolve, reject) => {
       const t0 = performance.now();
       const r = request(
@@ -75,8 +80,14 @@ export function createBackend(opts: {
       );
       r.on('timeout', () => r.destroy(new Error(`the backend did not answer in ${opts.timeoutMs} ms`)));
       r.on('error', reject);
-      r.end();
+      r.end(req.body);
     });
+  // Varnish's probe: one state change, one event
+  const setHealth = (now: boolean, why: string) => {
+    if (now === healthy) return;
+    healthy = now;
+    opts.onHealth(now, why);
+  };
   const probe = async () => {
     try {
       const r = await fetch({
@@ -84,10 +95,9 @@ export function createBackend(opts: {
         url: opts.probe.path,
         headers: { host: opts.probe.host, 'user-agent': 'proxy-probe' },
       });
-      if (!healthy && r.status < 500) opts.onHealth((healthy = true), `probe answered ${r.status}`);
-      else if (healthy && r.status >= 500) opts.onHealth((healthy = false), `probe answered ${r.status}`);
+      setHealth(r.status < 500, `probe answered ${r.status}`);
     } catch (err) {
-      if (healthy) opts.onHealth((healthy = false), (err as Error).message);
+      setHealth(false, (err as Error).message);
     }
   };
   const timer = setInterval(() => void probe(), opts.probe.intervalMs);
@@ -96,10 +106,10 @@ export function createBackend(opts: {
     fetch: async (req) => {
       try {
         const r = await fetch(req);
-        if (!healthy && r.status < 500) opts.onHealth((healthy = true), 'a fetch succeeded');
+        if (r.status < 500) setHealth(true, 'a fetch succeeded');
         return r;
       } catch (err) {
-        if (healthy) opts.onHealth((healthy = false), (err as Error).message);
+        setHealth(false, (err as Error).message);
         throw err;
       }
     },

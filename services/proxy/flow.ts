@@ -100,7 +100,10 @@ async function fetchFromBackend(
     if (stale?.headers.etag) bereq.headers['if-none-match'] = stale.headers.etag;
     if (stale?.headers['last-modified']) bereq.headers['if-modified-since'] = stale.headers['last-modified'];
   }
-  const r = await d.backend.fetch({ method: bereq.method, url: p.url, headers: bereq.headers });
+  const body = mode === 'pass' ? p.body : undefined;
+  if (body?.length) bereq.headers['content-length'] = String(body.length);
+  else delete bereq.headers['content-length'];
+  const r = await d.backend.fetch({ method: bereq.method, url: p.url, headers: bereq.headers, body });
   d.events.emit({
     kind: 'backend.fetch',
     trace: d.trace,
@@ -180,6 +183,7 @@ function backendResponse(
       summary: `does not store ${p.host}${p.url}: ${decision.uncacheable ?? `TTL ${decision.ttl} s`} (hit-for-miss for ${HIT_FOR_MISS_TTL} s)`,
       data: { hash, why: decision.uncacheable ?? `ttl ${decision.ttl}`, from: decision.from },
     });
+    obj.hitForMiss = true;
   }
   return obj;
 }
@@ -214,11 +218,6 @@ async function pass(d: FlowDeps, p: ProxyRequest, why: string): Promise<Delivery
   }
 }
 
-/** What a request should do, before any I/O: main.ts streams pipes itself. */
-export function recv(d: FlowDeps, p: ProxyRequest) {
-  return d.vcl.recv(p);
-}
-
 export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now()): Promise<Delivery> {
   // vcl_recv
   const r = d.vcl.recv(p);
@@ -247,7 +246,7 @@ export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now
         hits: obj.hits,
       });
       // grace: deliver the stale object now, refresh it in the background (stale-while-revalidate)
-      if (hit.refresh) void coalescedFetch(d, p, hash, obj, now).catch(() => {});
+      if (hit.refresh) void coalescedFetch(d, p, hash, obj).catch(() => {});
       return deliverObject(d, p, obj, 'HIT', now);
     }
   }
@@ -259,11 +258,14 @@ export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now
   lookupEvent(d, p, 'miss', stale ? 'the stored object has expired: revalidating' : 'not in the cache', {
     waiting: waiting.has(hash),
   });
+  const leader = !waiting.has(hash);
   try {
-    const fetched = await coalescedFetch(d, p, hash, stale, now);
-    if ('storedAt' in fetched && !fetched.hitForMiss) return deliverObject(d, p, fetched, 'MISS', now);
-    if ('storedAt' in fetched) return pass(d, p, 'hit-for-miss: the answer was not cacheable');
-    return { status: fetched.status, headers: fetched.headers, body: fetched.body, xCache: 'MISS' };
+    const fetched = await coalescedFetch(d, p, hash, stale);
+    if (!('storedAt' in fetched))
+      return { status: fetched.status, headers: fetched.headers, body: fetched.body, xCache: 'MISS' };
+    // an uncacheable answer (Set-Cookie, private) is for the one who fetched it; waiters fetch their own
+    if (fetched.hitForMiss && !leader) return pass(d, p, 'hit-for-miss: the answer was not cacheable');
+    return deliverObject(d, p, fetched, 'MISS', now);
   } catch (err) {
     if (stale) {
       // RFC 5861 §4 stale-if-error
@@ -280,7 +282,6 @@ function coalescedFetch(
   p: ProxyRequest,
   hash: string,
   stale: CachedObject | undefined,
-  now: number,
 ): Promise<CachedObject | BackendReply> {
   const pending = waiting.get(hash);
   if (pending) return pending;

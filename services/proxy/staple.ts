@@ -4,6 +4,7 @@ import { webcrypto } from 'node:crypto';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { fetchFromCa } from '../common/certificate.js';
+import type { Emitter } from '../common/events.js';
 import type { LabSettings } from '../common/settings.js';
 
 pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto }));
@@ -38,5 +39,45 @@ export async function fetchStaple(
     der: res.body,
     status: ['good', 'revoked', 'unknown'][tag] ?? 'unknown',
     nextUpdate: single.nextUpdate ?? new Date(Date.now() + 3_600_000),
+  };
+}
+
+/** Fetches the staple now and again before each nextUpdate (10 min ahead; every 30 s after a failure). */
+export async function keepStapled(settings: LabSettings, source: string, chainPem: string, events: Emitter) {
+  let der: Buffer | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const refresh = async (): Promise<number> => {
+    try {
+      const r = await fetchStaple(settings, source, chainPem);
+      der = r.der;
+      events.emit({
+        kind: 'ocsp.staple',
+        summary: `fetched an OCSP response to staple: ${r.status}, valid until ${r.nextUpdate.toISOString()}`,
+        data: { status: r.status, nextUpdate: r.nextUpdate.toISOString() },
+      });
+      return Math.max(60_000, r.nextUpdate.getTime() - Date.now() - 600_000);
+    } catch (err) {
+      events.emit({
+        kind: 'ocsp.staple',
+        summary: `could not fetch an OCSP response to staple: ${(err as Error).message}`,
+        data: { status: 'error' },
+      });
+      return 30_000;
+    }
+  };
+  const schedule = async () => {
+    const wait = await refresh();
+    if (stopped) return;
+    timer = setTimeout(() => void schedule(), wait);
+    timer.unref();
+  };
+  await schedule();
+  return {
+    current: () => der,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }

@@ -9,6 +9,8 @@ export interface ProxyRequest {
   url: string;
   headers: Record<string, string>;
   clientIp: string;
+  /** the request body, read whole before a pass (never for a lookup) */
+  body?: Buffer;
   tls: boolean;
 }
 

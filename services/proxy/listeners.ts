@@ -1,0 +1,145 @@
+// The proxy's two listeners: port 443 (TLS 1.2/1.3, ALPN h2 and http/1.1, SNI, OCSP stapling,
+// session resumption by tickets) and port 80 (plain HTTP/1.1). Both refuse malformed requests
+// before anything reaches the backend (JOURNEY 19: the handshake; the smuggling list: 400).
+import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { SecureContext, TLSSocket } from 'node:tls';
+import type { Emitter } from '../common/events.js';
+
+export type Handler = (
+  req: IncomingMessage | Http2ServerRequest,
+  res: ServerResponse | Http2ServerResponse,
+  scheme: 'http' | 'https',
+) => void;
+export type UpgradeHandler = (
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  scheme: 'http' | 'https',
+) => void;
+
+export interface ListenerOptions {
+  key: string;
+  chain: string;
+  contexts: Map<string, SecureContext>;
+  defaultContext: SecureContext;
+  /** the DER OCSP response to staple, if the CA gave one */
+  staple(): Buffer | undefined;
+  events: Emitter;
+  who(address: string): string;
+  onRequest: Handler;
+  onUpgrade: UpgradeHandler;
+}
+
+// Node's HTTP/1 parser (llhttp) limits, the same on both ports
+const HTTP1 = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  maxHeaderSize: 16_384,
+  // how often slow clients (slowloris) are checked against headersTimeout
+  connectionsCheckingInterval: 1_000,
+};
+
+/** RFC 9112 §6.3 and §11.2: framing a proxy must refuse, as llhttp does (checked again here). */
+export function smugglingReason(
+  headers: Record<string, string | string[] | undefined>,
+  rawHeaders: string[],
+): string | undefined {
+  const cl = rawHeaders
+    .filter((_, i) => i % 2 === 0)
+    .filter((n) => n.toLowerCase() === 'content-length').length;
+  if (cl > 1) return 'duplicate Content-Length';
+  if (headers['transfer-encoding'] !== undefined && headers['content-length'] !== undefined)
+    return 'Content-Length with Transfer-Encoding';
+  const te = headers['transfer-encoding'];
+  if (typeof te === 'string' && !/(^|,)\s*chunked\s*$/i.test(te))
+    return `Transfer-Encoding "${te}" does not end in chunked`;
+  return undefined;
+}
+
+function rejectMalformed(events: Emitter, port: string) {
+  return (err: NodeJS.ErrnoException, sock: Duplex) => {
+    if (!sock.writable) return sock.destroy();
+    const status =
+      err.code === 'HPE_HEADER_OVERFLOW'
+        ? '431 Request Header Fields Too Large'
+        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : '400 Bad Request';
+    events.emit({
+      kind: 'http.rejected',
+      summary: `rejected a malformed request on ${port}: ${err.code ?? err.message} (${status})`,
+      data: { code: err.code ?? 'ERR', status: Number(status.slice(0, 3)), port },
+    });
+    sock.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  };
+}
+
+export function createListeners(o: ListenerOptions) {
+  // clients that asked for a stapled OCSP response (status_request), in handshake order
+  const ocspAsked: number[] = [];
+  const tlsServer = createSecureServer(
+    {
+      key: o.key,
+      cert: o.chain,
+      allowHTTP1: true,
+      SNICallback: (servername, cb) => cb(null, o.contexts.get(servername.toLowerCase()) ?? o.defaultContext),
+      minVersion: 'TLSv1.2',
+      maxHeaderListPairs: 200,
+      maxSessionMemory: 64,
+    },
+    (req, res) => o.onRequest(req, res, 'https'),
+  );
+  Object.assign(tlsServer, HTTP1);
+  tlsServer.on(
+    'OCSPRequest',
+    (_cert: Buffer, _issuer: Buffer, cb: (err: Error | null, resp?: Buffer) => void) => {
+      ocspAsked.push(performance.now());
+      const der = o.staple();
+      return der ? cb(null, der) : cb(null);
+    },
+  );
+  tlsServer.on('secureConnection', (sock: TLSSocket) => {
+    const c = sock.getCipher();
+    const sni = (sock as TLSSocket & { servername?: string }).servername || null;
+    while (ocspAsked.length && performance.now() - ocspAsked[0] > 10_000) ocspAsked.shift();
+    const stapled = ocspAsked.length > 0 && !!o.staple() && !!ocspAsked.shift();
+    const client = o.who(sock.remoteAddress ?? '');
+    o.events.emit({
+      kind: 'tls.handshake',
+      peer: `${sock.remoteAddress}:${sock.remotePort}`,
+      summary: `TLS with ${client}: ${sock.getProtocol()} ${c?.standardName ?? c?.name}, SNI ${sni ?? '(none)'}, ALPN ${sock.alpnProtocol || 'none'}${sock.isSessionReused() ? ', resumed' : ''}${stapled ? ', OCSP stapled' : ''}`,
+      data: {
+        sni,
+        alpn: sock.alpnProtocol || null,
+        version: sock.getProtocol(),
+        cipher: c?.standardName ?? c?.name,
+        resumed: sock.isSessionReused(),
+        stapled,
+        client,
+      },
+    });
+  });
+  // a bad ClientHello ends that connection only
+  tlsServer.on('tlsClientError', (err: NodeJS.ErrnoException, sock: TLSSocket) => {
+    o.events.emit({
+      kind: 'tls.error',
+      peer: `${sock.remoteAddress}:${sock.remotePort}`,
+      summary: `a TLS handshake failed: ${err.code ?? err.message}`,
+      data: { code: err.code ?? 'ERR', client: o.who(sock.remoteAddress ?? '') },
+    });
+    sock.destroy();
+  });
+  tlsServer.on('clientError', rejectMalformed(o.events, 'https'));
+  tlsServer.on('upgrade', (req: IncomingMessage, s: Duplex, head: Buffer) =>
+    o.onUpgrade(req, s, head, 'https'),
+  );
+  tlsServer.setTimeout(120_000);
+
+  const plain = createHttp({ ...HTTP1 }, (req, res) => o.onRequest(req, res, 'http'));
+  plain.on('clientError', rejectMalformed(o.events, 'http'));
+  plain.on('upgrade', (req: IncomingMessage, s: Duplex, head: Buffer) => o.onUpgrade(req, s, head, 'http'));
+  return { tlsServer, plain };
+}
