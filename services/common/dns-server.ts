@@ -35,20 +35,32 @@ export async function startDnsServer(
   const tcps: Server[] = [];
   const conns = new Set<Socket>();
   const listening: string[] = [];
-  const safe = async (msg: Buffer, meta: DnsRequestMeta): Promise<Buffer | undefined> => {
+  const fail = (meta: DnsRequestMeta, err: unknown) => {
+    onError(`dns ${meta.transport} from ${meta.address}`, err);
+    return undefined;
+  };
+  // a synchronous handler's answer is sent at once: no promise per packet on the hot path
+  const reply = (msg: Buffer, meta: DnsRequestMeta, send: (out: Buffer) => void): void => {
+    let out: ReturnType<DnsHandler>;
     try {
-      return await handler(msg, meta);
+      out = handler(msg, meta);
     } catch (err) {
-      onError(`dns ${meta.transport} from ${meta.address}`, err);
-      return undefined;
+      fail(meta, err);
+      return;
     }
+    if (out instanceof Promise) {
+      out.then(
+        (o) => o && send(o),
+        (err) => fail(meta, err),
+      );
+    } else if (out) send(out);
   };
   for (const address of addresses) {
     const udp = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });
     udp.on('message', (msg, rinfo) => {
-      void safe(msg, { address: rinfo.address, port: rinfo.port, transport: 'udp' }).then((out) => {
-        if (out) udp.send(out, rinfo.port, rinfo.address);
-      });
+      reply(msg, { address: rinfo.address, port: rinfo.port, transport: 'udp' }, (out) =>
+        udp.send(out, rinfo.port, rinfo.address),
+      );
     });
     udp.on('error', (err) => onError('udp socket', err));
     await new Promise<void>((resolve, reject) => {
@@ -75,13 +87,13 @@ export async function startDnsServer(
       sock.on('error', () => sock.destroy());
       sock.on('data', (chunk: Buffer) => {
         for (const msg of deframer.push(chunk)) {
-          void safe(msg, {
-            address: sock.remoteAddress ?? '',
-            port: sock.remotePort ?? 0,
-            transport: 'tcp',
-          }).then((out) => {
-            if (out && !sock.destroyed && out.length <= MAX_TCP_MESSAGE) sock.write(frameTcp(out));
-          });
+          reply(
+            msg,
+            { address: sock.remoteAddress ?? '', port: sock.remotePort ?? 0, transport: 'tcp' },
+            (out) => {
+              if (!sock.destroyed && out.length <= MAX_TCP_MESSAGE) sock.write(frameTcp(out));
+            },
+          );
         }
         if (deframer.pending > MAX_TCP_MESSAGE + 2) sock.destroy();
       });

@@ -12,6 +12,7 @@ import {
   type DnsDecodeError,
   decodeMessage,
   encodeMessage,
+  type Packet,
   RCODE_NAME,
   recordText,
 } from '../common/dns-codec.js';
@@ -19,6 +20,7 @@ import { startDnsServer } from '../common/dns-server.js';
 import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { hostAt, peerString } from '../common/settings.js';
+import { AnswerCache } from './answer-cache.js';
 import { answerQuery, formErrFor, truncated } from './authority.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
 
@@ -29,8 +31,17 @@ await runService('nameserver', async (ctx) => {
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0'; // benchmarks may turn per-query events off
   const who = (address: string) => hostAt(address, ctx.settings) ?? address;
 
+  // identical query bytes (but the ID) get identical answers: no decoding or encoding on a repeat
+  const answers = new AnswerCache<{ query: Packet; result: ReturnType<typeof answerQuery>; tc: boolean }>();
+
   const handle = (msg: Buffer, meta: { address: string; port: number; transport: 'udp' | 'tcp' }) => {
-    const peer = peerString(meta.address, meta.port);
+    const key = AnswerCache.key(msg, meta.transport);
+    const id = msg.length >= 2 ? msg.readUInt16BE(0) : 0;
+    const hit = key === undefined ? undefined : answers.get(key, id);
+    if (hit) {
+      if (queryEvents) emitQuery(hit.meta.query, id, meta, hit.meta.result, hit.meta.tc);
+      return hit.bytes;
+    }
     let query: ReturnType<typeof decodeMessage>;
     try {
       query = decodeMessage(msg);
@@ -40,30 +51,13 @@ await runService('nameserver', async (ctx) => {
         ctx.events.emit({
           kind: 'dns.formerr',
           summary: `${who(meta.address)} sent a malformed query: ${e.message}`,
-          peer,
+          peer: peerString(meta.address, meta.port),
           data: { from: who(meta.address), bytes: msg.length, answered: !!e.header && !e.header.qr },
         });
       }
       return e.header ? formErrFor(msg) : undefined; // unreadable header: silence
     }
     if (query.type === 'response') return undefined; // never answer an answer
-    const q = query.questions?.[0];
-    const span = newSpanId();
-    if (queryEvents) {
-      ctx.events.emit({
-        kind: 'dns.query',
-        span,
-        summary: `${who(meta.address)} asks ${q ? `${q.name} ${q.type}` : 'with no question'} over ${meta.transport.toUpperCase()}`,
-        peer,
-        data: {
-          from: who(meta.address),
-          name: q?.name,
-          type: q?.type,
-          id: query.id,
-          transport: meta.transport,
-        },
-      });
-    }
     const result = answerQuery(query, zones, { udp: meta.transport === 'udp' });
     let out = encodeMessage(result.response);
     let tc = false;
@@ -71,8 +65,29 @@ await runService('nameserver', async (ctx) => {
       out = encodeMessage(truncated(result.response)); // RFC 1035 §4.2.1, RFC 7766: retry over TCP
       tc = true;
     }
-    if (queryEvents) emitOutcome(result, q, query.id ?? 0, tc, span, peer, who(meta.address));
+    if (key !== undefined) answers.set(key, out, { query, result, tc });
+    if (queryEvents) emitQuery(query, id, meta, result, tc);
     return out;
+  };
+
+  const emitQuery = (
+    query: Packet,
+    id: number,
+    meta: { address: string; port: number; transport: 'udp' | 'tcp' },
+    result: ReturnType<typeof answerQuery>,
+    tc: boolean,
+  ) => {
+    const peer = peerString(meta.address, meta.port);
+    const q = query.questions?.[0];
+    const span = newSpanId();
+    ctx.events.emit({
+      kind: 'dns.query',
+      span,
+      summary: `${who(meta.address)} asks ${q ? `${q.name} ${q.type}` : 'with no question'} over ${meta.transport.toUpperCase()}`,
+      peer,
+      data: { from: who(meta.address), name: q?.name, type: q?.type, id, transport: meta.transport },
+    });
+    emitOutcome(result, q, id, tc, span, peer, who(meta.address));
   };
 
   const emitOutcome = (
@@ -148,12 +163,14 @@ await runService('nameserver', async (ctx) => {
     const { name, type, value } = args as { name?: string; type?: string; value?: string; ttl?: number };
     if (!name || !type || value === undefined) throw new Error('dns.set needs name, type and value');
     const rec = setRecord(zones, name, type, String(value), args.ttl === undefined ? 300 : Number(args.ttl));
+    answers.clear();
     zoneChange('set', name, recordText(rec));
     return recordText(rec);
   });
   ctx.control.register('dns.rm', (args) => {
     if (!args.name) throw new Error('dns.rm needs a name');
     const n = removeRecord(zones, String(args.name), args.type ? String(args.type) : undefined);
+    answers.clear();
     zoneChange('rm', String(args.name), `${args.name} ${args.type ?? '(all types)'}`);
     return { removed: n };
   });
