@@ -1,5 +1,6 @@
 // Scenario actions for the browser: type text and press Enter; edit its hosts file; clear it.
 import { z } from 'zod';
+import { addressOf } from '../../services/common/settings.js';
 import { defineAction } from '../scenario/types.js';
 
 const browseArgs = z
@@ -99,12 +100,14 @@ export const actions = [
   }),
   defineAction({
     name: 'hosts.add',
-    schema: z.object({ name: z.string(), address: z.string() }).strict(),
-    describe: (a) => `add "${a.address} ${a.name}" to the browser host's hosts file`,
-    needs: () => ['browser'],
+    // an address, or a lab host whose address the runtime knows (scenarios name hosts, not addresses)
+    schema: z.union([z.object({ name: z.string(), address: z.string() }).strict(), z.object({ name: z.string(), host: z.string() }).strict()]),
+    describe: (a) => `add "${'address' in a ? a.address : `<${a.host}>`} ${a.name}" to the browser host's hosts file`,
+    needs: (a) => ['browser', ...('host' in a ? [a.host] : [])],
     run: async (a, ctx) => {
-      await ctx.runtime.control('browser', 'hosts.add', a);
-      return { ok: true };
+      const address = 'address' in a ? a.address : addressOf(a.host, ctx.runtime.settings);
+      await ctx.runtime.control('browser', 'hosts.add', { name: a.name, address });
+      return { ok: true, detail: `${address} ${a.name}` };
     },
   }),
   defineAction({

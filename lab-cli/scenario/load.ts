@@ -51,6 +51,8 @@ const headerSchema = z
     needs: z.array(z.string()).optional(),
     runtime: z.array(z.enum(['local', 'docker'])).optional(),
     steps: z.array(z.record(z.string(), z.unknown())).min(1),
+    /** steps run at the end whatever happened, to leave the lab as it was */
+    cleanup: z.array(z.record(z.string(), z.unknown())).optional(),
   })
   .strict();
 
@@ -68,6 +70,7 @@ export interface Scenario {
   needs: string[];
   runtime: ('local' | 'docker')[];
   steps: Step[];
+  cleanup: Step[];
 }
 
 export class ScenarioError extends Error {}
@@ -132,20 +135,20 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
     fail(issue.path as (string | number)[], `${issue.path.join('.') || 'scenario'}: ${issue.message}`);
   }
   const h = header.data as z.infer<typeof headerSchema>;
-  const steps: Step[] = h.steps.map((step, i) => {
-    const stepNode = nodeAt(['steps', i]);
+  const parseSteps = (section: 'steps' | 'cleanup', list: Record<string, unknown>[]): Step[] => list.map((step, i) => {
+    const stepNode = nodeAt([section, i]);
     const line = lc.linePos(stepNode?.range?.[0] ?? 0).line;
     const keys = Object.keys(step);
     if (keys.length !== 1) {
       fail(
-        ['steps', i],
+        [section, i],
         `a step has exactly one key (say, expect or an action), found ${keys.join(', ') || 'none'}`,
       );
     }
     const key = keys[0];
     const value = step[key];
     if (key === 'say') {
-      if (typeof value !== 'string') fail(['steps', i, key], 'say takes a sentence');
+      if (typeof value !== 'string') fail([section, i, key], 'say takes a sentence');
       return { kind: 'say', text: value as string, line };
     }
     if (key === 'expect') {
@@ -153,7 +156,7 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
       if (!r.success) {
         const issue = r.error.issues[0];
         fail(
-          ['steps', i, key, ...(issue.path as (string | number)[])],
+          [section, i, key, ...(issue.path as (string | number)[])],
           `expect: ${issue.path.join('.')} ${issue.message}`,
         );
       }
@@ -162,18 +165,20 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
     const action = actions.get(key);
     if (!action) {
       const known = ['say', 'expect', ...[...actions.keys()].sort()];
-      fail(['steps', i], `unknown step "${key}" (known: ${known.join(', ')})`);
+      fail([section, i], `unknown step "${key}" (known: ${known.join(', ')})`);
     }
     const r = (action as ActionDef).schema.safeParse(value);
     if (!r.success) {
       const issue = r.error.issues[0];
       fail(
-        ['steps', i, key, ...(issue.path as (string | number)[])],
+        [section, i, key, ...(issue.path as (string | number)[])],
         `${key}: ${[issue.path.join('.'), issue.message].filter(Boolean).join(' ')}`,
       );
     }
     return { kind: 'action', action: action as ActionDef, args: (r as { data: unknown }).data, line };
   });
+  const steps = parseSteps('steps', h.steps);
+  const cleanup = parseSteps('cleanup', h.cleanup ?? []);
   return {
     name: basename(file).replace(/\.ya?ml$/, ''),
     file,
@@ -183,5 +188,6 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
     needs: h.needs ?? [],
     runtime: h.runtime ?? ['local', 'docker'],
     steps,
+    cleanup,
   };
 }

@@ -154,6 +154,18 @@ export async function runScenario(
     for (const p of step.expect.packets ?? [])
       packets.push({ step: n, ...p, from: windowFrom, to: nowMicros() });
   }
+  // cleanup steps run whatever happened, so the next scenario finds the lab as it was
+  for (const step of sc.cleanup) {
+    if (step.kind !== 'action') continue;
+    const what = step.action.describe(step.args);
+    out.step(0, `cleanup: ${what}`);
+    try {
+      const r = await step.action.run(step.args, ctx);
+      out.outcome(r.ok, r.detail);
+    } catch (err) {
+      out.outcome(false, (err as Error).message);
+    }
+  }
   lab.emit({ kind: 'scenario.end', summary: `scenario ${sc.name} ${failures.length ? 'failed' : 'passed'}` });
   await new Promise((r) => setTimeout(r, 100));
   await pull();

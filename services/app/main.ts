@@ -10,9 +10,10 @@
 //   profiler.stored   the request's profile is at /_profiler/<token>   data {token, status, events}
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { guard, runService } from '../common/service.js';
-import { addressOf } from '../common/settings.js';
+import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
 import { argumentResolver, controllerResolver, routes, v2Controllers } from './controllers.js';
 import { openUsers, seedDatabase } from './db.js';
@@ -122,14 +123,19 @@ await runService('app', async (ctx) => {
   });
   server.on('error', (err) => guard(ctx.events, 'app server', err));
 
-  ctx.control.register('app.block', (args) => {
+  // a client by address, or a lab host by name (its address on the runtime)
+  const clientsOf = (args: Record<string, unknown>): string[] => {
+    if (typeof args.host === 'string') return allAddressesOf(args.host, ctx.settings); // v4 and v6
     const ip = String(args.ip ?? '');
-    if (!ip) throw new Error('app.block needs an ip');
-    blocked.add(ip);
+    if (!isIP(ip)) throw new Error(`"${ip}" is not an IP address (or give host: <lab host>)`);
+    return [ip];
+  };
+  ctx.control.register('app.block', (args) => {
+    for (const ip of clientsOf(args)) blocked.add(ip);
     return [...blocked];
   });
   ctx.control.register('app.unblock', (args) => {
-    blocked.delete(String(args.ip ?? ''));
+    for (const ip of clientsOf(args)) blocked.delete(ip);
     return [...blocked];
   });
   ctx.control.register('app.profile', (args) => profiler.get(String(args.token ?? '')) ?? null);

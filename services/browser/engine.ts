@@ -53,6 +53,9 @@ interface Origin {
   session?: Promise<{ session: ClientHttp2Session; conn: ConnInfo }>;
   first?: Promise<{ socket: Socket; conn: ConnInfo }>;
   sockets: Set<Socket>;
+  /** HTTP/1.1: requests in flight, and those waiting for one of the six connections */
+  active: number;
+  waiting: (() => void)[];
 }
 
 export interface Response {
@@ -301,6 +304,8 @@ export class Engine {
         host: u.hostname.replace(/^\[|\]$/g, ''),
         port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
         sockets: new Set(),
+        active: 0,
+        waiting: [],
       };
       this.origins.set(key, o);
     }
@@ -308,9 +313,9 @@ export class Engine {
   }
 
   /** One HTTP request: h2 when the origin's first connection negotiated it, else the HTTP/1.1 pool. */
-  async request(u: URL, method: string, headers: Record<string, string>, trace?: string): Promise<Response> {
+  async request(u: URL, method: string, headers: Record<string, string>, trace?: string, onSend: () => void = () => {}): Promise<Response> {
     const o = this.origin(u);
-    if (!o.first && !o.agent) o.first = this.open(o, trace);
+    if (!o.first && !o.agent && !o.session) o.first = this.open(o, trace);
     if (o.first) {
       const first = await o.first;
       if (first.conn.alpn === 'h2') {
@@ -321,8 +326,16 @@ export class Engine {
         o.first = undefined;
       }
     }
-    if (o.session) return this.h2Request(await o.session, u, method, headers);
-    return this.h1Request(o, u, method, headers);
+    if (o.session) return this.h2Request(await o.session, u, method, headers, onSend);
+    // JOURNEY 16: at most six connections per origin; a seventh request queues for a free one
+    if (o.active >= MAX_H1_CONNECTIONS) await new Promise<void>((r) => o.waiting.push(r));
+    o.active++;
+    try {
+      return await this.h1Request(o, u, method, headers, onSend);
+    } finally {
+      o.active--;
+      o.waiting.shift()?.();
+    }
   }
 
   private h2Session(o: Origin, first: { socket: Socket; conn: ConnInfo }) {
@@ -365,7 +378,7 @@ export class Engine {
     return agent;
   }
 
-  private h1Request(o: Origin, u: URL, method: string, headers: Record<string, string>): Promise<Response> {
+  private h1Request(o: Origin, u: URL, method: string, headers: Record<string, string>, onSend: () => void): Promise<Response> {
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
       let tSent = 0;
@@ -378,12 +391,10 @@ export class Engine {
         headers: { host: u.host, ...headers },
         agent: o.agent,
       });
-      req.on('socket', (s: Socket) => {
-        const onSent = () => {
-          tSent = performance.now();
-        };
-        if (s.connecting || (s as TLSSocket).encrypted === undefined) req.once('finish', onSent);
-        else req.once('finish', onSent);
+      // the socket is assigned once the connection (TCP, TLS, revocation check) is up: now it is sent
+      req.once('socket', () => onSend());
+      req.once('finish', () => {
+        tSent = performance.now();
       });
       req.on('response', (res) => {
         tFirst = performance.now();
@@ -436,8 +447,10 @@ export class Engine {
     u: URL,
     method: string,
     headers: Record<string, string>,
+    onSend: () => void,
   ): Promise<Response> {
     return new Promise((resolve, reject) => {
+      onSend();
       const t0 = performance.now();
       const fresh = !s.conn.used;
       s.conn.used = true;

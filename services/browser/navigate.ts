@@ -136,23 +136,25 @@ export async function browse(
         headers['if-modified-since'] = cached.stored.headers['last-modified'];
     }
     rec.requestHeaders = Object.entries(headers);
-    ev.emit({
-      kind: 'http.request',
-      trace,
-      span,
-      summary: `${method} ${url.href}${referer ? ` (Referer: ${referer})` : ''}${headers['if-none-match'] ? ' (conditional)' : ''}`,
-      data: {
-        id: rec.id,
-        method,
-        url: url.href,
-        type,
-        headers,
-        host: url.host,
-        path: `${url.pathname}${url.search}`,
-      },
-    });
     const t0 = performance.now();
-    const res = await d.engine.request(url, method, headers, trace);
+    // JOURNEY 22: the request goes out once its connection is up (never when TLS failed)
+    const res = await d.engine.request(url, method, headers, trace, () => {
+      ev.emit({
+        kind: 'http.request',
+        trace,
+        span,
+        summary: `${method} ${url.href}${referer ? ` (Referer: ${referer})` : ''}${headers['if-none-match'] ? ' (conditional)' : ''}`,
+        data: {
+          id: rec.id,
+          method,
+          url: url.href,
+          type,
+          headers,
+          host: url.host,
+          path: `${url.pathname}${url.search}`,
+        },
+      });
+    });
     const elapsed = performance.now() - t0;
     const connPart = Math.max(0, res.conn.connect) + Math.max(0, res.conn.dns);
     rec.timings = {

@@ -68,10 +68,11 @@ export async function obtainCertificate(
   source: string,
   names: string[],
   label = 'server',
+  force = false,
 ): Promise<Certificate> {
   const keyPath = join(stateDir, `${label}.key`);
   const chainPath = join(stateDir, `${label}.chain.pem`);
-  if (existsSync(keyPath) && existsSync(chainPath)) {
+  if (!force && existsSync(keyPath) && existsSync(chainPath)) {
     const chain = readFileSync(chainPath, 'utf8');
     const leaf = new x509.X509Certificate(chain);
     const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
