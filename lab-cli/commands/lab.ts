@@ -1,7 +1,7 @@
 // The lab's own commands: up, down, status, logs, stop/start/restart, list, run, show.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEventLine } from '../../services/common/events.js';
+import { parseEventLine } from '../../services/common/event-schema.js';
 import { JOURNEY } from '../journey.js';
 import { optionalModule } from '../optional.js';
 import { terminalPrinter } from '../output.js';

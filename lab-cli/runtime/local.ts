@@ -14,7 +14,8 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { controlCall } from '../../services/common/control.js';
-import { type LabEvent, parseEventLine } from '../../services/common/events.js';
+import { parseEventLine } from '../../services/common/event-schema.js';
+import type { LabEvent } from '../../services/common/events.js';
 import {
   allAddressesOf,
   controlSocketPath,

@@ -1,24 +1,23 @@
 // LabEvent: one JSON line on stdout for each thing a host does (ARCHITECTURE.md, "Events").
 // The kinds and their data are a versioned contract; scenarios assert on them.
 import { randomBytes } from 'node:crypto';
-import { z } from 'zod';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
-export const labEventSchema = z.object({
-  ts: z.number().int().positive(),
-  host: z.string().min(1),
-  kind: z.string().regex(/^[a-z0-9-]+(\.[a-z0-9_-]+)*$/),
-  summary: z.string().min(1),
-  span: z.string().optional(),
-  parent: z.string().optional(),
-  trace: z.string().optional(),
-  peer: z.string().optional(),
-  dur: z.number().nonnegative().optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-});
-
-export type LabEvent = z.infer<typeof labEventSchema>;
+/** One event, as every host writes it (validated by event-schema.ts, which the CLI and tests load). */
+export interface LabEvent {
+  /** microseconds since the epoch */
+  ts: number;
+  host: string;
+  kind: string;
+  summary: string;
+  span?: string;
+  parent?: string;
+  trace?: string;
+  peer?: string;
+  dur?: number;
+  data?: Record<string, unknown>;
+}
 export type EventInput = Omit<LabEvent, 'ts' | 'host'> & { ts?: number };
 
 /** Microseconds since the epoch, on the clock every host and the capture share. */
@@ -76,16 +75,4 @@ export function createEmitter(host: string, sink: EventSink = stdoutSink): Emitt
       };
     },
   };
-}
-
-/** Parses one events.jsonl line; returns undefined for blank or non-event lines (e.g. a stray log). */
-export function parseEventLine(line: string): LabEvent | undefined {
-  const t = line.trim();
-  if (!t.startsWith('{')) return undefined;
-  try {
-    const r = labEventSchema.safeParse(JSON.parse(t));
-    return r.success ? r.data : undefined;
-  } catch {
-    return undefined;
-  }
 }

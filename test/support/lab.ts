@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addLoopbackIpv6, removeLoopbackIpv6 } from '../../lab-cli/runtime/loopback.js';
 import { controlCall } from '../../services/common/control.js';
-import { type LabEvent, parseEventLine } from '../../services/common/events.js';
+import { parseEventLine } from '../../services/common/event-schema.js';
+import type { LabEvent } from '../../services/common/events.js';
 import {
   addressOf,
   controlSocketPath,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEmitter, labEventSchema, nowMicros, parseEventLine } from '../../../services/common/events.js';
+import { labEventSchema, parseEventLine } from '../../../services/common/event-schema.js';
+import { createEmitter, nowMicros } from '../../../services/common/events.js';
 
 describe('LabEvent', () => {
   it('writes one schema-valid JSON line per event', () => {
