@@ -24,6 +24,12 @@ function rssOf(pid: number): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** RSS of a node process that loads nothing: the floor for a lab of N Node processes. */
+function bareRss(): number {
+  const r = spawnSync(process.execPath, ['-e', 'setTimeout(() => console.log(process.memoryUsage().rss), 300)'], { encoding: 'utf8' });
+  return Number(r.stdout.trim());
+}
+
 const bare: number[] = [];
 for (let i = 0; i < runs; i++) {
   const t0 = performance.now();
