@@ -246,7 +246,7 @@ export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now
         hits: obj.hits,
       });
       // grace: deliver the stale object now, refresh it in the background (stale-while-revalidate)
-      if (hit.refresh) void coalescedFetch(d, p, hash, obj).catch(() => {});
+      if (hit.refresh) void coalescedFetch(d, p, hash, obj, now).catch(() => {});
       return deliverObject(d, p, obj, 'HIT', now);
     }
   }
@@ -260,7 +260,7 @@ export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now
   });
   const leader = !waiting.has(hash);
   try {
-    const fetched = await coalescedFetch(d, p, hash, stale);
+    const fetched = await coalescedFetch(d, p, hash, stale, now);
     if (!('storedAt' in fetched))
       return { status: fetched.status, headers: fetched.headers, body: fetched.body, xCache: 'MISS' };
     // an uncacheable answer (Set-Cookie, private) is for the one who fetched it; waiters fetch their own
@@ -282,6 +282,7 @@ function coalescedFetch(
   p: ProxyRequest,
   hash: string,
   stale: CachedObject | undefined,
+  now: number,
 ): Promise<CachedObject | BackendReply> {
   const pending = waiting.get(hash);
   if (pending) return pending;
@@ -294,11 +295,11 @@ function coalescedFetch(
         p,
         hash,
         { ...r, status: stale.status, headers: { ...stale.headers, ...r.headers }, body: stale.body },
-        Date.now(),
+        now,
       );
     }
     if (r.status >= 500 && stale) throw new Error(`backend answered ${r.status}`);
-    return backendResponse(d, p, hash, r, Date.now());
+    return backendResponse(d, p, hash, r, now);
   })();
   waiting.set(hash, job);
   const forget = () => waiting.delete(hash);

@@ -1,0 +1,285 @@
+// The proxy checked by real clients (block 127.45) in front of the real CA and app: curl sees MISS
+// then HIT with Age, h2 by ALPN, a stapled OCSP response in openssl s_client, 301 then HSTS, PURGE
+// refused from outside the admin addresses, the smuggling list refused before the app sees it.
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../../services/common/settings.js';
+import { startTestLab, type TestLab } from '../../support/lab.js';
+
+const BLOCK = '127.45';
+const PROXY = `${BLOCK}.2.80`;
+const OUTSIDER = `${BLOCK}.99.1`; // on lo, but not an admin address
+// set PROXY_TEST_PORT_OFFSET to run beside another lab on this block's standard ports
+const OFFSET = Number(process.env.PROXY_TEST_PORT_OFFSET ?? 0);
+const HTTPS = 443 + OFFSET;
+const HTTP = 80 + OFFSET;
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'proxy-test-'));
+const rootPem = join(dir, 'root.pem');
+let lab: TestLab;
+
+const haveRealHosts = ['ca', 'app'].every((s) =>
+  existsSync(join(PROJECT_ROOT, 'dist/services', s, 'main.js')),
+);
+
+async function curl(...args: string[]) {
+  const { stdout } = await run('curl', ['-s', '--max-time', '10', '-o', '/dev/null', '-D', '-', ...args]);
+  return stdout;
+}
+const https = (path: string, ...args: string[]) =>
+  curl(
+    '--cacert',
+    rootPem,
+    '--resolve',
+    `www.example.test:${HTTPS}:${PROXY}`,
+    ...args,
+    `https://www.example.test:${HTTPS}${path}`,
+  );
+const header = (raw: string, name: string) => new RegExp(`^${name}: *(.*?)\\r?$`, 'im').exec(raw)?.[1];
+const status = (raw: string) => Number(/^HTTP\/[\d.]+ (\d{3})/.exec(raw)?.[1]);
+
+/** Sends raw bytes on a fresh connection and returns the first line of the answer. */
+function raw(bytes: string, secure: boolean): Promise<string> {
+  return new Promise((resolve) => {
+    const s = secure
+      ? tls.connect({
+          host: PROXY,
+          port: HTTPS,
+          servername: 'www.example.test',
+          ca: rootPemText,
+          ALPNProtocols: ['http/1.1'],
+        })
+      : net.connect(HTTP, PROXY);
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d;
+    });
+    s.on('close', () => resolve(buf.split('\r\n')[0]));
+    s.on('error', () => resolve(buf.split('\r\n')[0] || 'error'));
+    s.once(secure ? 'secureConnect' : 'connect', () => s.write(bytes));
+    setTimeout(() => s.destroy(), 3000);
+  });
+}
+let rootPemText = '';
+
+beforeAll(async () => {
+  expect(haveRealHosts, 'build first: dist/services/ca and dist/services/app').toBe(true);
+  lab = await startTestLab({
+    block: BLOCK,
+    hosts: ['ca', 'app', 'proxy'],
+    env: OFFSET ? { LAB_PORT_OFFSET: String(OFFSET) } : {},
+  });
+  const { stdout } = await run('curl', ['-s', '--max-time', '5', `http://${BLOCK}.2.20:${HTTP}/root.pem`]);
+  rootPemText = stdout;
+  writeFileSync(rootPem, stdout);
+}, 60_000);
+
+afterAll(async () => {
+  await lab?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const backendFetches = (url: string) =>
+  lab.events('proxy').filter((e) => e.kind === 'backend.fetch' && e.data?.url === url).length;
+
+describe('proxy, checked by curl and openssl', () => {
+  it('answers MISS then HIT with Age, without asking the app the second time', async () => {
+    const first = await https('/hej');
+    await new Promise((ok) => setTimeout(ok, 1100));
+    const second = await https('/hej');
+    expect(status(first)).toBe(200);
+    expect(header(first, 'x-cache')).toBe('MISS');
+    expect(header(second, 'x-cache')).toBe('HIT');
+    expect(Number(header(second, 'age'))).toBeGreaterThanOrEqual(1);
+    expect(header(second, 'via')).toMatch(/proxy/);
+    expect(header(second, 'x-request-id')).toMatch(/^[0-9a-f]{16}$/);
+    expect(backendFetches('www.example.test/hej')).toBe(1);
+    const store = lab.events('proxy').find((e) => e.kind === 'cache.store');
+    expect(store?.data).toMatchObject({ from: expect.any(String), ttl: expect.any(Number) });
+  });
+
+  it('carries the trace: the app sees the traceparent curl sent', async () => {
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    await https('/hej?trace', '-H', `traceparent: 00-${trace}-00f067aa0ba902b7-01`);
+    const ev = await lab.waitFor((e) => e.host === 'proxy' && e.kind === 'http.request' && e.trace === trace);
+    expect(ev.data).toMatchObject({ url: '/hej?trace' });
+    await lab.waitFor((e) => e.host === 'app' && e.trace === trace);
+  });
+
+  it('negotiates h2 by ALPN, and HTTP/1.1 when asked', async () => {
+    const { stdout: h2 } = await run('curl', [
+      '-s',
+      '--http2',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_version}',
+      '--cacert',
+      rootPem,
+      '--resolve',
+      `www.example.test:${HTTPS}:${PROXY}`,
+      `https://www.example.test:${HTTPS}/hej`,
+    ]);
+    const { stdout: h1 } = await run('curl', [
+      '-s',
+      '--http1.1',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_version}',
+      '--cacert',
+      rootPem,
+      '--resolve',
+      `www.example.test:${HTTPS}:${PROXY}`,
+      `https://www.example.test:${HTTPS}/hej`,
+    ]);
+    expect([h2, h1]).toEqual(['2', '1.1']);
+    expect(lab.events('proxy').some((e) => e.kind === 'tls.handshake' && e.data?.alpn === 'h2')).toBe(true);
+  });
+
+  it('staples a good OCSP response (openssl s_client -status)', async () => {
+    const r = spawnSync(
+      'openssl',
+      [
+        's_client',
+        '-status',
+        '-connect',
+        `${PROXY}:${HTTPS}`,
+        '-servername',
+        'www.example.test',
+        '-CAfile',
+        rootPem,
+      ],
+      { input: '', encoding: 'utf8', timeout: 10_000 },
+    );
+    expect(r.stdout).toMatch(/OCSP Response Status: successful/);
+    expect(r.stdout).toMatch(/Cert Status: good/);
+    expect(r.stdout).toMatch(/Verify return code: 0 \(ok\)/);
+    // the event says so too (read after openssl exits: spawnSync held the event loop)
+    await lab.waitFor((e) => e.host === 'proxy' && e.kind === 'tls.handshake' && e.data?.stapled === true);
+  });
+
+  it('sends plain HTTP to https with 301, and HSTS over https', async () => {
+    const plain = await curl(
+      '--resolve',
+      `www.example.test:${HTTP}:${PROXY}`,
+      `http://www.example.test:${HTTP}/hej`,
+    );
+    expect(status(plain)).toBe(301);
+    expect(header(plain, 'location')).toBe(`https://www.example.test${HTTPS === 443 ? '' : `:${HTTPS}`}/hej`);
+    expect(header(plain, 'strict-transport-security')).toBeUndefined();
+    expect(header(await https('/hej'), 'strict-transport-security')).toMatch(/max-age=\d+/);
+  });
+
+  it('refuses PURGE from outside the admin addresses and obeys it from 127.0.0.1', async () => {
+    const url = `http://www.example.test:${HTTP}/hej`;
+    const outsider = await curl(
+      '-X',
+      'PURGE',
+      '--interface',
+      OUTSIDER,
+      '--resolve',
+      `www.example.test:${HTTP}:${PROXY}`,
+      url,
+    );
+    expect(status(outsider)).toBe(403);
+    expect(header(await https('/hej'), 'x-cache')).toBe('HIT');
+    const admin = await curl(
+      '-X',
+      'PURGE',
+      '--interface',
+      '127.0.0.1',
+      '--resolve',
+      `www.example.test:${HTTP}:${PROXY}`,
+      url,
+    );
+    expect(status(admin)).toBe(200);
+    expect(header(await https('/hej'), 'x-cache')).toBe('MISS');
+    expect(lab.events('proxy').some((e) => e.kind === 'cache.purge' && e.data?.removed === 1)).toBe(true);
+  });
+
+  it('purges, bans and counts through the control channel (lab cache)', async () => {
+    await https('/hej?ban=1');
+    expect(await lab.control('proxy', 'cache.ban', { regex: '^www\\.example\\.test/hej\\?ban' })).toEqual({
+      removed: 1,
+    });
+    const stats = (await lab.control('proxy', 'cache.stats')) as Record<string, number>;
+    expect(stats.hits).toBeGreaterThan(0);
+    expect(stats.objects).toBeGreaterThan(0);
+    expect(stats.bytes).toBeLessThanOrEqual(stats.maxBytes);
+  });
+});
+
+describe('proxy, bad input', () => {
+  const H = 'Host: www.example.test\r\n';
+  const vectors: Record<string, string> = {
+    'Content-Length with Transfer-Encoding': `POST /smuggle1 HTTP/1.1\r\n${H}Content-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    'duplicate Content-Length': `POST /smuggle2 HTTP/1.1\r\n${H}Content-Length: 4\r\nContent-Length: 5\r\n\r\nabcde`,
+    'obs-fold': `GET /smuggle3 HTTP/1.1\r\n${H}X-Folded: a\r\n  b\r\n\r\n`,
+    'bad chunk size': `POST /smuggle4 HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`,
+    'bare LF': `GET /smuggle5 HTTP/1.1\n${H.trim()}\n\n`,
+    'Transfer-Encoding not ending in chunked': `POST /smuggle6 HTTP/1.1\r\n${H}Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n`,
+    'Content-Length list': `POST /smuggle7 HTTP/1.1\r\n${H}Content-Length: 4, 5\r\n\r\nabcd`,
+    'space before colon': `POST /smuggle8 HTTP/1.1\r\n${H}Transfer-Encoding : chunked\r\n\r\n0\r\n\r\n`,
+  };
+  for (const [name, bytes] of Object.entries(vectors)) {
+    it(`refuses ${name} with 400 on both ports, and the app never sees it`, async () => {
+      expect(await raw(bytes, false)).toBe('HTTP/1.1 400 Bad Request');
+      expect(await raw(bytes, true)).toBe('HTTP/1.1 400 Bad Request');
+      const path = /^\S+ (\S+)/.exec(bytes)?.[1] ?? '';
+      expect(
+        lab.events('proxy').filter((e) => e.kind === 'backend.fetch' && String(e.data?.url).endsWith(path)),
+      ).toEqual([]);
+    });
+  }
+
+  it('answers oversized headers with 431', async () => {
+    expect(await raw(`GET /big HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, false)).toBe(
+      'HTTP/1.1 431 Request Header Fields Too Large',
+    );
+    expect(await raw(`GET /big HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, true)).toBe(
+      'HTTP/1.1 431 Request Header Fields Too Large',
+    );
+  });
+
+  it('cuts a slowloris client off by the headers timeout, while others are served', async () => {
+    const slow = net.connect(HTTP, PROXY);
+    await new Promise((ok) => slow.once('connect', ok));
+    slow.write(`GET /slow HTTP/1.1\r\n${H}`);
+    let answer = '';
+    slow.on('data', (d) => {
+      answer += d;
+    });
+    const drip = setInterval(() => slow.writable && slow.write('X-Drip: 1\r\n'), 1000);
+    const closed = new Promise<number>((ok) => {
+      const t0 = Date.now();
+      slow.on('close', () => ok(Date.now() - t0));
+      slow.on('error', () => {});
+    });
+    expect(header(await https('/hej'), 'x-cache')).toMatch(/HIT|MISS/);
+    const ms = await closed;
+    clearInterval(drip);
+    expect(ms).toBeLessThan(25_000);
+    expect(answer).toMatch(/^HTTP\/1.1 408/);
+  }, 30_000);
+
+  it('ends a bad ClientHello connection only', async () => {
+    const garbage = await new Promise<string>((ok) => {
+      const s = net.connect(HTTPS, PROXY, () => s.write(Buffer.from('16030100050100000100deadbeef', 'hex')));
+      let got = '';
+      s.on('data', (d) => {
+        got += d.toString('hex');
+      });
+      s.on('close', () => ok(got));
+      s.on('error', () => ok(got));
+    });
+    expect(garbage.startsWith('15')).toBe(true); // a TLS alert record, then close
+    expect(status(await https('/hej'))).toBe(200);
+  });
+});
