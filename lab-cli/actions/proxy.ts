@@ -1,0 +1,113 @@
+// Scenario actions for the proxy's cache: purge a URL, ban by regex (both over the control channel,
+// as `lab cache` does), and an HTTP PURGE sent from an admin address or from outside them.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { addressOf, port, project } from '../../services/common/settings.js';
+import { defineAction } from '../scenario/types.js';
+
+const run = promisify(execFile);
+
+const purgeArgs = z.object({ url: z.string().url(), removed: z.number().int().optional() }).strict();
+const banArgs = z.object({ regex: z.string().min(1), removed: z.number().int().optional() }).strict();
+const httpPurgeArgs = z
+  .object({
+    url: z.string().url(),
+    /** admin: from 127.0.0.1; outsider: from an address on no lab network (local runtime) */
+    from: z.enum(['admin', 'outsider']).default('admin'),
+    status: z.number().int().optional(),
+  })
+  .strict();
+
+const removedOutcome = (removed: number, want?: number) => ({
+  ok: want === undefined || want === removed,
+  detail: `${removed} object(s) removed${want === undefined || want === removed ? '' : ` (expected ${want})`}`,
+});
+
+export const actions = [
+  defineAction({
+    name: 'cache.purge',
+    schema: z.union([
+      z
+        .string()
+        .url()
+        .transform((url) => purgeArgs.parse({ url })),
+      purgeArgs,
+    ]),
+    describe: (a) => `lab cache purge ${a.url}`,
+    needs: () => ['proxy'],
+    run: async (a, ctx) => {
+      const r = (await ctx.runtime.control('proxy', 'cache.purge', { url: a.url })) as { removed: number };
+      return removedOutcome(r.removed, a.removed);
+    },
+  }),
+  defineAction({
+    name: 'cache.ban',
+    schema: z.union([
+      z
+        .string()
+        .min(1)
+        .transform((regex) => banArgs.parse({ regex })),
+      banArgs,
+    ]),
+    describe: (a) => `lab cache ban '${a.regex}'`,
+    needs: () => ['proxy'],
+    run: async (a, ctx) => {
+      const r = (await ctx.runtime.control('proxy', 'cache.ban', { regex: a.regex })) as { removed: number };
+      return removedOutcome(r.removed, a.removed);
+    },
+  }),
+  defineAction({
+    name: 'purge.http',
+    schema: z.union([
+      z
+        .string()
+        .url()
+        .transform((url) => httpPurgeArgs.parse({ url })),
+      httpPurgeArgs,
+    ]),
+    describe: (a) =>
+      `curl -X PURGE ${a.url} from ${a.from === 'admin' ? 'an admin address' : 'outside the admin addresses'}`,
+    needs: () => ['proxy'],
+    run: async (a, ctx) => {
+      const s = ctx.runtime.settings;
+      if (a.from === 'outsider' && s.runtime !== 'local')
+        return { ok: false, detail: 'an outsider address exists only on the local runtime' };
+      const u = new URL(a.url);
+      const p = port(80, s);
+      // PURGE goes to port 80: no TLS needed for an admin's request
+      const source =
+        a.from === 'admin'
+          ? s.runtime === 'local'
+            ? '127.0.0.1'
+            : project('172.28.2.1', s)
+          : project('172.28.99.1', s);
+      const args = [
+        '-s',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--max-time',
+        '10',
+        '-X',
+        'PURGE',
+        '--interface',
+        source,
+      ];
+      args.push(
+        '--resolve',
+        `${u.hostname}:${p}:${addressOf('proxy', s)}`,
+        `http://${u.hostname}:${p}${u.pathname}${u.search}`,
+      );
+      let code: number;
+      try {
+        code = Number((await run('curl', args, { timeout: 15_000 })).stdout);
+      } catch (err) {
+        return { ok: false, detail: `curl failed: ${(err as Error).message.split('\n')[0]}` };
+      }
+      const ok = a.status === undefined || a.status === code;
+      return { ok, detail: `PURGE from ${source}: ${code}${ok ? '' : ` (expected ${a.status})`}` };
+    },
+  }),
+];
