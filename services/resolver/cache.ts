@@ -48,6 +48,8 @@ const key = (name: string, type: string) => `${canonicalName(name)}|${type}`;
 export class ResolverCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly delegations = new Map<string, Delegation>();
+  /** bumped by every change, so answers encoded from the cache know when they are out of date */
+  generation = 0;
 
   constructor(
     readonly opts: CacheOptions = DEFAULT_CACHE_OPTIONS,
@@ -78,6 +80,7 @@ export class ResolverCache {
     const max = e.kind === 'positive' ? this.opts.maxTtl : this.opts.maxNegativeTtl;
     const t = Math.max(0, Math.min(ttl, max));
     const entry: CacheEntry = { ...e, storedAt: this.now(), expiresAt: this.now() + t * 1000 };
+    this.generation++;
     const k = key(e.name, e.type);
     this.entries.delete(k);
     this.entries.set(k, entry);
@@ -109,6 +112,7 @@ export class ResolverCache {
 
   /** `lab dns flush [name]`: forget one name (every type, and a delegation of that name), or all. */
   flush(name?: string): number {
+    this.generation++;
     if (!name) {
       const n = this.entries.size + this.delegations.size;
       this.entries.clear();

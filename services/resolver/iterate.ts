@@ -23,6 +23,8 @@ export interface Resolution {
   authority: Answer[];
   source: 'cache' | 'upstream' | 'stale';
   ede?: { code: number; text: string };
+  /** from resolveCached: until when (ms) every TTL in the answer stays the same whole second */
+  sameUntil?: number;
 }
 
 export interface AskContext {
@@ -140,6 +142,43 @@ export async function resolve(
     source,
     ede: { code: EDE.OTHER, text: 'CNAME chain too long' },
   };
+}
+
+/**
+ * The hot path: the whole answer from fresh cache entries alone, synchronously (no promise, no
+ * upstream), or undefined when any link of the chain is missing or expired. Reports its hits only
+ * when it succeeds, so a fallback to resolve() never reports twice.
+ */
+export function resolveCached(it: Iterator, qname: string, qtype: string): Resolution | undefined {
+  const chain: Answer[] = [];
+  const hits: [string, CacheEntry][] = [];
+  let name = canonicalName(qname);
+  const seen = new Set<string>([name]);
+  for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
+    const hit = it.cache.get(name, qtype) ?? (qtype !== 'CNAME' ? it.cache.get(name, 'CNAME') : undefined);
+    if (!hit || hit.stale) return undefined;
+    hits.push([name, hit.entry]);
+    const r = fromEntry(hit.entry, hit.remaining, 'cache');
+    chain.push(...r.records);
+    const done = (rcode: number, authority: Answer[]): Resolution => {
+      for (const [n, e] of hits) it.onCache?.(n, qtype, 'hit', e);
+      // a remaining TTL of r s (floor) turns r-1 at expiresAt - r s
+      const now = Date.now();
+      const sameUntil = Math.min(
+        ...hits.map(([, e]) => e.expiresAt - Math.floor((e.expiresAt - now) / 1000) * 1000),
+      );
+      return { rcode, answers: chain, authority, source: 'cache', sameUntil };
+    };
+    if (r.kind !== 'positive')
+      return done(r.kind === 'nxdomain' ? RCODE.NXDOMAIN : RCODE.NOERROR, r.soa ? [r.soa] : []);
+    const { final } = chainFrom(r.records, name, qtype);
+    if (final === name || r.records.some((a) => canonicalName(a.name) === final && a.type === qtype))
+      return done(RCODE.NOERROR, []);
+    if (seen.has(final)) return undefined; // a loop: let resolve() report it
+    seen.add(final);
+    name = final;
+  }
+  return undefined;
 }
 
 interface OneResult {
