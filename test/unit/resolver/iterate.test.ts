@@ -1,0 +1,199 @@
+// Iterative resolution against a scripted set of authorities (no sockets): the walk, the cache, and
+// hostile or broken upstreams ending in SERVFAIL with bounded work.
+import { describe, expect, it } from 'vitest';
+import {
+  type Answer,
+  canonicalName,
+  makeFlags,
+  type Packet,
+  RCODE,
+} from '../../../services/common/dns-codec.js';
+import { ResolverCache } from '../../../services/resolver/cache.js';
+import {
+  type AskContext,
+  type Iterator,
+  LIMITS,
+  resolve,
+  resolveCached,
+} from '../../../services/resolver/iterate.js';
+import type { UpstreamAnswer, UpstreamError } from '../../../services/resolver/upstream.js';
+
+type Script = (q: AskContext) => Partial<Packet> | 'timeout';
+
+const rr = (name: string, type: string, data: unknown, ttl = 300) =>
+  ({ name, type, ttl, class: 'IN', data }) as Answer;
+const soa = (zone: string) =>
+  rr(zone, 'SOA', {
+    mname: `ns.${zone}`,
+    rname: `h.${zone}`,
+    serial: 1,
+    refresh: 1,
+    retry: 1,
+    expire: 1,
+    minimum: 60,
+  });
+
+/** root (10.0.0.1) → test. (10.0.0.2) → example.test. (10.0.0.3), overridable per server address */
+function world(overrides: Record<string, Script> = {}) {
+  const asked: AskContext[] = [];
+  const scripts: Record<string, Script> = {
+    '10.0.0.1': (q) => ({
+      authorities: [rr('test', 'NS', 'ns-tld.test')],
+      additionals: [rr('ns-tld.test', 'A', '10.0.0.2')],
+      ...(q.qname === 'test' && q.qtype === 'NS' ? {} : {}),
+    }),
+    '10.0.0.2': () => ({
+      authorities: [rr('example.test', 'NS', 'ns-example.test')],
+      additionals: [rr('ns-example.test', 'A', '10.0.0.3')],
+    }),
+    '10.0.0.3': (q) =>
+      canonicalName(q.qname) === 'www.example.test' && q.qtype === 'A'
+        ? { flags: makeFlags({ aa: true }), answers: [rr('www.example.test', 'A', '192.0.2.80', 3)] }
+        : { flags: makeFlags({ aa: true, rcode: RCODE.NXDOMAIN }), authorities: [soa('example.test')] },
+    ...overrides,
+  };
+  const cache = new ResolverCache();
+  const it: Iterator = {
+    cache,
+    roots: {
+      zone: '',
+      nameservers: ['ns-root.test'],
+      addresses: new Map([['ns-root.test', ['10.0.0.1']]]),
+      expiresAt: Infinity,
+    },
+    families: { v4: true, v6: false },
+    srtt: new Map(),
+    inflight: new Map(),
+    ask: async (q): Promise<UpstreamAnswer | UpstreamError> => {
+      asked.push(q);
+      const script = scripts[q.server.address];
+      const r = script ? script(q) : 'timeout';
+      if (r === 'timeout') return { ok: false, failure: 'timeout', detail: 'no answer', rtt: 1, dropped: 0 };
+      const response: Packet = {
+        id: 1,
+        type: 'response',
+        flags: makeFlags({}),
+        questions: [{ name: q.qname, type: q.qtype as 'A', class: 'IN' }],
+        answers: [],
+        authorities: [],
+        additionals: [],
+        ...r,
+      };
+      return { ok: true, response, rtt: 1, transport: 'udp', truncatedFirst: false, dropped: 0 };
+    },
+  };
+  return { it, asked, cache };
+}
+
+describe('iterative resolution', () => {
+  it('walks root, TLD and domain once, then answers from the cache with no upstream query', async () => {
+    const { it: iter, asked } = world();
+    const r = await resolve(iter, 'www.example.test', 'A');
+    expect(r.rcode).toBe(RCODE.NOERROR);
+    expect(r.answers.map((a) => (a as { data: string }).data)).toEqual(['192.0.2.80']);
+    expect(asked.map((q) => q.server.address)).toEqual(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    // RFC 9156: the root only sees "test", the TLD only "example.test"
+    expect(asked.map((q) => q.qname)).toEqual(['test', 'example.test', 'www.example.test']);
+    const again = resolveCached(iter, 'WWW.example.test', 'A');
+    expect(again?.source).toBe('cache');
+    expect(again?.sameUntil).toBeGreaterThan(Date.now() - 1);
+    expect(asked).toHaveLength(3);
+  });
+
+  it('caches NXDOMAIN with the SOA (RFC 2308) and answers it from the cache', async () => {
+    const { it: iter, asked } = world();
+    const r = await resolve(iter, 'nope.example.test', 'A');
+    expect(r.rcode).toBe(RCODE.NXDOMAIN);
+    expect(r.authority[0]?.type).toBe('SOA');
+    const n = asked.length;
+    expect((await resolve(iter, 'nope.example.test', 'A')).rcode).toBe(RCODE.NXDOMAIN);
+    expect(asked).toHaveLength(n);
+  });
+
+  it('drops records outside the answering zone: a poisoned extra never enters the cache', async () => {
+    const { it: iter, cache } = world({
+      '10.0.0.3': () => ({
+        flags: makeFlags({ aa: true }),
+        answers: [rr('www.example.test', 'A', '192.0.2.80'), rr('ca.test', 'A', '203.0.113.66')],
+        authorities: [rr('test', 'NS', 'evil.example.test')],
+        additionals: [rr('ns-tld.test', 'A', '203.0.113.66')],
+      }),
+    });
+    const r = await resolve(iter, 'www.example.test', 'A');
+    expect(r.answers).toHaveLength(1);
+    expect(cache.get('ca.test', 'A')).toBeUndefined();
+    expect(cache.closestDelegation('test')?.addresses.get('ns-tld.test')).toEqual(['10.0.0.2']);
+  });
+
+  it('ignores glue for names outside the referring zone', async () => {
+    const { it: iter, asked } = world({
+      '10.0.0.2': () => ({
+        authorities: [rr('example.test', 'NS', 'ns.elsewhere.invalid')],
+        additionals: [rr('ns.elsewhere.invalid', 'A', '203.0.113.66')],
+      }),
+    });
+    const r = await resolve(iter, 'www.example.test', 'A');
+    expect(r.rcode).toBe(RCODE.SERVFAIL);
+    expect(asked.some((q) => q.server.address === '203.0.113.66')).toBe(false);
+  });
+
+  it('ends a referral back up the tree (a loop) in SERVFAIL', async () => {
+    const { it: iter, asked } = world({
+      '10.0.0.3': () => ({
+        authorities: [rr('test', 'NS', 'ns-tld.test')],
+        additionals: [rr('ns-tld.test', 'A', '10.0.0.2')],
+      }),
+    });
+    const r = await resolve(iter, 'www.example.test', 'A');
+    expect(r.rcode).toBe(RCODE.SERVFAIL);
+    expect(asked.length).toBeLessThanOrEqual(LIMITS.queries);
+  });
+
+  it('ends a CNAME loop across zones in SERVFAIL with the chain so far', async () => {
+    const { it: iter } = world({
+      '10.0.0.2': (q) =>
+        canonicalName(q.qname).endsWith('example.test')
+          ? {
+              authorities: [rr('example.test', 'NS', 'ns-example.test')],
+              additionals: [rr('ns-example.test', 'A', '10.0.0.3')],
+            }
+          : { flags: makeFlags({ aa: true }), answers: [rr(q.qname, 'CNAME', 'a.example.test')] },
+      '10.0.0.3': (q) => ({ flags: makeFlags({ aa: true }), answers: [rr(q.qname, 'CNAME', 'b.test')] }),
+    });
+    const r = await resolve(iter, 'a.example.test', 'A');
+    expect(r.rcode).toBe(RCODE.SERVFAIL);
+    expect(r.ede?.text).toMatch(/loop|too long/);
+  });
+
+  it('gives up on endless glueless delegations within the query budget', async () => {
+    let n = 0;
+    const { it: iter, asked } = world({
+      // every zone is delegated to a fresh glueless nameserver name somewhere else under test.
+      '10.0.0.2': () => ({ authorities: [rr(`z${n}.test`, 'NS', `ns.z${++n}.test`)] }),
+    });
+    const t0 = performance.now();
+    const r = await resolve(iter, 'www.z0.test', 'A');
+    expect(r.rcode).toBe(RCODE.SERVFAIL);
+    expect(asked.length).toBeLessThanOrEqual(LIMITS.queries);
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('serves a cached answer stale with EDE 3 when every authority times out, else EDE 22', async () => {
+    let now = 1_000_000;
+    const w = world();
+    const cache = new ResolverCache(undefined, () => now);
+    w.it.cache = cache;
+    await resolve(w.it, 'www.example.test', 'A'); // TTL 3 s
+    now += 10_000;
+    // the delegation to example.test. has 300 s left, so only ns-example is asked, and it is down
+    const down = world({ '10.0.0.3': () => 'timeout' });
+    down.it.cache = cache;
+    const r = await resolve(down.it, 'www.example.test', 'A');
+    expect(r.source).toBe('stale');
+    expect(r.ede?.code).toBe(3);
+    expect((r.answers[0] as { ttl: number }).ttl).toBe(30);
+    const never = await resolve(down.it, 'never.example.test', 'A');
+    expect(never.rcode).toBe(RCODE.SERVFAIL);
+    expect(never.ede?.code).toBe(22);
+  });
+});
