@@ -6,6 +6,7 @@
 //                 what it answered     data {name, type, id, zone, aa, tc, rcode, answers[], authority[], additional[]}
 //                                      (records as dig prints them); parent = the dns.query span
 //   dns.zone.change  a record set or removed at run time  data {zone, serial, op, record}
+//   dns.delay     answers held back for a scenario        data {ms}
 import {
   type Answer,
   canonicalName,
@@ -34,7 +35,14 @@ await runService('nameserver', async (ctx) => {
   // identical query bytes (but the ID) get identical answers: no decoding or encoding on a repeat
   const answers = new AnswerCache<{ query: Packet; result: ReturnType<typeof answerQuery>; tc: boolean }>();
 
+  // `dns.delay`: a slow authority for scenarios (timeouts, the poisoning race); 0 = answer at once
+  let delayMs = 0;
   const handle = (msg: Buffer, meta: { address: string; port: number; transport: 'udp' | 'tcp' }) => {
+    const out = answer(msg, meta);
+    return delayMs && out ? new Promise<Buffer>((r) => setTimeout(() => r(out), delayMs).unref()) : out;
+  };
+
+  const answer = (msg: Buffer, meta: { address: string; port: number; transport: 'udp' | 'tcp' }) => {
     const key = AnswerCache.key(msg, meta.transport);
     const id = msg.length >= 2 ? msg.readUInt16BE(0) : 0;
     const hit = key === undefined ? undefined : answers.get(key, id);
@@ -149,6 +157,18 @@ await runService('nameserver', async (ctx) => {
       data: { zone: z.origin || '.', serial, op, record },
     });
   };
+  ctx.control.register('dns.delay', (args) => {
+    const ms = Number(args.ms);
+    if (!Number.isInteger(ms) || ms < 0 || ms > 5000)
+      throw new Error(`dns.delay needs ms, a whole number from 0 to 5000, not ${args.ms}`);
+    delayMs = ms;
+    ctx.events.emit({
+      kind: 'dns.delay',
+      summary: ms ? `answers are now held back ${ms} ms (a slow authority)` : 'answers go out at once again',
+      data: { ms },
+    });
+    return { ms };
+  });
   ctx.control.register('dns.zones', () => zones.map((z) => z.origin || '.'));
   ctx.control.register('dns.zone', (args) => {
     const name = canonicalName(String(args.zone ?? ''));
