@@ -218,7 +218,8 @@ async function pass(d: FlowDeps, p: ProxyRequest, why: string): Promise<Delivery
   }
 }
 
-export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now()): Promise<Delivery> {
+/** The state machine. A fresh hit is answered synchronously (no promise, no microtask): the hot path. */
+export function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now()): Delivery | Promise<Delivery> {
   // vcl_recv
   const r = d.vcl.recv(p);
   if (r.action === 'synth') return synth(d, r.status, r.reason);
@@ -250,10 +251,19 @@ export async function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now
       return deliverObject(d, p, obj, 'HIT', now);
     }
   }
-  // vcl_miss
-  const stale = obj && !obj.hitForMiss && state?.state !== 'dead' ? obj : undefined;
-  const miss = d.vcl.miss(p);
-  if (miss.action === 'pass') return pass(d, p, miss.why);
+  return miss(d, p, hash, obj && !obj.hitForMiss && state?.state !== 'dead' ? obj : undefined, now);
+}
+
+/** vcl_miss: one fetch for everyone waiting (or revalidation of what is stored), then deliver. */
+async function miss(
+  d: FlowDeps,
+  p: ProxyRequest,
+  hash: string,
+  stale: CachedObject | undefined,
+  now: number,
+): Promise<Delivery> {
+  const decision = d.vcl.miss(p);
+  if (decision.action === 'pass') return pass(d, p, decision.why);
   d.store.stats.misses++;
   lookupEvent(d, p, 'miss', stale ? 'the stored object has expired: revalidating' : 'not in the cache', {
     waiting: waiting.has(hash),

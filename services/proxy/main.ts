@@ -13,7 +13,6 @@
 //   cache.purge     PURGE or ban              data {method, target, removed, by}
 //   backend.health  the probe changed its mind   data {healthy, why}
 //   ocsp.staple     a stapled OCSP response fetched   data {status, nextUpdate}
-import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Server } from 'node:net';
@@ -23,9 +22,10 @@ import { obtainCertificate } from '../common/certificate.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, hostAt, project } from '../common/settings.js';
 import { hostSpec, networks } from '../common/topology.js';
-import { nextTraceparent } from '../common/trace.js';
 import { createBackend } from './backend.js';
-import { type Delivery, handleRequest, synth } from './flow.js';
+import { createBatchedEmitter } from './eventlog.js';
+import { type Delivery, type FlowDeps, handleRequest, synth } from './flow.js';
+import { nextTrace, randomHex } from './ids.js';
 import { invalidateByRequest, registerCacheControl } from './invalidate.js';
 import { createListeners, smugglingReason } from './listeners.js';
 import { createPipe } from './pipe.js';
@@ -51,7 +51,17 @@ await runService('proxy', async (ctx) => {
   const names = hostSpec('proxy').names ?? [];
   const store = new ObjectStore(CACHE_BYTES);
   const plainIp = (a: string) => a.replace(/^::ffff:/, '');
-  const who = (a: string) => hostAt(plainIp(a), s) ?? plainIp(a);
+  // which lab host an address is, remembered (the lab has a few dozen addresses)
+  const known = new Map<string, string>();
+  const who = (a: string) => {
+    let name = known.get(a);
+    if (name === undefined) {
+      name = hostAt(plainIp(a), s) ?? plainIp(a);
+      if (known.size < 1024) known.set(a, name);
+    }
+    return name;
+  };
+  const events = createBatchedEmitter('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
   const admins = new Set(['127.0.0.1', '::1', ...networks.map((n) => project(`172.28.${n.index}.1`, s))]);
 
@@ -65,7 +75,7 @@ await runService('proxy', async (ctx) => {
     ...target,
     probe: { path: '/hej', host: 'www.example.test', intervalMs: 2000 },
     onHealth: (healthy, why) =>
-      ctx.events.emit({
+      events.emit({
         kind: 'backend.health',
         summary: `the app is ${healthy ? 'healthy again' : 'sick'}: ${why}`,
         data: { healthy, why },
@@ -78,7 +88,7 @@ await runService('proxy', async (ctx) => {
   const defaultContext = createSecureContext({ key: cert.key, cert: cert.chain });
   const contexts = new Map<string, SecureContext>(names.map((n) => [n, defaultContext]));
   // JOURNEY 21: OCSP stapling, refreshed before nextUpdate
-  const stapler = await keepStapled(s, ctx.address(), cert.chain, ctx.events);
+  const stapler = await keepStapled(s, ctx.address(), cert.chain, events);
 
   const backendHeaders = (
     p: ProxyRequest,
@@ -119,17 +129,18 @@ await runService('proxy', async (ctx) => {
     };
   };
 
-  const serve = async (
+  // synchronous up to the answer when the cache can give it: an await costs a third of a hit's time
+  const serve = (
     req: IncomingMessage | Http2ServerRequest,
     res: ServerResponse | Http2ServerResponse,
     scheme: 'http' | 'https',
-  ) => {
+  ): void | Promise<void> => {
     const t0 = performance.now();
     const p = toProxyRequest(req, scheme);
-    const tp = nextTraceparent(req.headers.traceparent);
-    const requestId = randomBytes(8).toString('hex');
+    const tp = nextTrace(req.headers.traceparent);
+    const requestId = randomHex(8);
     // JOURNEY 22: the request as the proxy sees it
-    ctx.events.emit({
+    events.emit({
       kind: 'http.request',
       trace: tp.trace,
       peer: `${p.clientIp}:${req.socket.remotePort}`,
@@ -148,34 +159,52 @@ await runService('proxy', async (ctx) => {
       vcl: defaultVcl,
       store,
       backend,
-      events: ctx.events,
+      events: events,
       trace: tp.trace,
       backendHeaders: (x: ProxyRequest) => backendHeaders(x, tp.header, requestId),
     };
-    let out: Delivery | undefined;
     // the smuggling list: framing the app might read differently is refused before anything else
     const smuggling =
       req.httpVersion === '1.1' || req.httpVersion === '1.0'
         ? smugglingReason(req.headers, req.rawHeaders)
         : undefined;
     if (smuggling) return refuse(req, res, smuggling, tp.trace);
+    const respond = (out: Delivery) => deliver(req, res, scheme, p, out, requestId, tp.trace, t0);
     if (hasBody(req) && defaultVcl.recv(p).action !== 'pipe') {
       // a body is read whole before anything goes on: a malformed one (bad chunk) never reaches the app
-      const body = await readBody(req, MAX_BODY);
-      if (body === 'aborted') return;
-      if (body === 'too-large') out = synth(deps, 413, 'Content Too Large');
-      else p.body = body;
+      return readBody(req, MAX_BODY).then(async (body) => {
+        if (body === 'aborted') return;
+        if (body === 'too-large') return respond(synth(deps, 413, 'Content Too Large'));
+        p.body = body;
+        const out = await route(req, res, scheme, p, deps, tp, requestId, t0);
+        if (out) respond(out);
+      });
     }
-    if (out) {
-      // 413 already decided
-    } else if (p.method === 'PURGE' || p.method === 'BAN') {
+    const out = route(req, res, scheme, p, deps, tp, requestId, t0);
+    if (out instanceof Promise) return out.then((o) => o && respond(o));
+    if (out) respond(out);
+  };
+
+  /** Where a request goes: invalidation, the HSTS redirect, 421, pipe, or the cache. */
+  const route = (
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+    scheme: 'http' | 'https',
+    p: ProxyRequest,
+    deps: FlowDeps,
+    tp: { header: string; trace: string },
+    requestId: string,
+    t0: number,
+  ): Delivery | undefined | Promise<Delivery | undefined> => {
+    let out: Delivery | Promise<Delivery>;
+    if (p.method === 'PURGE' || p.method === 'BAN') {
       out = admins.has(p.clientIp)
-        ? invalidateByRequest(p, store, defaultVcl, ctx.events, tp.trace)
+        ? invalidateByRequest(p, store, defaultVcl, events, tp.trace)
         : synth(deps, 403, `${p.method} is allowed only from the lab's admin addresses`);
     } else if (scheme === 'http' && HSTS_NAMES.includes(p.host)) {
       // JOURNEY 18: plain HTTP to an HSTS name goes to https first
       const location = `https://${p.host}${ctx.port(443) === 443 ? '' : `:${ctx.port(443)}`}${p.url}`;
-      ctx.events.emit({
+      events.emit({
         kind: 'http.redirect',
         trace: tp.trace,
         summary: `redirects to ${location} (301)`,
@@ -191,27 +220,45 @@ await runService('proxy', async (ctx) => {
       out = synth(deps, 421, 'Misdirected Request');
     } else if (defaultVcl.recv(p).action === 'pipe' && req.httpVersion === '1.1') {
       // vcl_pipe: stream both ways, untouched by the cache
-      ctx.events.emit({
+      events.emit({
         kind: 'cache.lookup',
         trace: tp.trace,
         summary: `cache PIPE for ${p.host}${p.url}: ${p.method} goes straight to the app`,
         data: { result: 'pipe', why: `method ${p.method}`, url: `${p.host}${p.url}` },
       });
-      const status = await pipe.web(
-        req as IncomingMessage,
-        res as ServerResponse,
-        backendHeaders(p, tp.header, requestId),
-      );
-      ctx.events.emit({
-        kind: 'http.response',
-        trace: tp.trace,
-        summary: `answers ${status} (PIPE) for ${p.host}${p.url}`,
-        data: { status, xCache: 'PIPE', bytes: null, ms: Math.round((performance.now() - t0) * 100) / 100 },
-      });
-      return;
+      return pipe
+        .web(req as IncomingMessage, res as ServerResponse, backendHeaders(p, tp.header, requestId))
+        .then((status) => {
+          events.emit({
+            kind: 'http.response',
+            trace: tp.trace,
+            summary: `answers ${status} (PIPE) for ${p.host}${p.url}`,
+            data: {
+              status,
+              xCache: 'PIPE',
+              bytes: null,
+              ms: Math.round((performance.now() - t0) * 100) / 100,
+            },
+          });
+          return undefined;
+        });
     } else {
-      out = await handleRequest(deps, p);
+      out = handleRequest(deps, p);
     }
+    return out;
+  };
+
+  /** vcl_deliver's last part: the proxy's own headers, then the bytes, then the event. */
+  const deliver = (
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+    scheme: 'http' | 'https',
+    p: ProxyRequest,
+    out: Delivery,
+    requestId: string,
+    trace: string,
+    t0: number,
+  ) => {
     out.headers.via = out.headers.via ? `${out.headers.via}, ${VIA}` : VIA;
     out.headers['x-request-id'] = requestId;
     // RFC 6797 §7.2: HSTS only over a secure transport
@@ -221,9 +268,9 @@ await runService('proxy', async (ctx) => {
     res.writeHead(out.status, splitSetCookie(out.headers));
     if (p.method === 'HEAD') res.end();
     else res.end(out.body);
-    ctx.events.emit({
+    events.emit({
       kind: 'http.response',
-      trace: tp.trace,
+      trace,
       summary: `answers ${out.status} (${out.xCache}) for ${p.host}${p.url}, ${out.body.length} bytes`,
       data: {
         status: out.status,
@@ -240,7 +287,7 @@ await runService('proxy', async (ctx) => {
     why: string,
     trace: string,
   ) => {
-    ctx.events.emit({
+    events.emit({
       kind: 'http.rejected',
       trace,
       summary: `rejected a request before the app saw it: ${why} (400)`,
@@ -255,27 +302,33 @@ await runService('proxy', async (ctx) => {
     req: IncomingMessage | Http2ServerRequest,
     res: ServerResponse | Http2ServerResponse,
     scheme: 'http' | 'https',
-  ) =>
-    serve(req, res, scheme).catch((err) => {
-      guard(ctx.events, `proxy ${scheme}`, err);
+  ) => {
+    const failed = (err: unknown) => {
+      guard(events, `proxy ${scheme}`, err);
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'text/plain' });
         res.end('internal error\n');
       }
-    });
+    };
+    try {
+      serve(req, res, scheme)?.catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+  };
   // websockets (Upgrade) are piped
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, scheme: 'http' | 'https') => {
     const p = toProxyRequest(req, scheme);
     if (!names.includes(p.host))
       return socket.end('HTTP/1.1 421 Misdirected Request\r\nContent-Length: 0\r\n\r\n');
-    const tp = nextTraceparent(req.headers.traceparent);
-    ctx.events.emit({
+    const tp = nextTrace(req.headers.traceparent);
+    events.emit({
       kind: 'cache.lookup',
       trace: tp.trace,
       summary: `cache PIPE for ${p.host}${p.url}: Upgrade ${req.headers.upgrade}`,
       data: { result: 'pipe', why: `Upgrade: ${req.headers.upgrade}`, url: `${p.host}${p.url}` },
     });
-    pipe.ws(req, socket, head, backendHeaders(p, tp.header, randomBytes(8).toString('hex')));
+    pipe.ws(req, socket, head, backendHeaders(p, tp.header, randomHex(8)));
   };
 
   const listen = (server: Server, port: number, address: string) =>
@@ -293,7 +346,7 @@ await runService('proxy', async (ctx) => {
       contexts,
       defaultContext,
       staple: stapler.current,
-      events: ctx.events,
+      events: events,
       who,
       onRequest,
       onUpgrade,
@@ -303,7 +356,7 @@ await runService('proxy', async (ctx) => {
     await listen(plain, ctx.port(80), address);
   }
 
-  registerCacheControl(ctx.control, store, ctx.events, () => ({ backendHealthy: backend.healthy() }));
+  registerCacheControl(ctx.control, store, events, () => ({ backendHealthy: backend.healthy() }));
   ctx.control.register('tls.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();
     if (!name.endsWith('.test')) throw new Error('tls.add needs a name under .test');
@@ -312,6 +365,7 @@ await runService('proxy', async (ctx) => {
     return { name };
   });
 
+  events.flush();
   return {
     listening: [ctx.address(), ...(v6 ? [`[${v6}]`] : [])].flatMap((a) => [
       `https ${a}:${ctx.port(443)}`,
@@ -322,6 +376,7 @@ await runService('proxy', async (ctx) => {
       backend.close();
       pipe.close();
       await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+      events.flush();
     },
   };
 });
