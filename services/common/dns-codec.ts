@@ -51,6 +51,10 @@ export class DnsDecodeError extends Error {
   ) {
     super(message);
   }
+  /** whether the 12-byte header was readable: answer FORMERR then, else stay silent (RFC 1035 §4.1.1) */
+  get headerReadable(): boolean {
+    return this.header !== undefined;
+  }
 }
 
 export function readHeader(buf: Uint8Array): HeaderFields | undefined {

@@ -41,6 +41,7 @@ describe('the DNS codec', () => {
       decodeMessage(hostile);
     } catch (e) {
       expect((e as DnsDecodeError).header?.id).toBe(1);
+      expect((e as DnsDecodeError).headerReadable).toBe(true);
     }
     expect(process.hrtime.bigint() - t0).toBeGreaterThan(0n);
   });
@@ -52,6 +53,7 @@ describe('the DNS codec', () => {
     } catch (e) {
       expect(e).toBeInstanceOf(DnsDecodeError);
       expect((e as DnsDecodeError).header).toBeUndefined();
+      expect((e as DnsDecodeError).headerReadable).toBe(false);
     }
   });
 
