@@ -20,7 +20,7 @@ import {
 import { startDnsServer } from '../common/dns-server.js';
 import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
-import { hostAt, peerString } from '../common/settings.js';
+import { hostAt, peerString, project } from '../common/settings.js';
 import { AnswerCache } from './answer-cache.js';
 import { answerQuery, formErrFor, truncated } from './authority.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
@@ -182,7 +182,9 @@ await runService('nameserver', async (ctx) => {
   ctx.control.register('dns.set', (args) => {
     const { name, type, value } = args as { name?: string; type?: string; value?: string; ttl?: number };
     if (!name || !type || value === undefined) throw new Error('dns.set needs name, type and value');
-    const rec = setRecord(zones, name, type, String(value), args.ttl === undefined ? 300 : Number(args.ttl));
+    // a plan address (172.28.N.M, fd28:N::M) is written as this runtime's address of it
+    const v = /^(A|AAAA)$/i.test(type) ? project(String(value).trim(), ctx.settings) : String(value);
+    const rec = setRecord(zones, name, type, v, args.ttl === undefined ? 300 : Number(args.ttl));
     answers.clear();
     zoneChange('set', name, recordText(rec));
     return recordText(rec);

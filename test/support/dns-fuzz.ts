@@ -51,6 +51,8 @@ export interface FuzzReport {
   sent: number;
   answers: number;
   malformedAnswers: number;
+  /** the first answer that did not decode, in hex, to diagnose a failure */
+  firstMalformed?: string;
 }
 
 export async function fuzzUdp(
@@ -68,6 +70,7 @@ export async function fuzzUdp(
       dnsPacket.decode(msg);
     } catch {
       report.malformedAnswers++;
+      report.firstMalformed ??= msg.toString('hex');
     }
   });
   const base = seeds();
@@ -109,6 +112,7 @@ export async function fuzzTcp(
             dnsPacket.decode(msg);
           } catch {
             report.malformedAnswers++;
+            report.firstMalformed ??= msg.toString('hex');
           }
         }
       });

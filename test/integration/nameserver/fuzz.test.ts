@@ -19,8 +19,8 @@ describe('nameserver under fuzzing', () => {
     const tcp = await fuzzTcp('127.42.2.13', 53, 300, '127.42.9.1');
     expect(udp.sent).toBe(100_000);
     expect(udp.answers).toBeGreaterThan(0);
-    expect(udp.malformedAnswers).toBe(0);
-    expect(tcp.malformedAnswers).toBe(0);
+    expect(udp.malformedAnswers, udp.firstMalformed).toBe(0);
+    expect(tcp.malformedAnswers, tcp.firstMalformed).toBe(0);
     const r = dig(['@127.42.2.13', 'cdn.example.test', '+norec']);
     expect(r.answer).toEqual(['cdn.example.test. 300 IN A 127.42.2.80']);
   }, 120_000);

@@ -111,6 +111,16 @@ describe('answers dig accepts', () => {
     expect(dig(['@127.41.2.13', 'example.test', 'SOA', '+short']).raw.trim().split(' ')[2]).toBe(after);
     await lab.control('ns-example', 'dns.rm', { name: 'late.example.test' });
     expect(dig(['@127.41.2.13', 'late.example.test', '+norec']).status).toBe('NXDOMAIN');
+    // a plan address is written as this runtime's address of it
+    await lab.control('ns-example', 'dns.set', {
+      name: 'plan.example.test',
+      type: 'A',
+      value: '172.28.2.81',
+    });
+    expect(dig(['@127.41.2.13', 'plan.example.test', '+norec']).answer).toEqual([
+      'plan.example.test. 300 IN A 127.41.2.81',
+    ]);
+    await lab.control('ns-example', 'dns.rm', { name: 'plan.example.test' });
   });
 
   it('tells the lab what it did: dns.query then dns.referral with the records', async () => {

@@ -22,8 +22,8 @@ describe('resolver under fuzzing', () => {
     const udp = await fuzzUdp('127.51.2.53', 53, 100_000, '127.51.1.10');
     const tcp = await fuzzTcp('127.51.2.53', 53, 300, '127.51.1.10');
     expect(udp.answers).toBeGreaterThan(0);
-    expect(udp.malformedAnswers).toBe(0);
-    expect(tcp.malformedAnswers).toBe(0);
+    expect(udp.malformedAnswers, udp.firstMalformed).toBe(0);
+    expect(tcp.malformedAnswers, tcp.firstMalformed).toBe(0);
     expect(dig(['@127.51.2.53', 'www.example.test']).answer.at(-1)).toMatch(/IN A 127\.51\.2\.80$/);
   }, 120_000);
 });
