@@ -29,12 +29,22 @@ export const register: RegisterCommands = (program, cli) => {
     .description('remove every object whose host+path matches a regular expression')
     .addHelpText('after', "\nExample:\n  $ lab cache ban '^cdn\\.example\\.test/img/'")
     .action(async (regex: string) => {
+      try {
+        new RegExp(regex);
+      } catch (err) {
+        cli.fail(
+          `"${regex}" is not a regular expression: ${(err as Error).message}`,
+          "example: lab cache ban '^www\\.example\\.test/'",
+          2,
+        );
+      }
       const r = (await call('cache.ban', { regex })) as { removed: number };
       cli.print(r, () => `banned /${regex}/: ${r.removed} object(s)`);
     });
   cache
     .command('stats')
     .description('hits, misses, passes, objects and bytes in the cache')
+    .addHelpText('after', '\nExample:\n  $ lab cache stats --json')
     .action(async () => {
       const r = (await call('cache.stats')) as Record<string, number | boolean>;
       cli.print(r, () =>

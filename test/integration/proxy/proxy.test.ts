@@ -165,6 +165,33 @@ describe('proxy, checked by curl and openssl', () => {
     await lab.waitFor((e) => e.host === 'proxy' && e.kind === 'tls.handshake' && e.data?.stapled === true);
   });
 
+  it('resumes a TLS session from its ticket', async () => {
+    const sess = join(dir, 'session.pem');
+    const connect = [
+      's_client',
+      '-connect',
+      `${PROXY}:${HTTPS}`,
+      '-servername',
+      'www.example.test',
+      '-CAfile',
+      rootPem,
+      '-tls1_2',
+    ];
+    const first = spawnSync('openssl', [...connect, '-sess_out', sess], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const again = spawnSync('openssl', [...connect, '-sess_in', sess], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    expect(first.stdout).toMatch(/^New, TLSv1\.2/m);
+    expect(again.stdout).toMatch(/^Reused, TLSv1\.2/m);
+    await lab.waitFor((e) => e.host === 'proxy' && e.kind === 'tls.handshake' && e.data?.resumed === true);
+  });
+
   it('sends plain HTTP to https with 301, and HSTS over https', async () => {
     const plain = await curl(
       '--resolve',
