@@ -176,3 +176,40 @@ describe('recursive resolution', () => {
     expect(after.some((r) => r.name === 'cdn.example.test' && r.type === 'A')).toBe(false);
   });
 });
+
+describe('spoofing resistance (the poisoning scenario action)', () => {
+  it.skipIf(process.getuid?.() !== 0)(
+    'drops forged answers injected from ns-example:53 while it waits, and caches the real records',
+    async () => {
+      const { actions, FORGED_ADDRESS } = await import('../../../lab-cli/actions/dns-poison.js');
+      const events = lab.events.bind(lab);
+      const ctx = {
+        runtime: {
+          name: 'local',
+          settings: lab.settings,
+          control: (h: string, c: string, a?: Record<string, unknown>) => lab.control(h, c, a),
+        },
+        runDir: tmp,
+        scenario: 'poisoning',
+        note: () => undefined,
+        vars: new Map<string, unknown>(),
+        events: async () => events(),
+      } as unknown as Parameters<(typeof actions)[0]['run']>[1];
+      dig([`@${RESOLVER}`, 'www.example.test']); // the way to example.test is known
+      const action = actions[0];
+      const out = await action.run(action.schema.parse({ guesses: 200, delay: 300 }), ctx);
+      expect(out.detail).toMatch(/dropped \d+/);
+      expect(out.ok).toBe(true);
+      const upstream = lab
+        .events('resolver')
+        .filter((e) => e.kind === 'dns.upstream' && e.data?.name === 'www.example.test')
+        .at(-1);
+      expect(upstream?.data?.dropped).toBeGreaterThan(0);
+      expect(upstream?.data?.outcome).toBe('answer');
+      const after = dig([`@${RESOLVER}`, 'www.example.test']);
+      expect(after.answer.join(' ')).not.toContain(FORGED_ADDRESS);
+      expect(after.answer.at(-1)).toMatch(/IN A 127\.50\.2\.80$/);
+    },
+    20_000,
+  );
+});
