@@ -94,11 +94,42 @@ export function decodeMessage(buf: Uint8Array): Packet & { flag_tc?: boolean } {
       header,
     );
   }
+  const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  let p: Packet;
   try {
-    return dnsPacket.decode(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
+    p = dnsPacket.decode(bytes);
   } catch (err) {
     throw new DnsDecodeError(`malformed DNS message: ${(err as Error).message}`, header);
   }
+  const q = p.questions?.[0];
+  if (q && !questionRoundTrips(bytes, q.name)) {
+    throw new DnsDecodeError(
+      `the question name has a label this server cannot echo (a dot inside a label, or bytes that are not UTF-8)`,
+      header,
+    );
+  }
+  return p;
+}
+
+/**
+ * dns-packet turns label bytes into a string: a "." inside a label or bytes that are not UTF-8 would
+ * come back as other labels or other bytes, and the echoed question would not be the one asked.
+ * The first question starts at byte 12; a name with a compression pointer is not compared.
+ */
+/** dns-packet's name codec (exported, not in its type declarations) */
+const nameCodec = (dnsPacket as unknown as { name: { encode(n: string): Buffer } }).name;
+
+function questionRoundTrips(bytes: Buffer, name: string): boolean {
+  const wire = nameCodec.encode(name);
+  if (bytes.length >= 12 + wire.length && bytes.compare(wire, 0, wire.length, 12, 12 + wire.length) === 0)
+    return true;
+  for (let i = 12; i < bytes.length; ) {
+    const len = bytes[i];
+    if (len === 0) return false;
+    if ((len & 0xc0) === 0xc0) return true; // compressed: dns-packet followed it; not ours to judge
+    i += len + 1;
+  }
+  return false;
 }
 
 export interface FlagFields {

@@ -115,3 +115,27 @@ describe('the DNS codec', () => {
     expect(inBailiwick('anything', '')).toBe(true);
   });
 });
+
+describe('names dns-packet cannot echo', () => {
+  const query = (name: string) =>
+    Buffer.from(encodeMessage({ id: 7, type: 'query', questions: [{ name, type: 'A', class: 'IN' }] }));
+  it('refuses a "." inside a label and non-UTF-8 label bytes, with the header (FORMERR)', () => {
+    const dotted = query('cdn.example.test');
+    dotted[12 + 3] = 0x2e; // cdn -> "cd." : would be echoed as "cd", a different message
+    const notUtf8 = query('cdn.example.test');
+    notUtf8[13] = 0xe3;
+    for (const bad of [dotted, notUtf8]) {
+      try {
+        decodeMessage(bad);
+        expect.unreachable();
+      } catch (e) {
+        expect(e).toBeInstanceOf(DnsDecodeError);
+        expect((e as DnsDecodeError).headerReadable).toBe(true);
+      }
+    }
+  });
+  it('accepts ordinary names, mixed case (0x20) and the root', () => {
+    expect(decodeMessage(query('WwW.Example.TEST')).questions?.[0].name).toBe('WwW.Example.TEST');
+    expect(decodeMessage(query('.')).questions?.[0].name).toBe('.');
+  });
+});
