@@ -87,6 +87,30 @@ export const register: RegisterCommands = (program, cli) => {
     });
 
   dns
+    .command('delay <host> <ms>')
+    .description('make a nameserver hold its answers back (a slow authority); 0 to stop')
+    .addHelpText('after', '\nExamples:\n  $ lab dns delay ns-example 400\n  $ lab dns delay ns-example 0')
+    .action(async (host: string, ms: string) => {
+      if (!hostsOfService('nameserver').some((h) => h.name === host))
+        cli.fail(
+          `${host} is not a nameserver`,
+          `nameservers: ${hostsOfService('nameserver')
+            .map((h) => h.name)
+            .join(', ')}`,
+        );
+      try {
+        const r = (await (await cli.runtime()).control(host, 'dns.delay', { ms: Number(ms) })) as {
+          ms: number;
+        };
+        cli.print({ host, ...r }, () =>
+          r.ms ? `${host}: answers held back ${r.ms} ms` : `${host}: answers go out at once`,
+        );
+      } catch (err) {
+        cli.fail(`dns delay: ${(err as Error).message}`);
+      }
+    });
+
+  dns
     .command('flush [name]')
     .description("empty the resolver's cache, or forget one name")
     .addHelpText('after', '\nExample:\n  $ lab dns flush www.example.test')
