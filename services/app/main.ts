@@ -7,11 +7,11 @@
 //   kernel.finish_request | kernel.terminate | kernel.exception
 //                 one kernel step   data {token, listeners[{listener, priority, dur}], route?, controller?, status?, …}
 //   http.access   one line of the combined access log   data {line, status, vhost, clientIp, ms}
-//   profiler.stored   the request's profile is at /_profiler/<token>   data {token, status, events}
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
@@ -26,11 +26,22 @@ import { Profiler } from './profiler.js';
 import { buildWebServer } from './web.js';
 import { startWeb2 } from './web2.js';
 
+// profiler tokens (6 hex digits, as Symfony's) from a random pool: one getrandom(2) per 4096 requests
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+function nextToken(): string {
+  if (poolAt + 3 > pool.length) [pool, poolAt] = [randomBytes(3 * 4096), 0];
+  poolAt += 3;
+  return pool.toString('hex', poolAt - 3, poolAt);
+}
+
 await runService('app', async (ctx) => {
   if (ctx.host === 'web2') return startWeb2(ctx);
   const dbPath = join(ctx.stateDir, 'users.sqlite');
   seedDatabase(dbPath);
   const users = openUsers(dbPath); // read-only from here on
+  // per-request events in batches: nine lines a request, one write(2) per event-loop turn
+  const events = createBatchedEmitter(ctx.host);
   const blocked = new Set<string>();
   const profiler = new Profiler();
   const tokens = new WeakMap<Request, string>();
@@ -44,8 +55,10 @@ await runService('app', async (ctx) => {
     const extra =
       step.event === 'kernel.request' && request.attributes.get('_route')
         ? ` → route ${request.attributes.get('_route')}`
-        : '';
-    ctx.events.emit({
+        : step.event === 'kernel.terminate'
+          ? ` — profile at /_profiler/${token}`
+          : '';
+    events.emit({
       kind: step.event,
       trace: traces.get(request),
       summary: `${step.event}: ${who}${extra}${step.detail?.controller ? ` (controller ${step.detail.controller})` : ''}${step.detail?.status ? ` (status ${step.detail.status})` : ''}`,
@@ -71,7 +84,7 @@ await runService('app', async (ctx) => {
       search: ['search.test'],
     },
     onVhost: (host, vhost, req) =>
-      ctx.events.emit({
+      events.emit({
         kind: 'vhost.match',
         trace: traceId(req.headers.traceparent),
         summary: vhost
@@ -80,7 +93,7 @@ await runService('app', async (ctx) => {
         data: { host, vhost: vhost ?? null, method: req.method, path: req.originalUrl },
       }),
     onAccess: (line, req, res, ms) =>
-      ctx.events.emit({
+      events.emit({
         kind: 'http.access',
         trace: traceId(req.headers.traceparent),
         summary: line,
@@ -93,21 +106,12 @@ await runService('app', async (ctx) => {
       }),
     profile: (token, req, res) => profiler.serve(token, req, res),
     begin: (request, raw) => {
-      const token = randomBytes(3).toString('hex');
+      const token = nextToken();
       tokens.set(request, token);
       traces.set(request, traceId(raw.headers.traceparent));
       profiler.begin(token, request);
     },
-    end: (request, status) => {
-      const token = tokenOf(request);
-      profiler.end(token, status);
-      ctx.events.emit({
-        kind: 'profiler.stored',
-        trace: traces.get(request),
-        summary: `profile ${token} stored: /_profiler/${token}`,
-        data: { token, status },
-      });
-    },
+    end: (request, status) => profiler.end(tokenOf(request), status),
   });
 
   const server = createServer(
@@ -145,6 +149,7 @@ await runService('app', async (ctx) => {
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));
       server.closeAllConnections();
+      events.flush();
       users.close();
     },
   };

@@ -1,5 +1,6 @@
 // The web-server layer on express, the "Apache" of the story (JOURNEY 25): virtual hosts by Host,
 // an access log in combined log format, static files, and the front controller into the kernel.
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import express, {
   type Request as ExpressRequest,
@@ -46,6 +47,14 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 export function clfDate(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** The site's files by URL path, read once: the front controller then costs no stat(2) per request. */
+export function staticPaths(root: string): Set<string> {
+  const entries = readdirSync(root, { recursive: true, withFileTypes: true });
+  return new Set(
+    entries.filter((e) => e.isFile()).map((e) => `/${join(e.parentPath, e.name).slice(root.length + 1)}`),
+  );
 }
 
 function hostOf(raw: ExpressRequest): string {
@@ -103,19 +112,24 @@ export function buildWebServer(d: WebDeps) {
       index: false,
     }),
   };
+  const wwwFiles = staticPaths(join(STATIC_DIR, 'www'));
   app.use((req, res, next) => {
     const v = res.locals.vhost as string;
     if (v === 'cdn')
       return statics.cdn(req, res, () =>
         res.status(404).type('text/plain').send('404 Not Found on the CDN\n'),
       );
-    if (v === 'www') return statics.www(req, res, next);
+    if (v === 'www' && wwwFiles.has(req.path)) return statics.www(req, res, next);
     next();
   });
   app.get('/_profiler/:token', (req, res, next) =>
     res.locals.vhost === 'www' ? d.profile(String(req.params.token), req, res) : next(),
   );
-  app.use(express.text({ type: '*/*', limit: '64kb' }));
+  const readBody = express.text({ type: '*/*', limit: '64kb' });
+  // only methods that carry a body pay for the body parser
+  app.use((req, res, next) =>
+    req.method === 'GET' || req.method === 'HEAD' ? next() : readBody(req, res, next),
+  );
   // the front controller: everything else goes to the kernel (Apache's rewrite to index.php)
   app.use((req, res, next) => {
     const v = res.locals.vhost as string;

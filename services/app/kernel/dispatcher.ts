@@ -69,7 +69,8 @@ export class EventDispatcher {
     for (const l of this.listeners.get(name) ?? []) {
       if (event.propagationStopped) break;
       const t0 = performance.now();
-      await l.fn(event, name);
+      const done = l.fn(event, name);
+      if (done instanceof Promise) await done; // sync listeners cost no extra microtask
       calls.push({
         listener: l.name,
         priority: l.priority,
