@@ -29,6 +29,8 @@ export interface Resolution {
 
 export interface AskContext {
   server: { name: string; address: string };
+  /** the client question's span (for the event's parent) */
+  span?: string;
   zone: string;
   qname: string;
   qtype: string;
@@ -44,11 +46,20 @@ export interface Iterator {
   srtt: Map<string, number>;
   /** identical questions to a zone in flight share one upstream query (no duplicate walks) */
   inflight: Map<string, Promise<{ response: Packet; server: { name: string; address: string } }>>;
-  onCache?(name: string, type: string, what: 'hit' | 'miss' | 'stale', entry?: CacheEntry): void;
+  /** `span`: the client question's span, so events nest under it */
+  onCache?(
+    name: string,
+    type: string,
+    what: 'hit' | 'miss' | 'stale',
+    entry?: CacheEntry,
+    span?: string,
+  ): void;
 }
 
 interface Budget {
   queries: number;
+  /** the client question's span, passed on to ask() and onCache() */
+  span?: string;
 }
 
 class ResolveFailure extends Error {
@@ -149,7 +160,12 @@ export async function resolve(
  * upstream), or undefined when any link of the chain is missing or expired. Reports its hits only
  * when it succeeds, so a fallback to resolve() never reports twice.
  */
-export function resolveCached(it: Iterator, qname: string, qtype: string): Resolution | undefined {
+export function resolveCached(
+  it: Iterator,
+  qname: string,
+  qtype: string,
+  span?: string,
+): Resolution | undefined {
   const chain: Answer[] = [];
   const hits: [string, CacheEntry][] = [];
   let name = canonicalName(qname);
@@ -161,7 +177,7 @@ export function resolveCached(it: Iterator, qname: string, qtype: string): Resol
     const r = fromEntry(hit.entry, hit.remaining, 'cache');
     chain.push(...r.records);
     const done = (rcode: number, authority: Answer[]): Resolution => {
-      for (const [n, e] of hits) it.onCache?.(n, qtype, 'hit', e);
+      for (const [n, e] of hits) it.onCache?.(n, qtype, 'hit', e, span);
       // a remaining TTL of r s (floor) turns r-1 at expiresAt - r s
       const now = Date.now();
       const sameUntil = Math.min(
@@ -213,17 +229,17 @@ async function resolveOne(
   // JOURNEY 10: answers from the cache carry the TTL that remains
   const hit = it.cache.get(name, type) ?? (type !== 'CNAME' ? it.cache.get(name, 'CNAME') : undefined);
   if (hit && !hit.stale) {
-    it.onCache?.(name, type, 'hit', hit.entry);
+    it.onCache?.(name, type, 'hit', hit.entry, budget.span);
     return fromEntry(hit.entry, hit.remaining, 'cache');
   }
-  it.onCache?.(name, type, 'miss');
+  it.onCache?.(name, type, 'miss', undefined, budget.span);
   try {
     return await iterate(it, name, type, budget, depth);
   } catch (err) {
     if (err instanceof ResolveFailure && err.unreachable) {
       const stale = it.cache.get(name, type, true);
       if (stale) {
-        it.onCache?.(name, type, 'stale', stale.entry);
+        it.onCache?.(name, type, 'stale', stale.entry, budget.span);
         return fromEntry(stale.entry, 0, 'stale');
       }
     }
@@ -415,7 +431,7 @@ async function askInOrder(
   for (const server of servers) {
     if (budget.queries-- <= 0)
       throw new ResolveFailure({ code: EDE.OTHER, text: `gave up after ${LIMITS.queries} upstream queries` });
-    const r = await it.ask({ server, zone: d.zone, qname, qtype });
+    const r = await it.ask({ server, zone: d.zone, qname, qtype, span: budget.span });
     const prev = it.srtt.get(server.address);
     it.srtt.set(server.address, prev === undefined ? r.rtt : 0.7 * prev + 0.3 * r.rtt);
     if (r.ok) {

@@ -9,7 +9,6 @@
 //   dns.answer    what the client got      data {name, type, rcode, answers[], authority[], source: cache|upstream|stale, ede?}
 //   dns.refused   a client outside the lab's networks   data {from}
 //   dns.formerr   a malformed client query             data {from, bytes}
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type DnsDecodeError,
   decodeMessage,
@@ -32,7 +31,7 @@ import { networks } from '../common/topology.js';
 import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
 import { ResolverCache } from './cache.js';
-import { type Iterator, type Resolution, resolve, resolveCached } from './iterate.js';
+import { type Iterator, LIMITS, type Resolution, resolve, resolveCached } from './iterate.js';
 import { askServer } from './upstream.js';
 
 const UPSTREAM_TIMEOUT_MS = 800;
@@ -40,7 +39,6 @@ const UPSTREAM_TIMEOUT_MS = 800;
 await runService('resolver', async (ctx) => {
   const s = ctx.settings;
   const cache = new ResolverCache();
-  const trace = new AsyncLocalStorage<{ span: string }>();
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0';
   const v4 = ctx.address();
   const v6 = ctx.address6();
@@ -68,12 +66,12 @@ await runService('resolver', async (ctx) => {
       if (queryEvents) emitUpstream(q, r);
       return r;
     },
-    onCache: (name, type, result, entry) => {
+    onCache: (name, type, result, entry, span) => {
       if (!queryEvents) return;
       const ttl = entry ? Math.floor((entry.expiresAt - Date.now()) / 1000) : undefined;
       ctx.events.emit({
         kind: 'dns.cache',
-        parent: trace.getStore()?.span,
+        parent: span,
         summary:
           result === 'hit'
             ? `cache hit: ${name} ${type}, ${ttl} s of TTL left`
@@ -119,7 +117,7 @@ await runService('resolver', async (ctx) => {
     }
     ctx.events.emit({
       kind: 'dns.upstream',
-      parent: trace.getStore()?.span,
+      parent: q.span,
       peer: peerString(q.server.address, ctx.port(53)),
       summary: `asks ${who(q.server.address)} (${q.zone || '.'}) for ${q.qname} ${q.qtype}: ${detail} in ${r.rtt.toFixed(1)} ms`,
       data: {
@@ -265,16 +263,14 @@ await runService('resolver', async (ctx) => {
       return reply(r.rcode, r.answers as Packet['answers'], r.authority as Packet['authorities'], r.ede);
     };
     // JOURNEY 10: a fully cached answer is built synchronously; anything else walks from the root
-    const cached = queryEvents
-      ? trace.run({ span }, () => resolveCached(it, q.name, q.type))
-      : resolveCached(it, q.name, q.type);
+    const cached = resolveCached(it, q.name, q.type, queryEvents ? span : undefined);
     if (cached) {
       const out = answer(cached);
       if (key !== undefined && cached.sameUntil !== undefined)
         wire.set(key, out, { until: cached.sameUntil, generation: cache.generation });
       return out;
     }
-    return trace.run({ span }, () => resolve(it, q.name, q.type)).then(answer);
+    return resolve(it, q.name, q.type, { queries: LIMITS.queries, span }).then(answer);
   };
 
   const addresses = [v4, ...(v6 ? [v6] : [])];
