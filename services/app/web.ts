@@ -61,42 +61,64 @@ function hostOf(raw: ExpressRequest): string {
   return (raw.headers.host ?? '').toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
 }
 
+type Vhost = 'www' | 'cdn' | 'search';
+
+/** Apache's combined log format, written when the response is done. */
+function accessLog(d: WebDeps, req: ExpressRequest, res: ExpressResponse): void {
+  const t0 = performance.now();
+  res.on('finish', () => {
+    const ms = performance.now() - t0;
+    const line = `${clientIp(req, d.trustedProxy)} - - [${clfDate(new Date())}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
+    d.onAccess(line, req, res, ms);
+  });
+}
+
+function vhostOf(d: WebDeps, host: string): Vhost | undefined {
+  if (d.vhosts.www.includes(host)) return 'www';
+  if (d.vhosts.cdn.includes(host)) return 'cdn';
+  if (d.vhosts.search.includes(host)) return 'search';
+  return undefined;
+}
+
+/** The front controller: everything else goes to the kernel (Apache's rewrite to index.php). */
+function frontController(d: WebDeps, req: ExpressRequest, res: ExpressResponse, next: NextFunction) {
+  const url = new URL(req.originalUrl, 'http://x');
+  const path = res.locals.vhost === 'search' && url.pathname === '/' ? '/search' : url.pathname;
+  const lower: Record<string, string> = {};
+  for (const [k, val] of Object.entries(req.headers)) if (typeof val === 'string') lower[k] = val;
+  const request = new Request(
+    req.method,
+    path,
+    url.searchParams,
+    lower,
+    parseCookies(req.headers.cookie),
+    clientIp(req, d.trustedProxy),
+    hostOf(req),
+    typeof req.body === 'string' ? req.body : '',
+  );
+  d.begin(request, req);
+  d.kernel
+    .handle(request)
+    .then((response) => {
+      res.status(response.status);
+      for (const [k, val] of response.headers) res.setHeader(k, val);
+      if (response.cookies.length) res.setHeader('set-cookie', response.cookies);
+      res.setHeader('content-length', Buffer.byteLength(response.body));
+      // JOURNEY 33: kernel.terminate runs once the response is on the wire
+      res.on('finish', () => {
+        d.kernel.terminate(request, response).finally(() => d.end(request, response.status));
+      });
+      res.end(req.method === 'HEAD' ? undefined : response.body);
+    })
+    .catch(next);
+}
+
+const PROFILER = /^\/_profiler\/([0-9a-f]+)$/;
+
 export function buildWebServer(d: WebDeps) {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // access log, combined format (as events), written when the response is done
-  app.use((req, res, next) => {
-    const t0 = performance.now();
-    res.on('finish', () => {
-      const ms = performance.now() - t0;
-      const date = clfDate(new Date());
-      const line = `${clientIp(req, d.trustedProxy)} - - [${date}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
-      d.onAccess(line, req, res, ms);
-    });
-    next();
-  });
-  // virtual hosts: an unknown Host is refused here, the kernel never sees it
-  app.use((req, res, next) => {
-    const host = hostOf(req);
-    const vhost = d.vhosts.www.includes(host)
-      ? 'www'
-      : d.vhosts.cdn.includes(host)
-        ? 'cdn'
-        : d.vhosts.search.includes(host)
-          ? 'search'
-          : undefined;
-    d.onVhost(host, vhost, req);
-    if (!vhost) {
-      res
-        .status(421)
-        .type('text/plain')
-        .send(`421 Misdirected Request: this server has no site called "${host || '(no Host header)'}"\n`);
-      return;
-    }
-    res.locals.vhost = vhost;
-    next();
-  });
   const statics = {
     www: express.static(join(STATIC_DIR, 'www'), {
       etag: true,
@@ -108,59 +130,36 @@ export function buildWebServer(d: WebDeps) {
       etag: true,
       lastModified: true,
       maxAge: '7d',
-      immutable: false,
       index: false,
     }),
   };
   const wwwFiles = staticPaths(join(STATIC_DIR, 'www'));
-  app.use((req, res, next) => {
-    const v = res.locals.vhost as string;
-    if (v === 'cdn')
-      return statics.cdn(req, res, () =>
-        res.status(404).type('text/plain').send('404 Not Found on the CDN\n'),
-      );
-    if (v === 'www' && wwwFiles.has(req.path)) return statics.www(req, res, next);
-    next();
-  });
-  app.get('/_profiler/:token', (req, res, next) =>
-    res.locals.vhost === 'www' ? d.profile(String(req.params.token), req, res) : next(),
-  );
   const readBody = express.text({ type: '*/*', limit: '64kb' });
-  // only methods that carry a body pay for the body parser
-  app.use((req, res, next) =>
-    req.method === 'GET' || req.method === 'HEAD' ? next() : readBody(req, res, next),
-  );
-  // the front controller: everything else goes to the kernel (Apache's rewrite to index.php)
+  const cdnMiss = (res: ExpressResponse) => () =>
+    res.status(404).type('text/plain').send('404 Not Found on the CDN\n');
+
+  // one middleware, read top to bottom: log, virtual host, static files, profiler, front controller
   app.use((req, res, next) => {
-    const v = res.locals.vhost as string;
-    const url = new URL(req.originalUrl, 'http://x');
-    const path = v === 'search' && url.pathname === '/' ? '/search' : url.pathname;
-    const lower: Record<string, string> = {};
-    for (const [k, val] of Object.entries(req.headers)) if (typeof val === 'string') lower[k] = val;
-    const request = new Request(
-      req.method,
-      path,
-      url.searchParams,
-      lower,
-      parseCookies(req.headers.cookie),
-      clientIp(req, d.trustedProxy),
-      hostOf(req),
-      typeof req.body === 'string' ? req.body : '',
-    );
-    d.begin(request, req);
-    d.kernel
-      .handle(request)
-      .then((response) => {
-        res.status(response.status);
-        for (const [k, val] of response.headers) res.setHeader(k, val);
-        if (response.cookies.length) res.setHeader('set-cookie', response.cookies);
-        res.setHeader('content-length', Buffer.byteLength(response.body));
-        res.on('finish', () => {
-          d.kernel.terminate(request, response).finally(() => d.end(request, response.status));
-        });
-        res.end(req.method === 'HEAD' ? undefined : response.body);
-      })
-      .catch(next);
+    accessLog(d, req, res);
+    // JOURNEY 25: virtual hosts: an unknown Host is refused here, the kernel never sees it
+    const host = hostOf(req);
+    const vhost = vhostOf(d, host);
+    d.onVhost(host, vhost, req);
+    if (!vhost) {
+      res
+        .status(421)
+        .type('text/plain')
+        .send(`421 Misdirected Request: this server has no site called "${host || '(no Host header)'}"\n`);
+      return;
+    }
+    res.locals.vhost = vhost;
+    if (vhost === 'cdn') return statics.cdn(req, res, cdnMiss(res));
+    if (vhost === 'www' && wwwFiles.has(req.path)) return statics.www(req, res, next);
+    const token = vhost === 'www' && req.method === 'GET' ? PROFILER.exec(req.path)?.[1] : undefined;
+    if (token) return d.profile(token, req, res);
+    // only methods that carry a body pay for the body parser
+    if (req.method === 'GET' || req.method === 'HEAD') return frontController(d, req, res, next);
+    readBody(req, res, (err?: unknown) => (err ? next(err) : frontController(d, req, res, next)));
   });
   app.use(
     (
