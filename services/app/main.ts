@@ -25,6 +25,7 @@ import { Router } from './kernel/router.js';
 import { Profiler } from './profiler.js';
 import { buildWebServer } from './web.js';
 import { startWeb2 } from './web2.js';
+import { addWorkshopListener, KERNEL_EVENTS, parseWorkshopListener } from './workshop.js';
 
 // profiler tokens (6 hex digits, as Symfony's) from a random pool: one getrandom(2) per 4096 requests
 let pool = Buffer.alloc(0);
@@ -112,6 +113,7 @@ await runService('app', async (ctx) => {
       profiler.begin(token, request);
     },
     end: (request, status) => profiler.end(tokenOf(request), status),
+    failed: (where, err) => guard(ctx.events, where, err),
   });
 
   const server = createServer(
@@ -142,6 +144,21 @@ await runService('app', async (ctx) => {
     for (const ip of clientsOf(args)) blocked.delete(ip);
     return [...blocked];
   });
+  // a workshop adds a listener and watches the flow change (see workshop.ts)
+  ctx.control.register('app.listener.add', (args) => {
+    const w = parseWorkshopListener(args);
+    addWorkshopListener(dispatcher, w);
+    return { added: w, listeners: dispatcher.getListeners(w.event) };
+  });
+  ctx.control.register('app.listener.remove', (args) => {
+    const name = String(args.name ?? '');
+    const removed = KERNEL_EVENTS.reduce((n, ev) => n + dispatcher.removeListener(ev, name), 0);
+    if (!removed) throw new Error(`no listener called "${name}"`);
+    return { removed };
+  });
+  ctx.control.register('app.listeners', () =>
+    Object.fromEntries(KERNEL_EVENTS.map((ev) => [ev, dispatcher.getListeners(ev)])),
+  );
   ctx.control.register('app.profile', (args) => profiler.get(String(args.token ?? '')) ?? null);
 
   return {

@@ -25,6 +25,8 @@ export interface WebDeps {
   /** per-request bookkeeping for the profiler */
   begin(req: Request, raw: ExpressRequest): void;
   end(req: Request, status: number): void;
+  /** an error after the response was sent (a kernel.terminate listener threw) */
+  failed(where: string, err: unknown): void;
 }
 
 export function clientIp(raw: ExpressRequest, trustedProxy: string): string {
@@ -106,7 +108,10 @@ function frontController(d: WebDeps, req: ExpressRequest, res: ExpressResponse, 
       res.setHeader('content-length', Buffer.byteLength(response.body));
       // JOURNEY 33: kernel.terminate runs once the response is on the wire
       res.on('finish', () => {
-        d.kernel.terminate(request, response).finally(() => d.end(request, response.status));
+        d.kernel
+          .terminate(request, response)
+          .catch((err) => d.failed('kernel.terminate', err))
+          .finally(() => d.end(request, response.status));
       });
       res.end(req.method === 'HEAD' ? undefined : response.body);
     })

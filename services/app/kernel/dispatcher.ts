@@ -59,6 +59,14 @@ export class EventDispatcher {
     }
   }
 
+  /** Removes the listeners of that name from an event; returns how many went. */
+  removeListener(event: string, name: string): number {
+    const list = this.listeners.get(event) ?? [];
+    const kept = list.filter((l) => l.name !== name);
+    this.listeners.set(event, kept);
+    return list.length - kept.length;
+  }
+
   getListeners(event: string): { name: string; priority: number }[] {
     return (this.listeners.get(event) ?? []).map(({ name, priority }) => ({ name, priority }));
   }

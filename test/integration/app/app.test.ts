@@ -143,4 +143,86 @@ describe('the app server', () => {
       /^127\.44\.3\.80 - - \[.+\] "GET \/about HTTP\/1\.1" 200 \d+ "https:\/\/www\.example\.test\/hej" "lab-test"$/,
     );
   });
+
+  it('puts the trace id of a W3C traceparent on every event of that request', async () => {
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const r = curl('/hej', { headers: [`traceparent: 00-${trace}-00f067aa0ba902b7-01`] });
+    expect(r.status).toBe(200);
+    await lab.waitFor((e) => e.kind === 'kernel.terminate' && e.trace === trace);
+    await lab.waitFor((e) => e.kind === 'http.access' && e.trace === trace);
+    const kinds = lab
+      .events('app')
+      .filter((e) => e.trace === trace)
+      .map((e) => e.kind);
+    expect(kinds).toEqual(
+      expect.arrayContaining([
+        'vhost.match',
+        'kernel.request',
+        'kernel.controller',
+        'kernel.controller_arguments',
+        'kernel.response',
+        'kernel.finish_request',
+        'kernel.terminate',
+        'http.access',
+      ]),
+    );
+    const ofToken = lab.events('app').filter((e) => e.data?.token === r.headers['x-debug-token']);
+    expect(ofToken.every((e) => e.trace === trace)).toBe(true);
+  });
+
+  it('turns a workshop listener that throws on kernel.request into a 500 page, and works again once it is removed', async () => {
+    await lab.control('app', 'app.listener.add', { event: 'kernel.request', action: 'throw', priority: 100 });
+    try {
+      const r = curl('/hej');
+      expect(r.status).toBe(500);
+      expect(r.body).toMatch(/500 Internal Server Error/);
+      const p = await profile(r.headers['x-debug-token']);
+      expect(p.events.map((e) => e.event)).toContain('kernel.exception');
+      expect(p.events.map((e) => e.event)).not.toContain('kernel.controller');
+    } finally {
+      await lab.control('app', 'app.listener.remove', { name: 'WorkshopThrowListener' });
+    }
+    expect(curl('/hej').status).toBe(200);
+  });
+
+  it('skips routing and the controller when a kernel.request listener answers, yet still runs kernel.response', async () => {
+    await lab.control('app', 'app.listener.add', {
+      event: 'kernel.request',
+      action: 'respond',
+      status: 418,
+      priority: 300,
+      name: 'Teapot',
+    });
+    try {
+      const r = curl('/users/42');
+      expect(r.status).toBe(418);
+      expect(r.headers['x-debug-token']).toBeDefined(); // kernel.response ran
+      const p = await profile(r.headers['x-debug-token']);
+      expect(p.events[0].listeners.map((l) => l.listener)).toEqual(['Teapot']);
+      expect(p.events.map((e) => e.event)).not.toContain('kernel.controller');
+    } finally {
+      await lab.control('app', 'app.listener.remove', { name: 'Teapot' });
+    }
+  });
+
+  it('survives a listener that throws on kernel.terminate, after the response was sent', async () => {
+    await lab.control('app', 'app.listener.add', {
+      event: 'kernel.terminate',
+      action: 'throw',
+      name: 'LateBoom',
+    });
+    try {
+      expect(curl('/hej').status).toBe(200);
+      await lab.waitFor((e) => e.kind === 'service.error' && e.data?.where === 'kernel.terminate');
+    } finally {
+      await lab.control('app', 'app.listener.remove', { name: 'LateBoom' });
+    }
+    expect(curl('/hej').status).toBe(200);
+  });
+
+  it('refuses a workshop listener for an event the kernel does not have', async () => {
+    await expect(lab.control('app', 'app.listener.add', { event: 'kernel.lunch' })).rejects.toThrow(
+      /not a kernel event/,
+    );
+  });
 });

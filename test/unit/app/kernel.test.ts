@@ -55,6 +55,26 @@ describe('EventDispatcher', () => {
     expect(d.getListeners('b')).toEqual([{ name: 'Sub::onB', priority: 5 }]);
     expect(() => d.addSubscriber({ name: 'Bad', events: () => ({ a: 'missing' }) })).toThrow(/lacks/);
   });
+
+  it('waits for async listeners before the next one runs, and removes listeners by name', async () => {
+    const d = new EventDispatcher();
+    const seen: string[] = [];
+    d.addListener(
+      'e',
+      async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        seen.push('slow');
+      },
+      10,
+      'slow',
+    );
+    d.addListener('e', () => void seen.push('after'), 0, 'after');
+    await d.dispatch(new KernelEvent(), 'e');
+    expect(seen).toEqual(['slow', 'after']);
+    expect(d.removeListener('e', 'slow')).toBe(1);
+    expect(d.removeListener('e', 'slow')).toBe(0);
+    expect(d.getListeners('e').map((l) => l.name)).toEqual(['after']);
+  });
 });
 
 describe('Router', () => {
