@@ -83,7 +83,8 @@ export const register: RegisterCommands = (program, cli) => {
     .description('remove a workshop listener by name')
     .addHelpText('after', '\nExample:\n  $ lab app unlisten WorkshopThrowListener')
     .action(async (name: string) => {
-      const r = await call('app.listener.remove', { name });
+      const r = (await call('app.listener.remove', { name })) as { removed: number };
+      if (!r.removed) cli.fail(`no listener called "${name}"`, 'see them with: lab app listeners');
       cli.print(r, () => `removed ${name}`);
     });
   app
