@@ -69,7 +69,9 @@ export const controllers: Record<string, Controller> = {
     fn: (r) => {
       const q = ((r as Request).query.get('q') ?? '').trim();
       const terms = q.toLowerCase().split(/\s+/).filter(Boolean);
-      const hits = terms.length ? SEARCH_INDEX.filter((d) => terms.some((t) => d.words.includes(t))) : [];
+      const hits = terms.length
+        ? SEARCH_INDEX.filter((d) => terms.some((t) => d.words.includes(t) || d.url.includes(t)))
+        : [];
       return html(searchPage(q, hits));
     },
   },
