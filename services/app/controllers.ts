@@ -20,6 +20,9 @@ export const routes: Route[] = [
 const html = (body: string, status = 200) =>
   new Response(body, status, { 'content-type': 'text/html; charset=utf-8' });
 
+// the story's page is the same for everyone (that is why the proxy may cache it): rendered once
+const HEJ = hejPage();
+
 const SEARCH_INDEX = [
   {
     title: 'Hej! — the page of the story',
@@ -35,7 +38,7 @@ const SEARCH_INDEX = [
 ];
 
 export const controllers: Record<string, Controller> = {
-  hej: { name: 'hej', params: [], fn: () => html(hejPage()) },
+  hej: { name: 'hej', params: [], fn: () => html(HEJ) },
   home: { name: 'home', params: [], fn: () => new Response('', 302, { location: '/hej' }) },
   about: {
     name: 'about',

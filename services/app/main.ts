@@ -36,6 +36,12 @@ function nextToken(): string {
   return pool.toString('hex', poolAt - 3, poolAt);
 }
 
+/** `{trace}` for a well-formed traceparent, else nothing (no undefined keys on the hot path) */
+function traced(header: unknown): { trace?: string } {
+  const trace = traceId(header);
+  return trace ? { trace } : {};
+}
+
 await runService('app', async (ctx) => {
   if (ctx.host === 'web2') return startWeb2(ctx);
   const dbPath = join(ctx.stateDir, 'users.sqlite');
@@ -59,15 +65,20 @@ await runService('app', async (ctx) => {
         : step.event === 'kernel.terminate'
           ? ` — profile at /_profiler/${token}`
           : '';
+    const trace = traces.get(request);
+    const withAttributes = step.event === 'kernel.request' || step.event === 'kernel.controller';
     events.emit({
       kind: step.event,
-      trace: traces.get(request),
+      ...(trace && { trace }),
       summary: `${step.event}: ${who}${extra}${step.detail?.controller ? ` (controller ${step.detail.controller})` : ''}${step.detail?.status ? ` (status ${step.detail.status})` : ''}`,
       data: {
         token,
         listeners: step.listeners,
         route: request.attributes.get('_route'),
-        attributes: Object.fromEntries([...request.attributes].filter(([k]) => !k.startsWith('_blocked'))),
+        // what the router learnt, where it matters (scenarios match on it)
+        ...(withAttributes && {
+          attributes: Object.fromEntries([...request.attributes].filter(([k]) => !k.startsWith('_blocked'))),
+        }),
         ...step.detail,
       },
     });
@@ -87,7 +98,7 @@ await runService('app', async (ctx) => {
     onVhost: (host, vhost, req) =>
       events.emit({
         kind: 'vhost.match',
-        trace: traceId(req.headers.traceparent),
+        ...traced(req.headers.traceparent),
         summary: vhost
           ? `virtual host ${vhost} for Host: ${host}`
           : `no virtual host for Host: ${host || '(none)'}: 421 from the web server, not the kernel`,
@@ -96,7 +107,7 @@ await runService('app', async (ctx) => {
     onAccess: (line, req, res, ms) =>
       events.emit({
         kind: 'http.access',
-        trace: traceId(req.headers.traceparent),
+        ...traced(req.headers.traceparent),
         summary: line,
         data: {
           line,
