@@ -71,21 +71,42 @@ export class EventDispatcher {
     return (this.listeners.get(event) ?? []).map(({ name, priority }) => ({ name, priority }));
   }
 
-  /** Calls listeners in priority order until one stops propagation; returns what ran, timed. */
-  async dispatch<E extends KernelEvent>(event: E, name: string): Promise<ListenerCall[]> {
-    const calls: ListenerCall[] = [];
-    for (const l of this.listeners.get(name) ?? []) {
-      if (event.propagationStopped) break;
+  /**
+   * Calls listeners in priority order until one stops propagation; returns what ran, timed.
+   * Synchronous while the listeners are (the common case costs no promise); async from the first
+   * listener that returns a promise, which is awaited before the next one runs.
+   */
+  dispatch<E extends KernelEvent>(event: E, name: string): ListenerCall[] | Promise<ListenerCall[]> {
+    return this.callFrom(this.listeners.get(name) ?? [], 0, event, name, []);
+  }
+
+  private callFrom(
+    list: Entry[],
+    from: number,
+    event: KernelEvent,
+    name: string,
+    calls: ListenerCall[],
+  ): ListenerCall[] | Promise<ListenerCall[]> {
+    for (let i = from; i < list.length && !event.propagationStopped; i++) {
+      const l = list[i];
       const t0 = performance.now();
       const done = l.fn(event, name);
-      if (done instanceof Promise) await done; // sync listeners cost no extra microtask
-      calls.push({
-        listener: l.name,
-        priority: l.priority,
-        dur: Math.round((performance.now() - t0) * 1000),
-        stoppedPropagation: event.propagationStopped,
-      });
+      if (done instanceof Promise)
+        return done.then(() => {
+          calls.push(timed(l, t0, event));
+          return this.callFrom(list, i + 1, event, name, calls);
+        });
+      calls.push(timed(l, t0, event));
     }
     return calls;
   }
+}
+
+function timed(l: Entry, t0: number, event: KernelEvent): ListenerCall {
+  return {
+    listener: l.name,
+    priority: l.priority,
+    dur: Math.round((performance.now() - t0) * 1000),
+    stoppedPropagation: event.propagationStopped,
+  };
 }

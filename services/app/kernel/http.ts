@@ -19,9 +19,11 @@ export class Request {
     return this.headers[name.toLowerCase()];
   }
 
-  /** what the profiler and the kernel.request event show */
+  private summarised?: Record<string, unknown>;
+
+  /** what the profiler and the kernel.request event show (built once: both ask) */
   summary(): Record<string, unknown> {
-    return {
+    this.summarised ??= {
       method: this.method,
       path: this.path,
       query: Object.fromEntries(this.query),
@@ -30,6 +32,7 @@ export class Request {
       headers: this.headers,
       cookies: Object.keys(this.cookies),
     };
+    return this.summarised;
   }
 }
 

@@ -85,15 +85,19 @@ export class HttpKernel {
     private readonly onStep: (request: Request, step: KernelStep) => void = () => {},
   ) {}
 
-  private async fire<E extends KernelEvent>(
+  /** Dispatches one kernel event and reports the step; no promise unless a listener is async. */
+  private fire<E extends KernelEvent>(
     request: Request,
     name: string,
     event: E,
     detail?: () => Record<string, unknown>,
-  ): Promise<E> {
-    const listeners = await this.dispatcher.dispatch(event, name);
-    this.onStep(request, { event: name, listeners, detail: detail?.() });
-    return event;
+  ): E | Promise<E> {
+    const step = (listeners: ListenerCall[]) => {
+      this.onStep(request, { event: name, listeners, detail: detail?.() });
+      return event;
+    };
+    const calls = this.dispatcher.dispatch(event, name);
+    return calls instanceof Promise ? calls.then(step) : step(calls);
   }
 
   async handle(request: Request): Promise<Response> {
