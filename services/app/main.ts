@@ -131,7 +131,11 @@ await runService('app', async (ctx) => {
     { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 },
     app,
   );
-  server.on('clientError', (_e, sock) => sock.destroy());
+  // a request the parser refuses gets 400 (as Apache answers), not a silent reset
+  server.on('clientError', (_e, sock) => {
+    if (sock.writable) sock.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else sock.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
       reject(Object.assign(err, { address: ctx.address(), port: ctx.port(80) })),

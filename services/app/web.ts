@@ -84,7 +84,9 @@ function vhostOf(d: WebDeps, host: string): Vhost | undefined {
 
 /** The front controller: everything else goes to the kernel (Apache's rewrite to index.php). */
 function frontController(d: WebDeps, req: ExpressRequest, res: ExpressResponse, next: NextFunction) {
-  const url = new URL(req.originalUrl, 'http://x');
+  // origin-form (RFC 9112 §3.2.1) kept as a path even when it starts with "//"; absolute-form parsed as is
+  const target = req.originalUrl;
+  const url = target.startsWith('/') ? new URL(`http://x${target}`) : new URL(target, 'http://x/');
   const path = res.locals.vhost === 'search' && url.pathname === '/' ? '/search' : url.pathname;
   const lower: Record<string, string> = {};
   for (const [k, val] of Object.entries(req.headers)) if (typeof val === 'string') lower[k] = val;
@@ -147,6 +149,11 @@ export function buildWebServer(d: WebDeps) {
   app.use((req, res, next) => {
     accessLog(d, req, res);
     // JOURNEY 25: virtual hosts: an unknown Host is refused here, the kernel never sees it
+    // RFC 9112 §3.2: a request with more than one Host is a 400
+    if (req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'host').length > 1) {
+      res.status(400).type('text/plain').send('400 Bad Request: more than one Host header\n');
+      return;
+    }
     const host = hostOf(req);
     const vhost = vhostOf(d, host);
     d.onVhost(host, vhost, req);

@@ -1,6 +1,8 @@
 // The app server with curl straight at its backend address (block 127.44), as the proxy would.
 import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { port } from '../../../services/common/settings.js';
 import { startTestLab, type TestLab } from '../../support/lab.js';
 
 const APP = 'http://127.44.3.10';
@@ -224,5 +226,32 @@ describe('the app server', () => {
     await expect(lab.control('app', 'app.listener.add', { event: 'kernel.lunch' })).rejects.toThrow(
       /not a kernel event/,
     );
+  });
+
+  it('answers bad input with 4xx, never a 500 or a reset', async () => {
+    expect(curl('/hej', { headers: ['Cookie: a=%E0%A4%A'] }).status).toBe(200);
+    expect(curl('/users/%E0%A4%A').status).toBe(404);
+    const raw = (bytes: string) =>
+      new Promise<string>((resolve, reject) => {
+        const s = connect(
+          { host: '127.44.3.10', port: port(80, lab.settings), localAddress: '127.44.3.80' },
+          () => s.end(bytes),
+        );
+        let got = '';
+        s.setEncoding('utf8');
+        s.on('data', (c) => {
+          got += c;
+        });
+        s.on('close', () => resolve(got.split('\r\n')[0]));
+        s.on('error', reject);
+      });
+    expect(await raw('GET //hej HTTP/1.1\r\nHost: www.example.test\r\nConnection: close\r\n\r\n')).toBe(
+      'HTTP/1.1 404 Not Found',
+    );
+    expect(await raw('GET /hej HTTP/1.1\r\nHost: www.example.test\r\nHost: evil.test\r\n\r\n')).toBe(
+      'HTTP/1.1 400 Bad Request',
+    );
+    expect(await raw('GARBAGE\r\n\r\n')).toBe('HTTP/1.1 400 Bad Request');
+    expect(curl('/hej').status).toBe(200);
   });
 });
