@@ -313,7 +313,13 @@ export class Engine {
   }
 
   /** One HTTP request: h2 when the origin's first connection negotiated it, else the HTTP/1.1 pool. */
-  async request(u: URL, method: string, headers: Record<string, string>, trace?: string, onSend: () => void = () => {}): Promise<Response> {
+  async request(
+    u: URL,
+    method: string,
+    headers: Record<string, string>,
+    trace?: string,
+    onSend: () => void = () => {},
+  ): Promise<Response> {
     const o = this.origin(u);
     if (!o.first && !o.agent && !o.session) o.first = this.open(o, trace);
     if (o.first) {
@@ -378,7 +384,13 @@ export class Engine {
     return agent;
   }
 
-  private h1Request(o: Origin, u: URL, method: string, headers: Record<string, string>, onSend: () => void): Promise<Response> {
+  private h1Request(
+    o: Origin,
+    u: URL,
+    method: string,
+    headers: Record<string, string>,
+    onSend: () => void,
+  ): Promise<Response> {
     return new Promise((resolve, reject) => {
       const t0 = performance.now();
       let tSent = 0;
@@ -432,9 +444,9 @@ export class Engine {
           err instanceof NetError
             ? err
             : new NetError(
-                err.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_FAILED',
+                h1ErrorCode(err.code),
                 err.message,
-                'http.request',
+                err.code?.startsWith('HPE_') ? 'http.response' : 'http.request',
               ),
         ),
       );
@@ -552,6 +564,14 @@ function decode(body: Buffer, encoding: string | string[] | undefined): Buffer {
     );
   }
   return body;
+}
+
+/** node's socket and llhttp parser codes → Chrome's net error names */
+export function h1ErrorCode(code: string | undefined): string {
+  if (code === 'ECONNRESET') return 'ERR_CONNECTION_RESET';
+  if (code === 'HPE_INVALID_CHUNK_SIZE') return 'ERR_INVALID_CHUNKED_ENCODING';
+  if (code?.startsWith('HPE_')) return 'ERR_INVALID_HTTP_RESPONSE';
+  return 'ERR_FAILED';
 }
 
 export function clearDnsCache(): number {
