@@ -6,7 +6,14 @@ import { isIP, isIPv6, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import type { Emitter } from '../common/events.js';
-import { checkRevocation, happyEyeballs, NetError, sortAddresses, tlsHandshake } from './connect.js';
+import {
+  checkRevocation,
+  happyEyeballs,
+  NetError,
+  sortAddresses,
+  type TlsResult,
+  tlsHandshake,
+} from './connect.js';
 import { addressesOf, candidates, DnsError, type ResolvConf, readHostsFile, stubQuery } from './resolve.js';
 
 export const MAX_H1_CONNECTIONS = 6; // per origin, as Chrome
@@ -230,7 +237,7 @@ export class Engine {
       used: false,
     };
     if (o.scheme === 'http:') return { socket, conn };
-    let tls;
+    let tls: TlsResult;
     try {
       tls = await tlsHandshake(socket, o.host, {
         ca: await this.c.caPem(),
