@@ -1,7 +1,9 @@
 // Scenario actions for the browser: type text and press Enter; edit its hosts file; clear it.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { z } from 'zod';
-import { addressOf } from '../../services/common/settings.js';
-import { defineAction } from '../scenario/types.js';
+import { address6Of, addressOf } from '../../services/common/settings.js';
+import { defineAction, type StepContext } from '../scenario/types.js';
 
 const browseArgs = z
   .object({
@@ -101,8 +103,12 @@ export const actions = [
   defineAction({
     name: 'hosts.add',
     // an address, or a lab host whose address the runtime knows (scenarios name hosts, not addresses)
-    schema: z.union([z.object({ name: z.string(), address: z.string() }).strict(), z.object({ name: z.string(), host: z.string() }).strict()]),
-    describe: (a) => `add "${'address' in a ? a.address : `<${a.host}>`} ${a.name}" to the browser host's hosts file`,
+    schema: z.union([
+      z.object({ name: z.string(), address: z.string() }).strict(),
+      z.object({ name: z.string(), host: z.string() }).strict(),
+    ]),
+    describe: (a) =>
+      `add "${'address' in a ? a.address : `<${a.host}>`} ${a.name}" to the browser host's hosts file`,
     needs: (a) => ['browser', ...('host' in a ? [a.host] : [])],
     run: async (a, ctx) => {
       const address = 'address' in a ? a.address : addressOf(a.host, ctx.runtime.settings);
@@ -120,6 +126,21 @@ export const actions = [
       return { ok: true };
     },
   }),
+  // JOURNEY 15: an IPv6 path that silently drops SYNs, for one lab address only (never the machine's)
+  defineAction({
+    name: 'ipv6.blackhole',
+    schema: z.string(),
+    describe: (host) => `drop every TCP SYN to ${host}'s IPv6 address, silently (ip6tables)`,
+    needs: (host) => ['root', host],
+    run: async (host, ctx) => blackhole('-I', host, ctx.runtime),
+  }),
+  defineAction({
+    name: 'ipv6.blackhole.undo',
+    schema: z.string(),
+    describe: (host) => `let TCP SYNs reach ${host}'s IPv6 address again`,
+    needs: (host) => ['root', host],
+    run: async (host, ctx) => blackhole('-D', host, ctx.runtime),
+  }),
   defineAction({
     name: 'browser.clear',
     schema: z.null().transform(() => ({})),
@@ -131,3 +152,39 @@ export const actions = [
     },
   }),
 ];
+
+const run = promisify(execFile);
+
+async function blackhole(op: '-I' | '-D', host: string, runtime: StepContext['runtime']) {
+  if (runtime.name !== 'local') return { ok: false, detail: 'ipv6.blackhole runs on the local runtime only' };
+  if (!runtime.settings.ipv6) return { ok: false, detail: 'this lab runs without IPv6 (LAB_IPV6=0)' };
+  const address = address6Of(host, runtime.settings);
+  const rule = [
+    'INPUT',
+    '-d',
+    `${address}/128`,
+    '-p',
+    'tcp',
+    '--syn',
+    '-m',
+    'comment',
+    '--comment',
+    'enterlab happy-eyeballs',
+    '-j',
+    'DROP',
+  ];
+  if (op === '-D') {
+    // idempotent: the cleanup may run after the step already removed it
+    const present = await run('ip6tables', ['-w', '-C', ...rule]).then(
+      () => true,
+      () => false,
+    );
+    if (!present) return { ok: true, detail: `no rule for ${address} to remove` };
+  }
+  try {
+    await run('ip6tables', ['-w', op, ...rule]);
+  } catch (err) {
+    return { ok: false, detail: `ip6tables ${op}: ${(err as Error).message.split('\n')[0]}` };
+  }
+  return { ok: true, detail: `ip6tables ${op} ${rule.join(' ')}` };
+}
