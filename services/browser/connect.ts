@@ -8,7 +8,8 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from 'node:tls';
-import { ocspStatus } from './ocsp.js';
+import { crlStatus, crlUrlOf } from './crl.js';
+import { ocspRequestFor, ocspStatus } from './ocsp.js';
 
 export const CONNECTION_ATTEMPT_DELAY_MS = 250; // RFC 8305 §5
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -198,7 +199,7 @@ export async function checkRevocation(
   fetchOcsp: (url: string, body: Buffer) => Promise<Buffer>,
 ): Promise<{
   status: 'good' | 'revoked' | 'unknown' | 'unavailable';
-  source: 'stapled' | 'ocsp' | 'none';
+  source: 'stapled' | 'ocsp' | 'crl' | 'none';
   detail: string;
 }> {
   const leaf = t.peer.raw;
@@ -210,14 +211,23 @@ export async function checkRevocation(
     return { status: r.status, source: 'stapled', detail: r.detail };
   }
   const aia = t.peer.infoAccess?.['OCSP - URI']?.[0];
-  if (!aia)
-    return { status: 'unavailable', source: 'none', detail: 'the certificate names no OCSP responder' };
+  let why = 'the certificate names no OCSP responder';
+  if (aia)
+    try {
+      const { request, check } = await ocspRequestFor(leaf, issuer);
+      const der = await fetchOcsp(aia, request);
+      const r = await check(der);
+      return { status: r.status, source: 'ocsp', detail: `${aia}: ${r.detail}` };
+    } catch (err) {
+      why = `${aia}: ${(err as Error).message}`;
+    }
+  // else the CRL (an empty body asks for a GET)
+  const crl = crlUrlOf(leaf);
+  if (!crl) return { status: 'unavailable', source: aia ? 'ocsp' : 'none', detail: `${why}; no CRL either` };
   try {
-    const { request, check } = await import('./ocsp.js').then((m) => m.ocspRequestFor(leaf, issuer));
-    const der = await fetchOcsp(aia, request);
-    const r = await check(der);
-    return { status: r.status, source: 'ocsp', detail: `${aia}: ${r.detail}` };
+    const r = await crlStatus(await fetchOcsp(crl, Buffer.alloc(0)), leaf, issuer);
+    return { status: r.status, source: 'crl', detail: `${why}; ${crl}: ${r.detail}` };
   } catch (err) {
-    return { status: 'unavailable', source: 'ocsp', detail: `${aia}: ${(err as Error).message}` };
+    return { status: 'unavailable', source: 'crl', detail: `${why}; ${crl}: ${(err as Error).message}` };
   }
 }

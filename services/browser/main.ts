@@ -82,20 +82,18 @@ await runService('browser', async (ctx) => {
               host: addr,
               port: Number(u.port || 80),
               path: u.pathname,
-              method: 'POST',
+              method: body.length ? 'POST' : 'GET', // OCSP request, or a CRL download
               localAddress: source(isIPv6(addr) ? 6 : 4),
-              headers: {
-                host: u.host,
-                'content-type': 'application/ocsp-request',
-                'content-length': body.length,
-              },
+              headers: body.length
+                ? { host: u.host, 'content-type': 'application/ocsp-request', 'content-length': body.length }
+                : { host: u.host },
               timeout: 3000,
             },
             (res) => {
               const chunks: Buffer[] = [];
               res.on('data', (c: Buffer) => chunks.push(c));
               res.on('end', () =>
-                res.statusCode === 200
+                res.statusCode === 200 // OCSP responder or CRL server
                   ? resolve(Buffer.concat(chunks))
                   : reject(new Error(`OCSP responder answered ${res.statusCode}`)),
               );

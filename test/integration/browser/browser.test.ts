@@ -6,9 +6,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import tls from 'node:tls';
 import Ajv from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { crlStatus, crlUrlOf } from '../../../services/browser/crl.js';
 import type { LabEvent } from '../../../services/common/events.js';
 import { PROJECT_ROOT } from '../../../services/common/settings.js';
 import { startTestLab, type TestLab } from '../../support/lab.js';
@@ -149,6 +151,35 @@ describe.skipIf(!built)('browser on the real lab', () => {
       await lab.control('browser', 'hosts.rm', { name: 'www.example.test' });
     }
   }, 20_000);
+
+  it("reads the CA's real CRL (the fallback after OCSP): the proxy's certificate is not on it", async () => {
+    const peer = await new Promise<tls.DetailedPeerCertificate>((ok, bad) => {
+      const s = tls.connect(
+        {
+          host: lab.address('proxy'),
+          port: 443 + lab.settings.portOffset,
+          servername: 'www.example.test',
+          rejectUnauthorized: false,
+        },
+        () => {
+          ok(s.getPeerCertificate(true));
+          s.end();
+        },
+      );
+      s.on('error', bad);
+    });
+    const url = crlUrlOf(peer.raw);
+    expect(url).toBe('http://ca.test/crl/intermediate.crl');
+    const res = await fetch(
+      `http://${lab.address('ca')}:${80 + lab.settings.portOffset}/crl/intermediate.crl`,
+    );
+    expect(res.status).toBe(200);
+    const crl = Buffer.from(await res.arrayBuffer());
+    const verdict = await crlStatus(crl, peer.raw, peer.issuerCertificate.raw);
+    expect(verdict.status).toBe('good');
+    // signed by someone else: refused
+    await expect(crlStatus(crl, peer.raw, peer.raw)).rejects.toThrow(/signature/);
+  });
 
   const cases: [string, string, RegExp][] = [
     ['https://nope.example.test/', 'ERR_NAME_NOT_RESOLVED', /dns/],
