@@ -6,9 +6,9 @@
 //   hsts.upgrade {from, to, why} · hsts.learn {host, header} · cache.browser {url, result: fresh|stored|revalidated}
 //   dns.cache | dns.hosts | dns.stub {name, type, server, addresses, cname, ttl} · happy-eyeballs.attempt {address, family, outcome}
 //   tcp.connect {connection, src, sport, dst, dport} · tls.handshake {connection, sni, version, cipher, alpn, stapled | error}
-//   ocsp.check {host, status, source} · http.request {id, method, url, headers} · http.response {id, status, httpVersion, connection}
+//   ocsp.check {host, status: good|revoked|unknown|unavailable, source: stapled|ocsp|crl|none, detail} · http.request {id, method, url, headers} · http.response {id, status, httpVersion, connection}
 //   http.redirect {status, to} · html.parse {title, subresources} · page.render {title, headings, links, images, requests}
-//   tcp.close {connection} · page.error {code, step, message} · subresource.error {url, code}
+//   tcp.close {connection, src, dst, error} (no trace: a pooled socket outlives a load) · page.error {code, step, message} · subresource.error {url, code}
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { isIPv6 } from 'node:net';
