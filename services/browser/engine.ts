@@ -1,5 +1,6 @@
 // The browser's network stack for one origin at a time: name resolution, connections (a pool of at
 // most six for HTTP/1.1, one for h2), TLS, and requests. Every step emits its event.
+import { createHash } from 'node:crypto';
 import { Agent, request as h1Request } from 'node:http';
 import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
 import { isIP, isIPv6, type Socket } from 'node:net';
@@ -279,11 +280,20 @@ export class Engine {
     });
     // one answer per certificate and page load, as browsers cache OCSP responses
     const fp = tls.peer.fingerprint256;
-    let rev = this.revocations.get(fp);
+    const tRev = performance.now();
+    // a stapled answer already verified (same certificate, same bytes) is not verified again
+    const stapleKey = tls.stapled && `${fp}/${createHash('sha256').update(tls.stapled).digest('hex')}`;
+    let rev =
+      this.revocations.get(fp) ?? (stapleKey ? verifiedStaples.get(stapleKey, Date.now()) : undefined);
     if (!rev) {
       rev = await checkRevocation(tls, this.c.fetchOcsp);
-      this.revocations.set(fp, rev);
+      if (stapleKey && rev.source === 'stapled') verifiedStaples.set(stapleKey, rev, Date.now());
     }
+    this.revocations.set(fp, rev);
+    // certificate verification is part of DevTools' "ssl" phase
+    const revMs = performance.now() - tRev;
+    conn.ssl += revMs;
+    conn.connect += revMs;
     ev.emit({
       kind: 'ocsp.check',
       trace,
@@ -571,6 +581,23 @@ function decode(body: Buffer, encoding: string | string[] | undefined): Buffer {
     );
   }
   return body;
+}
+
+/** Stapled OCSP verdicts already checked, for a few minutes (browsers cache OCSP answers too). */
+const verifiedStaples = {
+  entries: new Map<string, { rev: Awaited<ReturnType<typeof checkRevocation>>; until: number }>(),
+  get(key: string, now: number) {
+    const e = this.entries.get(key);
+    return e && e.until > now ? e.rev : undefined;
+  },
+  set(key: string, rev: Awaited<ReturnType<typeof checkRevocation>>, now: number) {
+    if (this.entries.size >= 100) this.entries.clear(); // bounded
+    this.entries.set(key, { rev, until: now + 300_000 });
+  },
+};
+
+export function clearVerifiedStaples(): void {
+  verifiedStaples.entries.clear();
 }
 
 /** node's socket and llhttp parser codes → Chrome's net error names */

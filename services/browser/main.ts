@@ -18,7 +18,7 @@ import { fetchFromCa } from '../common/certificate.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf } from '../common/settings.js';
 import { NetError } from './connect.js';
-import { clearDnsCache, Engine } from './engine.js';
+import { clearDnsCache, clearVerifiedStaples, Engine } from './engine.js';
 import { HstsStore } from './hsts.js';
 import { HttpCache } from './httpcache.js';
 import { browse } from './navigate.js';
@@ -171,6 +171,7 @@ await runService('browser', async (ctx) => {
     hsts.clear();
     cache.clear();
     cookies.removeAllCookiesSync();
+    clearVerifiedStaples();
     writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
     return { dns: clearDnsCache(), cleared: ['HTTP cache', 'HSTS (learned)', 'cookies', 'DNS cache'] };
   });
