@@ -9,6 +9,8 @@ export interface Network {
   name: NetworkName;
   /** third octet of 172.28.N.0/24 and the N of fd28:N::/64 */
   index: number;
+  /** the Linux bridge of this network on the docker runtime (fixed, so captures and firewall rules can name it) */
+  bridge: string;
 }
 
 export interface HostSpec {
@@ -23,9 +25,9 @@ export interface HostSpec {
 }
 
 export const networks: readonly Network[] = [
-  { name: 'home', index: 1 },
-  { name: 'internet', index: 2 },
-  { name: 'backend', index: 3 },
+  { name: 'home', index: 1, bridge: 'lab-home' },
+  { name: 'internet', index: 2, bridge: 'lab-internet' },
+  { name: 'backend', index: 3, bridge: 'lab-backend' },
 ];
 
 /** The docker plan's first two octets; the local runtime replaces them with its loopback block. */
