@@ -23,7 +23,8 @@ export interface ListenerOptions {
   key: string;
   chain: string;
   contexts: Map<string, SecureContext>;
-  defaultContext: SecureContext;
+  /** the context for names with none of their own (follows renewals) */
+  defaultContext(): SecureContext;
   /** the DER OCSP response to staple, if the CA gave one */
   staple(): Buffer | undefined;
   events: Emitter;
@@ -85,7 +86,8 @@ export function createListeners(o: ListenerOptions) {
       key: o.key,
       cert: o.chain,
       allowHTTP1: true,
-      SNICallback: (servername, cb) => cb(null, o.contexts.get(servername.toLowerCase()) ?? o.defaultContext),
+      SNICallback: (servername, cb) =>
+        cb(null, o.contexts.get(servername.toLowerCase()) ?? o.defaultContext()),
       minVersion: 'TLSv1.2',
       maxHeaderListPairs: 200,
       maxSessionMemory: 64,

@@ -13,19 +13,19 @@
 //   cache.purge     PURGE or ban              data {method, target, removed, by}
 //   backend.health  the probe changed its mind   data {healthy, why}
 //   ocsp.staple     a stapled OCSP response fetched   data {status, nextUpdate}
+//   tls.renew       a new certificate from the CA is served   data {serial, names, notAfter}
 import type { Server } from 'node:net';
-import { createSecureContext, type SecureContext } from 'node:tls';
-import { obtainCertificate } from '../common/certificate.js';
+import { createSecureContext } from 'node:tls';
 import { runService } from '../common/service.js';
 import { addressOf, hostAt, project } from '../common/settings.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { createBackend } from './backend.js';
 import { createBatchedEmitter } from './eventlog.js';
 import { createFrontend } from './frontend.js';
+import { loadTlsIdentity } from './identity.js';
 import { registerCacheControl } from './invalidate.js';
 import { createListeners } from './listeners.js';
 import { createPipe } from './pipe.js';
-import { keepStapled } from './staple.js';
 import { ObjectStore } from './store.js';
 
 const CACHE_BYTES = Number(process.env.LAB_PROXY_CACHE_BYTES ?? 256 * 2 ** 20);
@@ -67,12 +67,9 @@ await runService('proxy', async (ctx) => {
   });
   const pipe = createPipe(target);
 
-  // JOURNEY 19: a chain from the lab CA for every name the proxy serves; others added at run time
-  const cert = await obtainCertificate(s, ctx.stateDir, ctx.address(), names);
-  const defaultContext = createSecureContext({ key: cert.key, cert: cert.chain });
-  const contexts = new Map<string, SecureContext>(names.map((n) => [n, defaultContext]));
-  // JOURNEY 21: OCSP stapling, refreshed before nextUpdate
-  const stapler = await keepStapled(s, ctx.address(), cert.chain, events);
+  // JOURNEY 19: a chain from the lab CA for every name the proxy serves; others added at run time.
+  // JOURNEY 21: its OCSP answer stapled, refreshed before nextUpdate
+  const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events);
 
   const { onRequest, onUpgrade } = createFrontend({
     events,
@@ -95,16 +92,17 @@ await runService('proxy', async (ctx) => {
   const servers: Server[] = [];
   for (const address of [ctx.address(), ...(v6 ? [v6] : [])]) {
     const { tlsServer, plain } = createListeners({
-      key: cert.key,
-      chain: cert.chain,
-      contexts,
-      defaultContext,
-      staple: stapler.current,
+      key: tls.key(),
+      chain: tls.chain(),
+      contexts: tls.contexts,
+      defaultContext: tls.defaultContext,
+      staple: tls.staple,
       events: events,
       who,
       onRequest,
       onUpgrade,
     });
+    tls.attach(tlsServer);
     servers.push(tlsServer, plain);
     await listen(tlsServer, ctx.port(443), address);
     await listen(plain, ctx.port(80), address);
@@ -114,10 +112,13 @@ await runService('proxy', async (ctx) => {
   ctx.control.register('tls.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();
     if (!name.endsWith('.test')) throw new Error('tls.add needs a name under .test');
-    contexts.set(name, createSecureContext({ key: String(args.key), cert: String(args.chain) }));
+    tls.contexts.set(name, createSecureContext({ key: String(args.key), cert: String(args.chain) }));
     if (!names.includes(name)) names.push(name);
     return { name };
   });
+  ctx.control.register('tls.info', () => tls.info());
+  ctx.control.register('tls.renew', () => tls.renew());
+  ctx.control.register('ocsp.refresh', () => tls.refreshStaple());
 
   events.flush();
   return {
@@ -126,7 +127,7 @@ await runService('proxy', async (ctx) => {
       `http ${a}:${ctx.port(80)}`,
     ]),
     close: async () => {
-      stapler.stop();
+      tls.stop();
       backend.close();
       pipe.close();
       await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));

@@ -45,12 +45,14 @@ export async function fetchStaple(
 /** Fetches the staple now and again before each nextUpdate (10 min ahead; every 30 s after a failure). */
 export async function keepStapled(settings: LabSettings, source: string, chainPem: string, events: Emitter) {
   let der: Buffer | undefined;
+  let last: { status: string; nextUpdate?: string } = { status: 'none' };
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const refresh = async (): Promise<number> => {
     try {
       const r = await fetchStaple(settings, source, chainPem);
       der = r.der;
+      last = { status: r.status, nextUpdate: r.nextUpdate.toISOString() };
       events.emit({
         kind: 'ocsp.staple',
         summary: `fetched an OCSP response to staple: ${r.status}, valid until ${r.nextUpdate.toISOString()}`,
@@ -58,6 +60,7 @@ export async function keepStapled(settings: LabSettings, source: string, chainPe
       });
       return Math.max(60_000, r.nextUpdate.getTime() - Date.now() - 600_000);
     } catch (err) {
+      last = { status: 'error' };
       events.emit({
         kind: 'ocsp.staple',
         summary: `could not fetch an OCSP response to staple: ${(err as Error).message}`,
@@ -67,14 +70,23 @@ export async function keepStapled(settings: LabSettings, source: string, chainPe
     }
   };
   const schedule = async () => {
+    clearTimeout(timer);
     const wait = await refresh();
     if (stopped) return;
+    clearTimeout(timer);
     timer = setTimeout(() => void schedule(), wait);
     timer.unref();
   };
   await schedule();
   return {
     current: () => der,
+    /** what the last fetch said: good, revoked, unknown, error */
+    status: () => last.status,
+    /** asks the CA again now (e.g. right after a revocation), then keeps the usual schedule */
+    refreshNow: async () => {
+      await schedule();
+      return last;
+    },
     stop: () => {
       stopped = true;
       clearTimeout(timer);

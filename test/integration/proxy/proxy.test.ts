@@ -192,6 +192,69 @@ describe('proxy, checked by curl and openssl', () => {
     await lab.waitFor((e) => e.host === 'proxy' && e.kind === 'tls.handshake' && e.data?.resumed === true);
   });
 
+  it('renews its certificate at run time: openssl sees the new serial stapled good, old tickets are not resumed', async () => {
+    const before = (await lab.control('proxy', 'tls.info')) as { serial: string; staple: string };
+    expect(before.staple).toBe('good');
+    const renewed = (await lab.control('proxy', 'tls.renew')) as { serial: string; staple: string };
+    expect(renewed.serial).not.toBe(before.serial);
+    expect(renewed.staple).toBe('good');
+    const served = (sni: string[]) => {
+      const connect = (extra: string[]) =>
+        spawnSync(
+          'openssl',
+          ['s_client', ...extra, '-connect', `${PROXY}:${HTTPS}`, ...sni, '-CAfile', rootPem],
+          {
+            input: '',
+            encoding: 'utf8',
+            timeout: 10_000,
+          },
+        ).stdout;
+      // read without -status: with it, s_client prints the OCSP responder's certificate first
+      const serial = spawnSync('openssl', ['x509', '-noout', '-serial'], {
+        input: connect([]),
+        encoding: 'utf8',
+      });
+      return {
+        out: connect(['-status']),
+        serial: serial.stdout
+          .trim()
+          .replace(/^serial=/, '')
+          .toLowerCase(),
+      };
+    };
+    for (const sni of [['-servername', 'www.example.test'], ['-noservername']]) {
+      const r = served(sni);
+      expect(r.serial, sni.join(' ')).toBe(renewed.serial.toLowerCase());
+      expect(r.out).toMatch(/Cert Status: good/);
+    }
+    // the ticket saved before the renewal names the old certificate: a full handshake follows
+    const again = spawnSync(
+      'openssl',
+      [
+        's_client',
+        '-connect',
+        `${PROXY}:${HTTPS}`,
+        '-servername',
+        'www.example.test',
+        '-CAfile',
+        rootPem,
+        '-tls1_2',
+        '-sess_in',
+        join(dir, 'session.pem'),
+      ],
+      { input: '', encoding: 'utf8', timeout: 10_000 },
+    );
+    expect(again.stdout).toMatch(/^New, TLSv1\.2/m);
+    await lab.waitFor(
+      (e) => e.host === 'proxy' && e.kind === 'tls.renew' && e.data?.serial === renewed.serial,
+    );
+  });
+
+  it('answers unknown control commands with the list it knows, and ocsp.refresh with the status', async () => {
+    await expect(lab.control('proxy', 'tls.nope')).rejects.toThrow(/tls\.renew/);
+    expect(await lab.control('proxy', 'ocsp.refresh')).toMatchObject({ status: 'good' });
+  });
+
   it('sends plain HTTP to https with 301, and HSTS over https', async () => {
     const plain = await curl(
       '--resolve',
