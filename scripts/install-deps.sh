@@ -11,6 +11,7 @@ packages=(
   libpcap-dev                  # the middlebox's packet capture (npm package cap)
   iproute2 iptables            # IPv6 addresses on lo, the happy-eyeballs black hole
   varnish                      # reference cache for bench/proxy.ts
+  apache2-utils                # ab: one request per connection, for bench/ca.ts against openssl ocsp
   chromium                     # renders the ladder page in tests
 )
 

@@ -57,6 +57,8 @@ export class IssuedDb {
   private readonly path: string;
   records: IssuedRecord[];
   crlNumber: number;
+  /** counts every saved change (issue, revoke, reset): answers made before it are stale */
+  revision = 0;
 
   constructor(dir: string) {
     this.path = join(dir, 'issued.json');
@@ -68,6 +70,7 @@ export class IssuedDb {
   }
 
   save(): void {
+    this.revision++;
     writeAtomic(this.path, JSON.stringify({ records: this.records, crlNumber: this.crlNumber }, null, 1));
   }
 

@@ -11,6 +11,7 @@
 //   http.refused  a request the CA will not serve   data {from, path, status, reason}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
+import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { guard, runService } from '../common/service.js';
 import { hostAt, ula } from '../common/settings.js';
 import { makeBadCert } from './badcert.js';
@@ -48,6 +49,8 @@ await runService('ca', async (ctx) => {
     (s.runtime === 'local' && ip.startsWith(`${s.block}.`));
   const mayIssue = (addr: string) => inLab(addr) || addr === '127.0.0.1' || addr === '::1';
   const who = (addr: string) => hostAt(addr, s) ?? addr;
+  // OCSP answers come by the thousand: their events are written in batches, once per loop turn
+  const ocspEvents = createBatchedEmitter(ctx.host);
   let crlCache: { der: Buffer; at: number } | undefined;
 
   const announce = () =>
@@ -100,12 +103,12 @@ await runService('ca', async (ctx) => {
   ) => {
     const from = who(req.socket.remoteAddress ?? '');
     const a = await answerOcsp(body, h, db);
-    ctx.events.emit({
+    ocspEvents.emit({
       kind: 'ocsp.request',
       summary: `${from} asks (${method}) about ${a.malformed ? 'something unreadable' : a.statuses.map((x) => `serial ${x.serial.slice(0, 12)}…`).join(', ')}${a.nonce ? ' with a nonce' : ''}`,
       data: { serials: a.statuses.map((x) => x.serial), nonce: a.nonce, method, from },
     });
-    ctx.events.emit({
+    ocspEvents.emit({
       kind: 'ocsp.response',
       summary: a.malformed
         ? 'answers malformedRequest'
@@ -298,6 +301,6 @@ await runService('ca', async (ctx) => {
 
   return {
     listening: [`http ${ctx.address()}:${ctx.port(80)}`],
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () => new Promise<void>((r) => server.close(() => r())).then(() => ocspEvents.flush()),
   };
 });

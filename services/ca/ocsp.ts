@@ -11,6 +11,10 @@ pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto
 
 const ID_PKIX_OCSP_NONCE = '1.3.6.1.5.5.7.48.1.2';
 export const OCSP_VALIDITY_S = 3600;
+/** RFC 5019 §2.1.1, RFC 6960 §2.4: an answer to a request without a nonce may be pre-produced;
+ *  ours are reused for a minute at most, and never across a change of the certificate database */
+export const PREPRODUCED_MS = 60_000;
+const PREPRODUCED_MAX = 1024;
 export const MAX_OCSP_REQUEST = 8192;
 
 export type CertStatus = 'good' | 'revoked' | 'unknown';
@@ -34,12 +38,62 @@ function wholeSeconds(ms: number): Date {
   return new Date(Math.floor(ms / 1000) * 1000); // RFC 5280: GeneralizedTime without fractions
 }
 
-function toPkijsCert(der: ArrayBuffer): pkijs.Certificate {
-  return pkijs.Certificate.fromBER(der);
+interface ResponderParts {
+  issuerKeyHash: Record<'sha1' | 'sha256', Buffer>;
+  responderCert: pkijs.Certificate;
+  /** the responder certificate as it goes into every answer, decoded once: pkijs would re-read it each time */
+  responderCertSchema: pkijs.Certificate;
 }
+
+/** A certificate that encodes as its own DER bytes: BasicOCSPResponse.toSchema asks each cert for its schema. */
+function certificateAsIs(der: ArrayBuffer): pkijs.Certificate {
+  const schema = asn1js.fromBER(der).result;
+  return Object.assign(pkijs.Certificate.fromBER(der), { toSchema: () => schema });
+}
+
+// the issuer's key hashes and the responder's certificate, read once per hierarchy (asn1js is slow)
+const partsOf = new WeakMap<Hierarchy, ResponderParts>();
+
+function responderParts(h: Hierarchy): ResponderParts {
+  let parts = partsOf.get(h);
+  if (!parts) {
+    const issuer = pkijs.Certificate.fromBER(h.intermediate.cert.rawData);
+    const spki = issuer.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+    parts = {
+      issuerKeyHash: {
+        sha1: createHash('sha1').update(spki).digest(),
+        sha256: createHash('sha256').update(spki).digest(),
+      },
+      responderCert: pkijs.Certificate.fromBER(h.responder.cert.rawData),
+      responderCertSchema: certificateAsIs(h.responder.cert.rawData),
+    };
+    partsOf.set(h, parts);
+  }
+  return parts;
+}
+
+const preproducedOf = new WeakMap<
+  Hierarchy,
+  Map<string, { answer: OcspAnswer; revision: number; until: number }>
+>();
 
 export async function answerOcsp(body: Uint8Array, h: Hierarchy, db: IssuedDb): Promise<OcspAnswer> {
   const now = Date.now();
+  let preproduced = preproducedOf.get(h);
+  if (!preproduced) preproducedOf.set(h, (preproduced = new Map()));
+  // the same request bytes, already answered since the last change: only nonce-less requests are kept
+  const key = body.length <= MAX_OCSP_REQUEST ? Buffer.from(body).toString('base64') : '';
+  const kept = preproduced.get(key);
+  if (kept && kept.revision === db.revision && now < kept.until) return kept.answer;
+  const answer = await produce(body, h, db, now);
+  if (!answer.malformed && answer.nonce === undefined) {
+    if (preproduced.size >= PREPRODUCED_MAX) preproduced.clear();
+    preproduced.set(key, { answer, revision: db.revision, until: now + PREPRODUCED_MS });
+  }
+  return answer;
+}
+
+async function produce(body: Uint8Array, h: Hierarchy, db: IssuedDb, now: number): Promise<OcspAnswer> {
   const thisUpdate = wholeSeconds(now);
   const nextUpdate = wholeSeconds(now + OCSP_VALIDITY_S * 1000);
   const malformed = (): OcspAnswer => ({
@@ -61,10 +115,9 @@ export async function answerOcsp(body: Uint8Array, h: Hierarchy, db: IssuedDb): 
   const list = req.tbsRequest.requestList;
   if (!list.length || list.length > 16) return malformed();
 
-  const issuer = toPkijsCert(h.intermediate.cert.rawData);
-  const issuerSpki = issuer.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView;
+  const parts = responderParts(h);
   const basic = new pkijs.BasicOCSPResponse();
-  basic.tbsResponseData.responderID = toPkijsCert(h.responder.cert.rawData).subject;
+  basic.tbsResponseData.responderID = parts.responderCert.subject;
   basic.tbsResponseData.producedAt = thisUpdate;
   const statuses: OcspAnswer['statuses'] = [];
   for (const r of list) {
@@ -76,7 +129,7 @@ export async function answerOcsp(body: Uint8Array, h: Hierarchy, db: IssuedDb): 
         : certID.hashAlgorithm.algorithmId === '2.16.840.1.101.3.4.2.1'
           ? 'sha256'
           : undefined;
-    const keyHash = hashName ? createHash(hashName).update(issuerSpki).digest() : undefined;
+    const keyHash = hashName ? parts.issuerKeyHash[hashName] : undefined;
     const ours = keyHash && Buffer.from(certID.issuerKeyHash.valueBlock.valueHexView).equals(keyHash);
     const rec = ours ? db.bySerial(serial) : undefined;
     const single = new pkijs.SingleResponse({ certID, thisUpdate, nextUpdate });
@@ -114,7 +167,7 @@ export async function answerOcsp(body: Uint8Array, h: Hierarchy, db: IssuedDb): 
       }),
     ];
   }
-  basic.certs = [toPkijsCert(h.responder.cert.rawData)];
+  basic.certs = [parts.responderCertSchema];
   await basic.sign(h.responder.keys.privateKey, 'SHA-256');
   const resp = new pkijs.OCSPResponse({
     responseStatus: new asn1js.Enumerated({ value: 0 }),

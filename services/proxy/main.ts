@@ -16,11 +16,11 @@
 //   tls.renew       a new certificate from the CA is served   data {serial, names, notAfter}
 import type { Server } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { runService } from '../common/service.js';
 import { addressOf, hostAt, project } from '../common/settings.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { createBackend } from './backend.js';
-import { createBatchedEmitter } from './eventlog.js';
 import { createFrontend } from './frontend.js';
 import { loadTlsIdentity } from './identity.js';
 import { registerCacheControl } from './invalidate.js';

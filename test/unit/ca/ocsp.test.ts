@@ -1,0 +1,98 @@
+// OCSP answers (RFC 6960) and their pre-production (RFC 5019): a nonce-less request is answered with
+// the same signed bytes until the certificate database changes; a nonce is always answered fresh.
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ALG, type Hierarchy, loadOrCreateHierarchy } from '../../../services/ca/hierarchy.js';
+import { IssuedDb, issueLeaf, record } from '../../../services/ca/issue.js';
+import { answerOcsp } from '../../../services/ca/ocsp.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ocsp-unit-'));
+let h: Hierarchy;
+let db: IssuedDb;
+const request = { plain: new Uint8Array(), nonce: new Uint8Array() };
+
+beforeAll(async () => {
+  ({ h } = await loadOrCreateHierarchy(dir, { base: 'http://ca.test' }, ['172.28.0.0/16']));
+  db = new IssuedDb(dir);
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const leaf = await issueLeaf(h, { base: 'http://ca.test' }, keys.publicKey, ['www.example.test']);
+  db.records.push(record(leaf, ['www.example.test']));
+  db.save();
+  writeFileSync(join(dir, 'leaf.pem'), leaf.toString('pem'));
+  writeFileSync(join(dir, 'issuer.pem'), h.intermediate.cert.toString('pem'));
+  // the requests as openssl builds them, with and without a nonce
+  const reqout = (extra: string[], out: string) => {
+    execFileSync('openssl', [
+      'ocsp',
+      '-issuer',
+      join(dir, 'issuer.pem'),
+      '-cert',
+      join(dir, 'leaf.pem'),
+      ...extra,
+      '-reqout',
+      join(dir, out),
+    ]);
+    return new Uint8Array(execFileSync('cat', [join(dir, out)]));
+  };
+  request.plain = reqout(['-no_nonce'], 'plain.der');
+  request.nonce = reqout([], 'nonce.der');
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('OCSP answers', () => {
+  it('answers a nonce-less request with the same pre-produced bytes until the database changes', async () => {
+    const first = await answerOcsp(request.plain, h, db);
+    const again = await answerOcsp(request.plain, h, db);
+    expect(first.statuses).toMatchObject([{ status: 'good' }]);
+    expect(Buffer.from(again.der).equals(Buffer.from(first.der))).toBe(true);
+    // a revocation is a change: the next answer is signed anew and says revoked
+    Object.assign(db.records[0], {
+      status: 'revoked',
+      revokedAt: new Date().toISOString(),
+      reason: 'keyCompromise',
+    });
+    db.save();
+    const after = await answerOcsp(request.plain, h, db);
+    expect(after.statuses).toMatchObject([{ status: 'revoked', reason: 'keyCompromise' }]);
+    Object.assign(db.records[0], { status: 'good', revokedAt: undefined, reason: undefined });
+    db.save();
+  });
+
+  it('signs every answer to a request with a nonce, echoes the nonce, and openssl verifies it', async () => {
+    const a = await answerOcsp(request.nonce, h, db);
+    const b = await answerOcsp(request.nonce, h, db);
+    expect(a.nonce).toMatch(/^[0-9a-f]+$/);
+    expect(Buffer.from(a.der).equals(Buffer.from(b.der))).toBe(false);
+    writeFileSync(join(dir, 'resp.der'), a.der);
+    writeFileSync(join(dir, 'root.pem'), h.root.cert.toString('pem'));
+    const out = execFileSync(
+      'openssl',
+      [
+        'ocsp',
+        '-respin',
+        join(dir, 'resp.der'),
+        '-reqin',
+        join(dir, 'nonce.der'),
+        '-CAfile',
+        join(dir, 'root.pem'),
+        '-issuer',
+        join(dir, 'issuer.pem'),
+        '-resp_text',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(out).toMatch(/Cert Status: good/);
+    expect(out).toMatch(/OCSP Nonce/);
+  });
+
+  it('answers garbage with malformedRequest and never keeps it', async () => {
+    const bad = await answerOcsp(new Uint8Array([0x30, 0x03, 0x02, 0x01]), h, db);
+    expect(bad.malformed).toBe(true);
+    expect((await answerOcsp(request.plain, h, db)).malformed).toBe(false);
+  });
+});
