@@ -8,20 +8,32 @@ export const actions = [
     // a name or serial, or `of: <host>`: the certificate that host serves now
     schema: z.union([
       z.string().transform((target) => ({ target, of: undefined, reason: 'unspecified' })),
-      z.object({ target: z.string().optional(), of: z.string().optional(), reason: z.string().default('unspecified') }).strict(),
+      z
+        .object({
+          target: z.string().optional(),
+          of: z.string().optional(),
+          reason: z.string().default('unspecified'),
+        })
+        .strict(),
     ]),
     describe: (a) => `lab ca revoke ${a.target ?? `<the certificate ${a.of} serves>`} --reason ${a.reason}`,
     needs: (a) => ['ca', ...(a.of ? [a.of] : [])],
     run: async (a, ctx) => {
-      const target = a.of ? ((await ctx.runtime.control(a.of, 'tls.info')) as { serial: string }).serial : a.target;
+      const target = a.of
+        ? ((await ctx.runtime.control(a.of, 'tls.info')) as { serial: string }).serial
+        : a.target;
       if (!target) return { ok: false, detail: 'ca.revoke needs target or of' };
-      const r = (await ctx.runtime.control('ca', 'ca.revoke', { target, reason: a.reason })) as { serial: string }[];
+      const r = (await ctx.runtime.control('ca', 'ca.revoke', { target, reason: a.reason })) as {
+        serial: string;
+      }[];
       return { ok: true, detail: `revoked ${r.map((x) => x.serial.slice(0, 12)).join(', ')}` };
     },
   }),
   defineAction({
     name: 'badcert',
-    schema: z.object({ kind: z.enum(['expired', 'wrongname', 'untrusted']), name: z.string().regex(/\.test$/) }).strict(),
+    schema: z
+      .object({ kind: z.enum(['expired', 'wrongname', 'untrusted']), name: z.string().regex(/\.test$/) })
+      .strict(),
     describe: (a) => `the CA makes a ${a.kind} certificate for ${a.name}, and the proxy serves it`,
     needs: () => ['ca', 'proxy'],
     run: async (a, ctx) => {

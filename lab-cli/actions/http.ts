@@ -16,7 +16,10 @@ const curlArgs = z
     url: z.string().url(),
     /** proxy: to the proxy's internet address; app: straight to the app, from the proxy's backend address */
     via: z.enum(['proxy', 'app']).default('proxy'),
-    method: z.string().regex(/^[A-Z]+$/).default('GET'),
+    method: z
+      .string()
+      .regex(/^[A-Z]+$/)
+      .default('GET'),
     headers: z.record(z.string(), z.string()).default({}),
     /** the response must have this status */
     status: z.number().int().optional(),
@@ -27,8 +30,17 @@ const curlArgs = z
 export const actions = [
   defineAction({
     name: 'curl',
-    schema: z.union([z.string().url().transform((url) => curlArgs.parse({ url })), curlArgs]),
-    describe: (a) => `curl ${a.method === 'GET' ? '' : `-X ${a.method} `}${Object.entries(a.headers).map(([k, v]) => `-H '${k}: ${v}' `).join('')}${a.url}${a.via === 'app' ? ' (straight to the app)' : ''}`,
+    schema: z.union([
+      z
+        .string()
+        .url()
+        .transform((url) => curlArgs.parse({ url })),
+      curlArgs,
+    ]),
+    describe: (a) =>
+      `curl ${a.method === 'GET' ? '' : `-X ${a.method} `}${Object.entries(a.headers)
+        .map(([k, v]) => `-H '${k}: ${v}' `)
+        .join('')}${a.url}${a.via === 'app' ? ' (straight to the app)' : ''}`,
     needs: (a) => [a.via],
     run: async (a, ctx) => {
       const s = ctx.runtime.settings;
@@ -37,12 +49,20 @@ export const actions = [
       for (const [k, v] of Object.entries(a.headers)) args.push('-H', `${k}: ${v}`);
       if (a.http2) args.push('--http2');
       if (a.via === 'app') {
-        args.push('--interface', addressOf('proxy', s, 'backend'), '-H', `Host: ${u.host}`, `http://${addressOf('app', s, 'backend')}:${port(80, s)}${u.pathname}${u.search}`);
+        args.push(
+          '--interface',
+          addressOf('proxy', s, 'backend'),
+          '-H',
+          `Host: ${u.host}`,
+          `http://${addressOf('app', s, 'backend')}:${port(80, s)}${u.pathname}${u.search}`,
+        );
       } else {
         const p = port(u.protocol === 'https:' ? 443 : 80, s);
         args.push('--resolve', `${u.hostname}:${p}:${addressOf('proxy', s)}`);
         if (u.protocol === 'https:') {
-          const root = (ctx.vars.get('root.pem') as string | undefined) ?? ((await ctx.runtime.control('ca', 'ca.trust')) as { pem: string }).pem;
+          const root =
+            (ctx.vars.get('root.pem') as string | undefined) ??
+            ((await ctx.runtime.control('ca', 'ca.trust')) as { pem: string }).pem;
           ctx.vars.set('root.pem', root);
           const file = join(mkdtempSync(join(tmpdir(), 'lab-curl-')), 'root.pem');
           writeFileSync(file, root);
