@@ -13,7 +13,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { guard, runService } from '../common/service.js';
-import { hostAt, ula } from '../common/settings.js';
+import { hostAt, peerNamer, ula } from '../common/settings.js';
 import { makeBadCert } from './badcert.js';
 import { type Hierarchy, loadOrCreateHierarchy, type x509 } from './hierarchy.js';
 import {
@@ -48,7 +48,7 @@ await runService('ca', async (ctx) => {
     ip.startsWith('fd28:') ||
     (s.runtime === 'local' && ip.startsWith(`${s.block}.`));
   const mayIssue = (addr: string) => inLab(addr) || addr === '127.0.0.1' || addr === '::1';
-  const who = (addr: string) => hostAt(addr, s) ?? addr;
+  const who = peerNamer(s);
   // OCSP answers come by the thousand: their events are written in batches, once per loop turn
   const ocspEvents = createBatchedEmitter(ctx.host);
   let crlCache: { der: Buffer; at: number } | undefined;

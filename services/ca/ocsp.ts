@@ -80,7 +80,10 @@ const preproducedOf = new WeakMap<
 export async function answerOcsp(body: Uint8Array, h: Hierarchy, db: IssuedDb): Promise<OcspAnswer> {
   const now = Date.now();
   let preproduced = preproducedOf.get(h);
-  if (!preproduced) preproducedOf.set(h, (preproduced = new Map()));
+  if (!preproduced) {
+    preproduced = new Map();
+    preproducedOf.set(h, preproduced);
+  }
   // the same request bytes, already answered since the last change: only nonce-less requests are kept
   const key = body.length <= MAX_OCSP_REQUEST ? Buffer.from(body).toString('base64') : '';
   const kept = preproduced.get(key);

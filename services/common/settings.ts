@@ -136,6 +136,23 @@ export function hostAt(address: string, s: LabSettings): string | undefined {
   return hostByPlanAddress(unproject(address, s))?.host;
 }
 
+/**
+ * Names peers as events show them: the lab host behind an address, else the address itself
+ * (IPv4-mapped IPv6 unwrapped). Remembered, since services ask for every packet or request.
+ */
+export function peerNamer(s: LabSettings): (address: string) => string {
+  const known = new Map<string, string>();
+  return (address) => {
+    let name = known.get(address);
+    if (name === undefined) {
+      const plain = address.replace(/^::ffff:/, '');
+      name = hostAt(plain, s) ?? plain;
+      if (known.size < 4096) known.set(address, name);
+    }
+    return name;
+  };
+}
+
 export function port(wellKnown: number, s: LabSettings): number {
   return wellKnown + s.portOffset;
 }

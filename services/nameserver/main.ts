@@ -20,7 +20,7 @@ import {
 import { startDnsServer } from '../common/dns-server.js';
 import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
-import { hostAt, peerString, project } from '../common/settings.js';
+import { peerNamer, peerString, project } from '../common/settings.js';
 import { AnswerCache } from './answer-cache.js';
 import { answerQuery, formErrFor, truncated } from './authority.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
@@ -30,7 +30,7 @@ await runService('nameserver', async (ctx) => {
   if (!files) throw new Error(`no zones are configured for ${ctx.host}`);
   const zones = files.map((f) => loadZoneFile(f, ctx.settings));
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0'; // benchmarks may turn per-query events off
-  const who = (address: string) => hostAt(address, ctx.settings) ?? address;
+  const who = peerNamer(ctx.settings);
 
   // identical query bytes (but the ID) get identical answers: no decoding or encoding on a repeat
   const answers = new AnswerCache<{ query: Packet; result: ReturnType<typeof answerQuery>; tc: boolean }>();

@@ -18,7 +18,7 @@ import type { Server } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { runService } from '../common/service.js';
-import { addressOf, hostAt, project } from '../common/settings.js';
+import { addressOf, peerNamer, project } from '../common/settings.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { createBackend } from './backend.js';
 import { createFrontend } from './frontend.js';
@@ -34,17 +34,7 @@ await runService('proxy', async (ctx) => {
   const s = ctx.settings;
   const names = hostSpec('proxy').names ?? [];
   const store = new ObjectStore(CACHE_BYTES);
-  const plainIp = (a: string) => a.replace(/^::ffff:/, '');
-  // which lab host an address is, remembered (the lab has a few dozen addresses)
-  const known = new Map<string, string>();
-  const who = (a: string) => {
-    let name = known.get(a);
-    if (name === undefined) {
-      name = hostAt(plainIp(a), s) ?? plainIp(a);
-      if (known.size < 1024) known.set(a, name);
-    }
-    return name;
-  };
+  const who = peerNamer(s);
   const events = createBatchedEmitter('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
   const admins = new Set(['127.0.0.1', '::1', ...networks.map((n) => project(`172.28.${n.index}.1`, s))]);

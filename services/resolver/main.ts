@@ -26,7 +26,7 @@ import {
 import { startDnsServer } from '../common/dns-server.js';
 import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
-import { address6Of, addressOf, hostAt, peerString } from '../common/settings.js';
+import { address6Of, addressOf, hostAt, peerNamer, peerString } from '../common/settings.js';
 import { networks } from '../common/topology.js';
 import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
@@ -42,7 +42,7 @@ await runService('resolver', async (ctx) => {
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0';
   const v4 = ctx.address();
   const v6 = ctx.address6();
-  const who = (a: string) => hostAt(a, s) ?? a;
+  const who = peerNamer(s);
 
   // the lab's own root hints, from the topology
   const rootAddresses = [addressOf('ns-root', s), ...(s.ipv6 ? [address6Of('ns-root', s)] : [])];
