@@ -2,26 +2,15 @@
 // The result becomes packet comments ("resolver → ns-tld: referral for example.test") and the frame
 // numbers each ladder arrow links to.
 import type { LabEvent } from '../../services/common/events.js';
-import { hostAt, type LabSettings } from '../../services/common/settings.js';
+import { hostAt, type LabSettings, parsePeer } from '../../services/common/settings.js';
+import { eventKey } from '../render/ladder-model.js';
 import type { Frame } from './frames.js';
-
-/** How an event is named in frames.json and in the ladder: host, kind and its µs timestamp. */
-export function eventKey(e: LabEvent): string {
-  return `${e.host}/${e.kind}/${e.ts}`;
-}
 
 export interface Annotations {
   /** frame number → comment lines */
   comments: Map<number, string[]>;
   /** eventKey → frame numbers */
   frames: Map<string, number[]>;
-}
-
-/** "127.60.2.53:33006", "[fd60:2::53]:53" or "fd60:1::10:45283" → address and port. */
-export function parsePeer(peer: unknown): { address: string; port: number } | undefined {
-  if (typeof peer !== 'string') return undefined;
-  const m = /^\[(.+)\]:(\d+)$/.exec(peer) ?? /^(.+):(\d+)$/.exec(peer);
-  return m ? { address: m[1].replace(/^::ffff:/, ''), port: Number(m[2]) } : undefined;
 }
 
 const SYN = 0x002;
