@@ -88,13 +88,14 @@ export interface DumpcapProcess {
 }
 
 const START_TIMEOUT_MS = 10_000;
+/** Waits until dumpcap has written what the kernel still held. */
 // the kernel hands packets to dumpcap in blocks that retire on a timeout; SIGINT drops a block still
 // filling (measured here: the last 100 ms were lost, 200 ms were kept), so stop only once it settled
 const DRAIN_MIN_MS = 300;
 const DRAIN_QUIET_MS = 200;
 const DRAIN_MAX_MS = 2000;
 
-async function drain(stderr: () => string): Promise<void> {
+export async function drain(stderr: () => string): Promise<void> {
   const count = () => [...stderr().matchAll(/Packets: (\d+)/g)].pop()?.[1];
   const t0 = Date.now();
   let last = count();

@@ -1,10 +1,11 @@
 // The lab's own commands: up, down, status, logs, stop/start/restart, list, run, show.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseEventLine } from '../../services/common/event-schema.js';
 import { JOURNEY } from '../journey.js';
 import { optionalModule } from '../optional.js';
 import { terminalPrinter } from '../output.js';
+import { renderLadderFiles } from '../render/artifacts.js';
 import { renderTimeline } from '../render/timeline.js';
 import type { HostStatus } from '../runtime/types.js';
 import { listScenarioFiles, loadScenario, ScenarioError, scenarioPath } from '../scenario/load.js';
@@ -224,23 +225,42 @@ export const register: RegisterCommands = (program, cli) => {
 
   program
     .command('show [run]')
-    .description("re-render a past run's timeline from its events.jsonl (default: the latest run)")
-    .option('--open', 'serve the run’s ladder page and print its address')
+    .description(
+      "a past run's summary, its files and its timeline, from events.jsonl (default: the latest run)",
+    )
+    .option('--open', 'serve the run’s ladder page on 127.0.0.1 and print its address')
     .addHelpText('after', '\nExample:\n  $ lab show\n  $ lab show 20261124-120000-press-enter --open')
     .action(async (run: string | undefined, o: { open?: boolean }) => {
-      const dir = resolveRun(cli, run);
+      const dir = resolve(resolveRun(cli, run));
       const events = readFileSync(join(dir, 'events.jsonl'), 'utf8')
         .split('\n')
         .map(parseEventLine)
         .filter((e) => !!e);
-      const summaryPath = join(dir, 'summary.json');
-      const summary = existsSync(summaryPath) ? JSON.parse(readFileSync(summaryPath, 'utf8')) : {};
-      const files = readdirSync(dir);
-      cli.print({ dir, summary, files }, () =>
+      const readJson = (f: string) =>
+        existsSync(join(dir, f)) ? JSON.parse(readFileSync(join(dir, f), 'utf8')) : undefined;
+      const summary = readJson('summary.json') ?? {};
+      if (!existsSync(join(dir, 'ladder.html'))) await renderLadderFiles(dir, events, summary.title);
+      const capture = readJson('capture.json');
+      const packets = readJson('packets.json') as { results: { ok: boolean }[] } | undefined;
+      const files = readdirSync(dir).sort();
+      const paths: Record<string, string> = Object.fromEntries(files.map((f) => [f, join(dir, f)]));
+      cli.print({ dir, summary, capture, files: paths }, () =>
         [
           `${cli.color.bold(dir)}`,
-          `scenario ${summary.scenario ?? '?'}: ${summary.verdict ?? '?'}; ${events.length} events; files: ${files.join(', ')}`,
+          `scenario ${summary.scenario ?? '?'}: ${summary.verdict ?? '?'}; ${events.length} events`,
           ...(summary.failures ?? []).map((f: string) => cli.color.red(`✗ ${f}`)),
+          ...(capture
+            ? [
+                `capture: ${capture.packets} packets, ${capture.dropped} dropped, ${capture.comments} commented, TLS secrets ${capture.secrets ? 'embedded' : 'none'}` +
+                  (packets
+                    ? `; packet expectations ${packets.results.filter((r) => r.ok).length}/${packets.results.length} met`
+                    : ''),
+              ]
+            : []),
+          ...files.map((f) => `  ${f.padEnd(16)} ${paths[f]}`),
+          ...(files.includes('capture.pcapng')
+            ? [cli.color.dim(`  open it: wireshark ${paths['capture.pcapng']}`)]
+            : []),
           '',
           renderTimeline(events),
         ].join('\n'),

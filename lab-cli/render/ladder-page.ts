@@ -13,7 +13,7 @@ const CHAR_PX = 6.4; // 11 px sans-serif, measured in Chromium
 const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-function fit(label: string, px: number): string {
+function truncateTo(label: string, px: number): string {
   const n = Math.max(12, Math.floor(px / CHAR_PX));
   return label.length > n ? `${label.slice(0, n - 1)}…` : label;
 }
@@ -71,13 +71,13 @@ export function ladderPage(
     const title = `<title>${esc(m.label)}${frames.length ? ` (frames ${frames.join(', ')})` : ''}</title>`;
     const x1 = x.get(m.from) as number;
     if (m.note) {
-      const label = fit(m.label, COL * 1.6);
+      const label = truncateTo(m.label, COL * 1.6);
       const w = label.length * CHAR_PX + 12;
       return `<g ${attrs}>${title}${ms}<rect x="${x1 - w / 2}" y="${yy - 11}" width="${w}" height="18" rx="3"/><text x="${x1}" y="${yy + 2}" text-anchor="middle">${esc(label)}</text></g>`;
     }
     const x2 = x.get(m.to) as number;
     const dir = x2 > x1 ? 1 : -1;
-    const label = fit(m.label, Math.abs(x2 - x1) - 10);
+    const label = truncateTo(m.label, Math.abs(x2 - x1) - 10);
     return (
       `<g ${attrs}>${title}${ms}<line x1="${x1}" y1="${yy}" x2="${x2 - dir * 2}" y2="${yy}" marker-end="url(#head)"/>` +
       `<text x="${(x1 + x2) / 2}" y="${yy - 5}" text-anchor="middle">${esc(label)}</text>` +

@@ -4,7 +4,7 @@
 import type { LabEvent } from '../../services/common/events.js';
 import { parsePeer } from '../../services/common/settings.js';
 import { DOCKER_PREFIX, hostByPlanAddress, ULA_PREFIX } from '../../services/common/topology.js';
-import { buildLadder, eventKey, type Ladder, type LadderMessage } from './ladder-model.js';
+import { buildLadder, eventKey, type Ladder } from './ladder-model.js';
 import { ladderPage } from './ladder-page.js';
 
 export interface LadderOptions {
