@@ -11,7 +11,7 @@ import { hosts } from '../../services/common/topology.js';
 import { annotate } from './annotate.js';
 import { CaptureError } from './dumpcap.js';
 import { readFrames } from './frames.js';
-import { type NameRecord, readSectionHeader, withNameResolution } from './nrb.js';
+import { checkPcapngBlocks, type NameRecord, withNameResolution } from './nrb.js';
 
 const run = promisify(execFile);
 
@@ -34,7 +34,7 @@ export async function enrichCapture(
   s: LabSettings,
   runDir: string,
   events: LabEvent[],
-  opts: { pcap?: string; keylog?: string; title?: string } = {},
+  opts: { pcap?: string; keylog?: string; title?: string; expectedPackets?: number } = {},
 ): Promise<EnrichResult> {
   const pcap = opts.pcap ?? join(runDir, CAPTURE_FILE);
   if (!existsSync(pcap) || statSync(pcap).size === 0)
@@ -43,7 +43,14 @@ export async function enrichCapture(
       `${pcap} is missing or empty`,
       'take a new capture: lab run <scenario> --capture',
     );
-  readSectionHeader(readFileSync(pcap)); // a broken file stops here, before anything parses it
+  // a broken file stops here, before anything parses it into nonsense
+  const { packets } = checkPcapngBlocks(readFileSync(pcap));
+  if (opts.expectedPackets !== undefined && packets < opts.expectedPackets)
+    throw new CaptureError(
+      'ERR_CAPTURE_BROKEN',
+      `${pcap} holds ${packets} packets, dumpcap captured ${opts.expectedPackets}`,
+      'take a new capture; is the disk full?',
+    );
   const keylogPath = opts.keylog ?? join(runDir, 'tls-keys.log');
   const keylog = existsSync(keylogPath) && statSync(keylogPath).size > 0 ? keylogPath : undefined;
 

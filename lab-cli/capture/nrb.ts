@@ -104,3 +104,31 @@ export function withNameResolution(file: Buffer, records: NameRecord[]): Buffer 
   const nrb = encodeNameResolutionBlock(records, shb.order);
   return Buffer.concat([file.subarray(0, shb.length), nrb, file.subarray(shb.length)]);
 }
+
+/**
+ * Walks every block of a pcapng file and checks each length against its trailing copy, so a file cut
+ * short or overwritten is reported as broken before any tool counts packets in it.
+ */
+export function checkPcapngBlocks(file: Buffer): { blocks: number; packets: number } {
+  const { order } = readSectionHeader(file);
+  const u32 = (at: number) => (order === 'LE' ? file.readUInt32LE(at) : file.readUInt32BE(at));
+  let at = 0;
+  let blocks = 0;
+  let packets = 0;
+  while (at < file.length) {
+    if (file.length - at < 12)
+      throw new CaptureError('ERR_CAPTURE_BROKEN', `the file is cut short at byte ${at}`, 'take a new capture');
+    const type = file.readUInt32LE(at) === SHB_TYPE ? SHB_TYPE : u32(at);
+    const length = u32(at + 4);
+    if (length < 12 || length % 4 !== 0 || at + length > file.length || u32(at + length - 4) !== length)
+      throw new CaptureError(
+        'ERR_CAPTURE_BROKEN',
+        `block ${blocks + 1} at byte ${at} is ${at + length > file.length ? 'cut short' : 'damaged'}`,
+        'take a new capture',
+      );
+    if (type === 6 || type === 3) packets++; // Enhanced / Simple Packet Block
+    blocks++;
+    at += length;
+  }
+  return { blocks, packets };
+}

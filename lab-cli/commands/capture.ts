@@ -108,6 +108,7 @@ export const register: RegisterCommands = (program, cli) => {
         const enriched = await enrichCapture(s, c.dir, events, {
           keylog,
           title: 'enterlab capture (lab capture start/stop)',
+          expectedPackets: c.stats.packets,
         });
         if (events.length) await renderLadderFiles(c.dir, events, 'lab capture start/stop');
         const pcap = join(c.dir, CAPTURE_FILE);

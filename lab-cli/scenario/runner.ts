@@ -230,7 +230,9 @@ async function finishCapture(
   }
   const stats = await capture.handle.stop();
   try {
-    const enriched = await capture.mod.enrichCapture(runtime.settings, runDir, events);
+    const enriched = await capture.mod.enrichCapture(runtime.settings, runDir, events, {
+      expectedPackets: stats.packets,
+    });
     writeFileSync(join(runDir, 'capture.json'), JSON.stringify({ ...stats, ...enriched }, null, 2));
     out.info(
       `capture: ${stats.packets} packets, ${stats.dropped} dropped, ${enriched.comments} commented, TLS secrets ${enriched.secrets ? 'embedded' : 'none (no key log)'} → ${capture.handle.pcapPath}`,
