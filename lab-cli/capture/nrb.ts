@@ -117,7 +117,11 @@ export function checkPcapngBlocks(file: Buffer): { blocks: number; packets: numb
   let packets = 0;
   while (at < file.length) {
     if (file.length - at < 12)
-      throw new CaptureError('ERR_CAPTURE_BROKEN', `the file is cut short at byte ${at}`, 'take a new capture');
+      throw new CaptureError(
+        'ERR_CAPTURE_BROKEN',
+        `the file is cut short at byte ${at}`,
+        'take a new capture',
+      );
     const type = file.readUInt32LE(at) === SHB_TYPE ? SHB_TYPE : u32(at);
     const length = u32(at + 4);
     if (length < 12 || length % 4 !== 0 || at + length > file.length || u32(at + length - 4) !== length)

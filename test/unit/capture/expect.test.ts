@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${dst:host} is the scenario syntax under test, not a template
 import { copyFileSync, truncateSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkPackets, expandHostRefs, hostRefErrors } from '../../../lab-cli/capture/expect.js';
