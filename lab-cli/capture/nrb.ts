@@ -1,11 +1,15 @@
 // The pcapng Name Resolution Block (draft-ietf-opsawg-pcapng §4.5), written by hand: tshark 4.0's
-// `-H hosts -W n -w` writes none, while an NRB right after the Section Header Block makes
-// `tshark -N n` and Wireshark show lab host names instead of 127.60.2.11.
+// `-H hosts -W n -w` writes none, while an NRB near the start of the section makes `tshark -N n` and
+// Wireshark show lab host names instead of 127.60.2.11.
 import { isIPv4, isIPv6 } from 'node:net';
 import { CaptureError } from './dumpcap.js';
 
 const SHB_TYPE = 0x0a0d0d0a;
 const NRB_TYPE = 0x00000004;
+const IDB_TYPE = 0x00000001;
+const DSB_TYPE = 0x0000000a;
+// what dumpcap and editcap write before the first packet
+const HEADER_BLOCKS = new Set([IDB_TYPE, DSB_TYPE]);
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const NRB_RECORD_END = 0;
 const NRB_RECORD_IPV4 = 1;
@@ -98,11 +102,25 @@ export function readSectionHeader(file: Buffer): { order: 'LE' | 'BE'; length: n
   return { order, length };
 }
 
-/** The file with an NRB inserted right after its Section Header Block. */
+/**
+ * The file with an NRB just before its first packet, and the Interface Description Blocks first:
+ * Wireshark 4.0 learns the link type from the IDBs that come before any other block, so editcap and
+ * mergecap refuse a file with an NRB, or a Decryption Secrets Block (as editcap itself writes it),
+ * ahead of them ("can't be written as a pcapng file"). tshark -N n shows the names either way.
+ */
 export function withNameResolution(file: Buffer, records: NameRecord[]): Buffer {
   const shb = readSectionHeader(file);
+  const u32 = (at: number) => (shb.order === 'LE' ? file.readUInt32LE(at) : file.readUInt32BE(at));
+  const idbs: Buffer[] = [];
+  const others: Buffer[] = [];
+  let at = shb.length;
+  while (at + 8 <= file.length && HEADER_BLOCKS.has(u32(at))) {
+    const block = file.subarray(at, at + u32(at + 4));
+    (u32(at) === IDB_TYPE ? idbs : others).push(block);
+    at += block.length;
+  }
   const nrb = encodeNameResolutionBlock(records, shb.order);
-  return Buffer.concat([file.subarray(0, shb.length), nrb, file.subarray(shb.length)]);
+  return Buffer.concat([file.subarray(0, shb.length), ...idbs, ...others, nrb, file.subarray(at)]);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { labNameRecords } from '../../../lab-cli/capture/enrich.js';
@@ -35,7 +36,7 @@ describe('Name Resolution Block', () => {
     expect(be.length % 4).toBe(0);
   });
 
-  it('inserted after the Section Header Block, makes tshark -N n show lab host names', () => {
+  it('inserted after the section and interface headers, makes tshark -N n show lab host names', () => {
     const file = makePcapng([
       { src: '127.60.2.53', dst: '127.60.2.11', sport: 40000, dport: 53, payload: dnsMessage('test', 7) },
       { src: 'fd60:2::12', dst: 'fd60:2::53', sport: 53, dport: 40001, payload: dnsMessage('test', 8, true) },
@@ -47,8 +48,29 @@ describe('Name Resolution Block', () => {
     const lines = tsharkLines(named, '-N', 'n');
     expect(lines[0]).toMatch(/resolver → ns-root +DNS/);
     expect(lines[1]).toMatch(/ns-tld → resolver +DNS/);
-    // the packets are untouched
+    // the packets are untouched, and Wireshark's editors still read the file
     expect(tsharkLines(named)).toEqual(tsharkLines(file));
+    execFileSync('editcap', [named, `${named}.copy`], { stdio: 'pipe' });
+    expect(tsharkLines(`${named}.copy`)).toEqual(tsharkLines(file));
+  });
+
+  it('puts the interface blocks first, so editcap reads a file whose secrets editcap wrote ahead of them', () => {
+    const file = makePcapng([
+      { src: '127.60.1.10', dst: '127.60.2.53', sport: 1, dport: 53, payload: dnsMessage('a.test', 1) },
+    ]);
+    const keylog = `${file}.keys`;
+    writeFileSync(keylog, `CLIENT_RANDOM ${'ab'.repeat(32)} ${'cd'.repeat(48)}\n`);
+    execFileSync('editcap', ['--inject-secrets', `tls,${keylog}`, file, `${file}.dsb`], { stdio: 'pipe' });
+    const named = `${file}.named`;
+    writeFileSync(
+      named,
+      withNameResolution(readFileSync(`${file}.dsb`), [{ address: '127.60.1.10', names: ['browser'] }]),
+    );
+    execFileSync('editcap', [named, `${named}.copy`], { stdio: 'pipe' });
+    const info = execFileSync('capinfos', [named], { encoding: 'utf8' });
+    expect(info).toMatch(/Number of decryption secrets in file: 1/);
+    expect(info).toMatch(/Number of resolved IPv4 addresses in file: 1/);
+    expect(tsharkLines(named, '-N', 'n')[0]).toMatch(/browser → 127\.60\.2\.53/);
   });
 
   it('refuses a file that is not pcapng instead of writing into it', () => {
