@@ -79,7 +79,7 @@ export function ladderPage(
     const dir = x2 > x1 ? 1 : -1;
     const label = truncateTo(m.label, Math.abs(x2 - x1) - 10);
     return (
-      `<g ${attrs}>${title}${ms}<line x1="${x1}" y1="${yy}" x2="${x2 - dir * 2}" y2="${yy}" marker-end="url(#head)"/>` +
+      `<g ${attrs}>${title}${ms}<line x1="${x1}" y1="${yy}" x2="${x2 - dir * 2}" y2="${yy}" marker-end="url(#${m.reply ? 'reply' : 'head'})"/>` +
       `<text x="${(x1 + x2) / 2}" y="${yy - 5}" text-anchor="middle">${esc(label)}</text>` +
       (frames.length
         ? `<text x="${x2 - dir * 6}" y="${yy + 11}" text-anchor="${dir > 0 ? 'end' : 'start'}" class="fr">#${frames.join(',')}</text>`
@@ -97,13 +97,13 @@ header{padding:10px 16px;border-bottom:1px solid #d0d7de}h1{font-size:16px;margi
 main{display:flex}#ladder{flex:1;overflow:auto}#panel{width:280px;border-left:1px solid #d0d7de;padding:10px 14px;position:sticky;top:0;height:100vh;overflow:auto;box-sizing:border-box}
 svg text{font:11px system-ui,sans-serif;fill:#1b1f24}.host rect{fill:#0b3d91}.host text{fill:#fff;font-weight:600;font-size:12px}
 .life{stroke:#8c959f;stroke-dasharray:4 4}.band0{fill:#eef4ff}.band1{fill:#f6f8fa}.steptitle{font-weight:600;font-size:12px}
-.msg line{stroke:#1f6feb;stroke-width:1.6}.msg.reply line{stroke:#2da44e;stroke-dasharray:6 3}.msg{cursor:pointer}
+.msg line{stroke:#1f6feb;stroke-width:2}.msg.reply line{stroke:#2da44e;stroke-dasharray:6 3}.msg{cursor:pointer}
 .msg.note rect{fill:#fff8c5;stroke:#d4a72c}.msg:hover text,.msg.sel text{font-weight:700}.ms{fill:#57606a}.fr{fill:#8250df;font-size:10px}
-#head path{fill:#1f6feb}code{background:#f6f8fa;padding:1px 4px}li{margin:4px 0}
+#head path{fill:#1f6feb}#reply path{fill:#2da44e}code{background:#f6f8fa;padding:1px 4px}li{margin:4px 0}
 </style></head><body>
 <header><h1>${esc(o.title)}</h1><div>${l.participants.length} hosts, ${details.length} messages; time in ms since the first event. Click an arrow for its events and capture frames.</div></header>
 <main><div id="ladder"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
-<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker></defs>
+<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker><marker id="reply" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker></defs>
 ${heads}${parts.join('\n')}</svg></div>
 <aside id="panel"><p>Click an arrow.</p></aside></main>
 <script id="ladder-data" type="application/json">${data}</script>
