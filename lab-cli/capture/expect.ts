@@ -32,14 +32,9 @@ export function expandHostRefs(filter: string, s: LabSettings): string {
   return filter.replace(HOST_REF, (_, form: string, host: string) => {
     if (form === 'ip') return addressOf(host, s);
     if (form === 'ip6') return address6Of(host, s);
-    const all = allAddressesOf(host, s);
-    const v4 = all.filter((a) => !a.includes(':'));
-    const v6 = all.filter((a) => a.includes(':'));
-    const fields = form === 'host' ? ['addr'] : [form];
-    const tests = fields.flatMap((f) => [
-      ...(v4.length ? [`ip.${f} in {${v4.join(', ')}}`] : []),
-      ...(v6.length ? [`ipv6.${f} in {${v6.join(', ')}}`] : []),
-    ]);
+    // no commas (not `in {a, b}`): checkPackets hands all filters to one tshark -z io,stat
+    const field = form === 'host' ? 'addr' : form;
+    const tests = allAddressesOf(host, s).map((a) => `${a.includes(':') ? 'ipv6' : 'ip'}.${field} == ${a}`);
     return `(${tests.join(' || ')})`;
   });
 }
@@ -56,7 +51,7 @@ export interface PacketResult {
   expected: string;
   actual: number;
   ok: boolean;
-  /** the first frame numbers that matched, to look them up in Wireshark */
+  /** a failed expectation's first matching frames, to look them up in Wireshark */
   frames: number[];
 }
 
@@ -74,39 +69,75 @@ function judge(e: PacketExpectation, n: number): boolean {
   return (e.min === undefined || n >= e.min) && (e.max === undefined || n <= e.max);
 }
 
-/** Counts each filter's frames (filters already expanded); two tshark processes at a time. */
+/** Frame counts of several filters in one pass: the last row of `tshark -z io,stat,0,f1,f2…`. */
+export function parseIoStat(out: string, n: number): number[] | undefined {
+  const row = out
+    .split('\n')
+    .filter((l) => /^\|\s*[\d.]+\s*<>\s*([\d.]+|Dur)\s*\|/.test(l))
+    .pop();
+  const cells = row
+    ?.split('|')
+    .slice(2)
+    .map((c) => c.trim())
+    .filter((c) => c !== '');
+  if (!cells || cells.length < 2 * n || cells.some((c) => !/^\d+$/.test(c))) return undefined;
+  return Array.from({ length: n }, (_, i) => Number(cells[2 * i])); // Frames, Bytes per filter
+}
+
+async function framesOf(pcap: string, filter: string): Promise<number[]> {
+  try {
+    const out = await tshark(['-r', pcap, '-n', '-Y', filter, '-T', 'fields', '-e', 'frame.number']);
+    return out
+      .split('\n')
+      .filter((l) => /^\d+$/.test(l))
+      .map(Number);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_CAPTURE_BROKEN') throw err;
+    throw new Error(
+      `the filter "${filter}" is not a valid display filter: ${(err as Error).message.split('  ')[0]}`,
+    );
+  }
+}
+
+/**
+ * Counts each filter's frames (filters already expanded) in one tshark pass; a filter with a comma
+ * (which io,stat would split) or a failed pass falls back to one tshark per filter, which also names
+ * a filter tshark cannot parse. Failed expectations list their first frames.
+ */
 export async function checkPackets(
   pcap: string,
   exps: PacketExpectation[],
 ): Promise<{ ok: boolean; results: PacketResult[] }> {
-  const results: PacketResult[] = new Array(exps.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < exps.length) {
-      const i = next++;
-      const e = exps[i];
-      let out: string;
-      try {
-        out = await tshark(['-r', pcap, '-n', '-Y', e.filter, '-T', 'fields', '-e', 'frame.number']);
-      } catch (err) {
-        if ((err as { code?: string }).code === 'ERR_CAPTURE_BROKEN') throw err;
-        throw new Error(
-          `the filter "${e.filter}" is not a valid display filter: ${(err as Error).message.split('  ')[0]}`,
-        );
-      }
-      const frames = out
-        .split('\n')
-        .filter((l) => /^\d+$/.test(l))
-        .map(Number);
-      results[i] = {
-        filter: e.filter,
-        expected: expectedText(e),
-        actual: frames.length,
-        ok: judge(e, frames.length),
-        frames: frames.slice(0, 20),
-      };
+  let counts: (number | undefined)[] = exps.map(() => undefined);
+  const batch = exps.map((e, i) => ({ e, i })).filter(({ e }) => !e.filter.includes(','));
+  if (batch.length) {
+    try {
+      const out = await tshark([
+        '-r',
+        pcap,
+        '-n',
+        '-q',
+        '-z',
+        `io,stat,0,${batch.map(({ e }) => e.filter).join(',')}`,
+      ]);
+      const n = parseIoStat(out, batch.length);
+      if (n) counts = counts.map((c, i) => n[batch.findIndex((b) => b.i === i)] ?? c);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_CAPTURE_BROKEN') throw err;
     }
-  };
-  await Promise.all([worker(), worker()]);
+  }
+  const results: PacketResult[] = [];
+  for (const e of exps) {
+    const counted = counts[results.length];
+    const frames = counted === undefined || !judge(e, counted) ? await framesOf(pcap, e.filter) : [];
+    const actual = counted ?? frames.length;
+    results.push({
+      filter: e.filter,
+      expected: expectedText(e),
+      actual,
+      ok: judge(e, actual),
+      frames: frames.slice(0, 20),
+    });
+  }
   return { ok: results.every((r) => r.ok), results };
 }

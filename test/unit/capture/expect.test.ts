@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${dst:host} is the scenario syntax under test, not a template
 import { copyFileSync, truncateSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkPackets, expandHostRefs, hostRefErrors } from '../../../lab-cli/capture/expect.js';
+import { checkPackets, expandHostRefs, hostRefErrors, parseIoStat } from '../../../lab-cli/capture/expect.js';
 import { settingsFromEnv } from '../../../services/common/settings.js';
 import { dnsMessage, makePcapng } from '../../support/pcap.js';
 
@@ -12,11 +12,11 @@ const docker = settingsFromEnv({}, { runtime: 'docker', block: '127.28' });
 describe('host references in packet filters', () => {
   it('turn ${dst:host} into every address of the host on this runtime, v4 and v6', () => {
     expect(expandHostRefs('dns && ${dst:ns-root}', local6)).toBe(
-      'dns && (ip.dst in {127.60.2.11} || ipv6.dst in {fd60:2::11})',
+      'dns && (ip.dst == 127.60.2.11 || ipv6.dst == fd60:2::11)',
     );
-    expect(expandHostRefs('${src:proxy}', local4)).toBe('(ip.src in {127.61.2.80, 127.61.3.80})');
+    expect(expandHostRefs('${src:proxy}', local4)).toBe('(ip.src == 127.61.2.80 || ip.src == 127.61.3.80)');
     expect(expandHostRefs('${host:browser}', docker)).toBe(
-      '(ip.addr in {172.28.1.10} || ipv6.addr in {fd28:1::10})',
+      '(ip.addr == 172.28.1.10 || ipv6.addr == fd28:1::10)',
     );
     expect(expandHostRefs('dns.a == ${ip:proxy} || dns.aaaa == ${ip6:proxy}', local6)).toBe(
       'dns.a == 127.60.2.80 || dns.aaaa == fd60:2::80',
@@ -54,8 +54,27 @@ describe('checkPackets', () => {
       [3, false],
       [2, false],
     ]);
-    expect(r.results[1].frames).toEqual([3]);
+    expect(r.results[3].frames).toEqual([1, 2, 3]); // a failed expectation lists its frames
     expect(r.ok).toBe(false);
+  });
+
+  it('reads the counts of one tshark -z io,stat pass, and refuses a table it does not recognise', () => {
+    const table = [
+      '| Interval       | Frames | Bytes | Frames | Bytes | |',
+      '|------------------------------------------------| |',
+      '| 0.000 <> 1.802 |      1 |    75 |     26 |  2044 | |',
+    ].join('\n');
+    expect(parseIoStat(table, 2)).toEqual([1, 26]);
+    expect(parseIoStat(table, 3)).toBeUndefined();
+    expect(parseIoStat('tshark: nothing', 1)).toBeUndefined();
+  });
+
+  it('counts a filter with a comma (which io,stat would split) on its own', async () => {
+    const r = await checkPackets(file, [
+      { filter: 'dns.qry.name in {"test", "example.test"}', count: 3 },
+      { filter: 'dns', count: 3 },
+    ]);
+    expect(r.results.map((x) => x.actual)).toEqual([3, 3]);
   });
 
   it('reports a filter tshark cannot parse, and a cut-short file as broken, never as counts', async () => {
