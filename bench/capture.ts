@@ -1,5 +1,5 @@
 // bench/capture: what `--capture` costs press-enter on a warm lab, with and without, alternating in
-// the same run. Target: the page load (the browse step) ≤ 1.2× slower with dumpcap recording, and
+// the same run (ABBA order). Target: the page load (the browse step) ≤ 1.2× slower with dumpcap recording, and
 // dumpcap's drop count 0. The whole run (capture start, drain, enrichment, packet checks) is shown too.
 // Usage: node dist/bench/capture.js [--runs 5] [--block 127.61]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -56,8 +56,10 @@ try {
   const captured: Awaited<ReturnType<typeof once>>[] = [];
   for (let i = 0; i < runs; i++) {
     process.stderr.write(`run ${i + 1}/${runs}…\r`);
-    plain.push(await once(false));
+    // ABBA order, so neither side always runs right after the other's post-processing
+    if (i % 2 === 0) plain.push(await once(false));
     captured.push(await once(true));
+    if (i % 2 === 1) plain.push(await once(false));
   }
   const b0 = median(plain.map((p) => p.browse));
   const b1 = median(captured.map((p) => p.browse));
