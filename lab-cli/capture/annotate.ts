@@ -2,7 +2,7 @@
 // The result becomes packet comments ("resolver → ns-tld: referral for example.test") and the frame
 // numbers each ladder arrow links to.
 import type { LabEvent } from '../../services/common/events.js';
-import { hostAt, type LabSettings, parsePeer } from '../../services/common/settings.js';
+import { allAddressesOf, hostAt, type LabSettings, parsePeer } from '../../services/common/settings.js';
 import { eventKey } from '../render/ladder-model.js';
 import type { Frame } from './frames.js';
 
@@ -58,6 +58,8 @@ export function annotate(events: LabEvent[], frames: Frame[], s: LabSettings): A
   const flow = (src: string, sport: number, dst: string, dport: number) => (f: Frame) =>
     f.proto === 'tcp' && f.src === src && f.sport === sport && f.dst === dst && f.dport === dport;
 
+  const proxy = new Set(allAddressesOf('proxy', s));
+  const app = new Set(allAddressesOf('app', s));
   const connections = new Map<string, { src: string; sport: number; dst: string; dport: number }>();
   for (const e of events) {
     const d = (e.data ?? {}) as Record<string, unknown>;
@@ -75,17 +77,29 @@ export function annotate(events: LabEvent[], frames: Frame[], s: LabSettings): A
       );
       continue;
     }
-    if (DNS_ANSWER_KINDS.has(e.kind) && peer && typeof d.id === 'number') {
+    if (DNS_ANSWER_KINDS.has(e.kind) && peer) {
       const what =
         e.kind === 'dns.referral' ? `referral for ${d.name}` : `${e.kind.slice(4)} for ${d.name} ${d.type}`;
+      // the resolver's answers carry no id: the client's port and the name tell them apart
+      const sameQuestion = (f: Frame) => (typeof d.id === 'number' ? f.dnsId === d.id : f.dnsName === d.name);
       tie(
         e,
         nearest(
           e,
-          (f) =>
-            f.dnsResponse === true && f.dnsId === d.id && f.dst === peer.address && f.dport === peer.port,
+          (f) => f.dnsResponse === true && sameQuestion(f) && f.dst === peer.address && f.dport === peer.port,
         ),
         what,
+      );
+      continue;
+    }
+    // JOURNEY 34: the proxy's fetch from the app, plain HTTP on the backend network
+    if (e.kind === 'backend.fetch' && typeof d.url === 'string') {
+      const path = d.url.replace(/^[^/]+/, '');
+      const sent = { ...e, ts: e.ts - Math.round(Number(d.ms ?? 0) * 1000) };
+      tie(
+        e,
+        nearest(sent, (f) => proxy.has(f.src) && app.has(f.dst) && f.paths.includes(path)),
+        `${d.method} ${d.url} (${d.mode})`,
       );
       continue;
     }

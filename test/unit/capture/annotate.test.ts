@@ -103,6 +103,29 @@ describe('annotate: frames tied to the events they show', () => {
     expect(framesOf('tcp.close')).toEqual([11, 12]);
   });
 
+  it("ties the resolver's answers (which carry no DNS id) by client port and name", () => {
+    const answer = { ...journeyEvents[4], data: { name: 'www.example.test', type: 'A', answers: [] } };
+    const response = frame(3100, {
+      src: '127.60.2.53',
+      sport: 53,
+      dst: '127.60.1.10',
+      dport: 40000,
+      dnsResponse: true,
+      dnsName: 'www.example.test',
+    });
+    const other = frame(3050, {
+      src: '127.60.2.53',
+      sport: 53,
+      dst: '127.60.1.10',
+      dport: 40000,
+      dnsResponse: true,
+      dnsName: 'cdn.example.test',
+    });
+    const b = annotate([answer], [other, response], s);
+    expect(b.frames.get(eventKey(answer))).toEqual([response.number]);
+    expect(b.comments.get(response.number)).toEqual(['resolver → browser: answer for www.example.test A']);
+  });
+
   it('reads tshark epoch times to the microsecond', () => {
     expect(epochToMicros('1796157821.943393123')).toBe(1796157821943393);
     expect(epochToMicros('1796157821.5')).toBe(1796157821500000);
