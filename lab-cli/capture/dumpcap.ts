@@ -74,6 +74,12 @@ export function explainStartFailure(stderr: string, err?: NodeJS.ErrnoException)
       `dumpcap may not capture here: ${line.trim()}`,
       'run as root, or let dumpcap capture: setcap cap_net_raw,cap_net_admin+eip /usr/bin/dumpcap',
     );
+  if (/no (such )?device|There is no device/i.test(stderr))
+    return new CaptureError(
+      'ERR_CAPTURE_FAILED',
+      `dumpcap found no such interface: ${line.trim()}`,
+      `start the lab first (lab up); on docker its bridges are ${networks.map((n) => n.bridge).join(', ')}`,
+    );
   return new CaptureError(
     'ERR_CAPTURE_FAILED',
     `dumpcap did not start: ${line.trim()}`,
