@@ -72,8 +72,9 @@ describe('dumpcap command line', () => {
     );
     expect(perm.code).toBe('ERR_CAPTURE_PERMISSION');
     expect(perm.hint).toMatch(/run as root, or .*setcap/);
-    expect(explainStartFailure('dumpcap: There is no device named "lab-home".').code).toBe(
-      'ERR_CAPTURE_FAILED',
-    );
+    const noBridge = explainStartFailure('dumpcap: There is no device named "lab-home".');
+    expect(noBridge.code).toBe('ERR_CAPTURE_FAILED');
+    expect(noBridge.hint).toMatch(/lab up.*lab-home, lab-internet, lab-backend/);
+    expect(explainStartFailure('dumpcap: something else').hint).toMatch(/dumpcap -D/);
   });
 });
