@@ -2,7 +2,7 @@
 // key file, names hosts from the NRB, counts what the scenarios expect; capinfos lists what is inside.
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,6 +229,33 @@ describe('other captures', () => {
     expect(ourDumpcaps()).toEqual([]);
     expect(lab(['capture', 'stop']).stderr).toMatch(/no capture is running/);
   }, 60_000);
+
+  it('lab capture --live streams pcapng on stdout while it happens, and stops on SIGINT', async () => {
+    const out = join(tmp, 'live.pcapng');
+    const child = spawn(process.execPath, [cliPath, 'capture', '--live'], {
+      env,
+      stdio: ['ignore', openSync(out, 'w'), 'pipe'],
+    });
+    let said = '';
+    child.stderr?.on('data', (c) => {
+      said += c;
+    });
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (!said.includes('capturing live')) return;
+        clearInterval(t);
+        resolve();
+      }, 50);
+    });
+    expect(said).toMatch(/tls\.keylog_file:.*profile\/tls-keys\.log/);
+    execFileSync('dig', ['+short', `@${addressOf('resolver', s)}`, 'www.example.test']);
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(said).toMatch(/lab: \d+ packets, 0 dropped/);
+    expect(tshark(out, '-Y', 'dns.qry.name == "www.example.test"').length).toBeGreaterThan(0);
+    expect(ourDumpcaps()).toEqual([]);
+  }, 30_000);
 
   it('lab show prints the run and its paths; --open serves the ladder on 127.0.0.1', async () => {
     const dir = runDir('press-enter');
