@@ -247,7 +247,8 @@ async function finishCapture(
     out.step(0, 'packets in the capture');
     const failures: string[] = [];
     res.results.forEach((r, i) => {
-      const line = `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}`;
+      const where = !r.ok && r.frames.length ? ` (frames ${r.frames.join(', ')})` : '';
+      const line = `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}${where}`;
       out.check(r.ok, line);
       if (!r.ok) failures.push(`step ${packets[i].step}: packets ${line}`);
     });
