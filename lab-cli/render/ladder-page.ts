@@ -13,6 +13,11 @@ const CHAR_PX = 6.4; // 11 px sans-serif, measured in Chromium
 const esc = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+/** µs since the epoch as ISO 8601 with microseconds, the precision of events and frames. */
+export function isoMicros(us: number): string {
+  return new Date(Math.floor(us / 1000)).toISOString().replace('Z', `${String(us % 1000).padStart(3, '0')}Z`);
+}
+
 function truncateTo(label: string, px: number): string {
   const n = Math.max(12, Math.floor(px / CHAR_PX));
   return label.length > n ? `${label.slice(0, n - 1)}…` : label;
@@ -101,7 +106,7 @@ svg text{font:11px system-ui,sans-serif;fill:#1b1f24}.host rect{fill:#0b3d91}.ho
 .msg.note rect{fill:#fff8c5;stroke:#d4a72c}.msg:hover text,.msg.sel text{font-weight:700}.ms{fill:#57606a}.fr{fill:#8250df;font-size:10px}
 #head path{fill:#1f6feb}#reply path{fill:#2da44e}code{background:#f6f8fa;padding:1px 4px}li{margin:4px 0}
 </style></head><body>
-<header><h1>${esc(o.title)}</h1><div>${l.participants.length} hosts, ${details.length} messages; time in ms since the first event. Click an arrow for its events and capture frames.</div></header>
+<header><h1>${esc(o.title)}</h1><div>${l.participants.length} hosts, ${details.length} messages; time in ms since ${esc(isoMicros(l.t0))} (UTC; in Wireshark: View → Time Display Format → UTC Date and Time of Day). Click an arrow for its events and capture frames.</div></header>
 <main><div id="ladder"><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">
 <defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker><marker id="reply" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="6" markerHeight="6" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z"/></marker></defs>
 ${heads}${parts.join('\n')}</svg></div>

@@ -2,6 +2,7 @@ import { parse } from 'parse5';
 import { describe, expect, it } from 'vitest';
 import { hostOfAnyBlock, mermaidText, renderLadder } from '../../../lab-cli/render/ladder.js';
 import { buildLadder, eventKey } from '../../../lab-cli/render/ladder-model.js';
+import { isoMicros } from '../../../lab-cli/render/ladder-page.js';
 import { parsePeer } from '../../../services/common/settings.js';
 import { journeyEvents } from '../../support/journey-events.js';
 
@@ -76,5 +77,7 @@ describe('ladder', () => {
     const refs = all(doc, (e) => !!(attr(e, 'src') || attr(e, 'href')));
     expect(refs.map((e) => attr(e, 'src') ?? attr(e, 'href'))).toEqual([]);
     expect(html).toContain('<title>press-enter &lt;test&gt;</title>');
+    expect(isoMicros(1_796_157_821_943_393)).toBe('2026-12-01T20:43:41.943393Z');
+    expect(html).toContain(`since ${isoMicros(ladder.t0)} (UTC`);
   });
 });
