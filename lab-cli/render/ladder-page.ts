@@ -71,7 +71,7 @@ export function ladderPage(
 
   function message(m: LadderMessage, i: number, yy: number): string {
     const frames = [...new Set(m.events.flatMap((k) => o.frames.get(k) ?? []))];
-    const attrs = `class="msg${m.reply ? ' reply' : ''}${m.note ? ' note' : ''}" data-i="${i}" data-frames="${frames.join(',')}" tabindex="0"`;
+    const attrs = `id="m${i}" class="msg${m.reply ? ' reply' : ''}${m.note ? ' note' : ''}" data-i="${i}" data-frames="${frames.join(',')}" tabindex="0"`;
     const ms = `<text x="${LEFT - 8}" y="${yy + 4}" text-anchor="end" class="ms">${((m.ts - l.t0) / 1000).toFixed(1)}</text>`;
     const title = `<title>${esc(m.label)}${frames.length ? ` (frames ${frames.join(', ')})` : ''}</title>`;
     const x1 = x.get(m.from) as number;
@@ -130,9 +130,12 @@ ${heads}${parts.join('\n')}</svg></div>
       : text('p', 'none (run with --capture to tie arrows to frames)'));
   };
   for (const g of document.querySelectorAll('.msg')) {
-    g.addEventListener('click', () => show(g));
+    g.addEventListener('click', () => { show(g); history.replaceState(null, '', '#' + g.id); });
     g.addEventListener('keydown', (ev) => { if (ev.key === 'Enter') show(g); });
   }
+  // ladder.html#m12 opens on message 12, so a workshop can link to one arrow
+  const linked = /^#m(\\d+)$/.exec(location.hash);
+  if (linked && document.getElementById('m' + linked[1])) show(document.getElementById('m' + linked[1]));
   document.documentElement.dataset.ladder = 'ready';
   document.documentElement.dataset.messages = String(details.length);
 })();

@@ -66,6 +66,24 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(arrows.map((g) => attr(g, 'data-frames')).filter(Boolean)).toEqual(['5,6,7']);
     });
 
+    it("shows an arrow's events and frames in the panel (ladder.html#m4 opens on the TCP handshake)", () => {
+      const i = messages.findIndex((m) => m.label.startsWith('TCP SYN'));
+      const doc = parse(chromium('--dump-dom', `file://${page}#m${i}`)) as unknown as El;
+      const panel = all(doc, (e) => attr(e, 'id') === 'panel')[0];
+      const text = (n: El): string =>
+        n.nodeName === '#text'
+          ? (n as unknown as { value: string }).value
+          : (n.childNodes ?? []).map(text).join(' ');
+      const shown = text(panel);
+      expect(shown).toContain('TCP SYN, SYN-ACK, ACK (connection 1, port 45000 → 443)');
+      expect(shown).toContain(`browser tcp.connect: ${connect?.summary}`);
+      expect(shown).toContain('frame.number in {5, 6, 7}');
+      expect(
+        all(doc, (e) => attr(e, 'id') === `m${i}`)[0] &&
+          attr(all(doc, (e) => attr(e, 'id') === `m${i}`)[0], 'class'),
+      ).toMatch(/\bsel\b/);
+    });
+
     it('paints the ladder: host headers, blue request arrows and green dashed replies on a white page', () => {
       const shot = join(tmp, 'ladder.png');
       chromium('--window-size=1000,700', '--hide-scrollbars', `--screenshot=${shot}`, `file://${page}`);
