@@ -1,15 +1,11 @@
-// The lab's own commands: up, down, status, logs, stop/start/restart, list, run, show.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+// The lab's own commands: up, down, status, logs, stop/start/restart, list, run (show is in show.ts).
 import { parseEventLine } from '../../services/common/event-schema.js';
 import { JOURNEY } from '../journey.js';
-import { optionalModule } from '../optional.js';
 import { terminalPrinter } from '../output.js';
-import { renderTimeline } from '../render/timeline.js';
 import type { HostStatus } from '../runtime/types.js';
 import { listScenarioFiles, loadScenario, ScenarioError, scenarioPath } from '../scenario/load.js';
 import { loadActions } from '../scenario/registry.js';
-import { RUNS_DIR, runScenario } from '../scenario/runner.js';
+import { runScenario } from '../scenario/runner.js';
 import type { Cli, RegisterCommands } from './types.js';
 
 /** Exit code of a run that was skipped (automake's convention), so scripts can tell it from a pass. */
@@ -56,24 +52,6 @@ function statusTable(cli: Cli, list: HostStatus[]): string {
     ]);
   }
   return table(rows);
-}
-
-function latestRun(): string | undefined {
-  if (!existsSync(RUNS_DIR)) return undefined;
-  const runs = readdirSync(RUNS_DIR).sort();
-  return runs.length ? join(RUNS_DIR, runs[runs.length - 1]) : undefined;
-}
-
-function resolveRun(cli: Cli, run?: string): string {
-  const dir = run ? (existsSync(run) ? run : join(RUNS_DIR, run)) : latestRun();
-  if (!dir || !existsSync(join(dir, 'events.jsonl'))) {
-    const known = existsSync(RUNS_DIR) ? readdirSync(RUNS_DIR).slice(-5) : [];
-    return cli.fail(
-      `no run ${run ? `"${run}"` : 'yet'}`,
-      known.length ? `recent runs: ${known.join(', ')}` : 'try: lab run press-enter',
-    );
-  }
-  return dir;
 }
 
 export const register: RegisterCommands = (program, cli) => {
@@ -219,42 +197,6 @@ export const register: RegisterCommands = (program, cli) => {
         process.exitCode = r.verdict === 'passed' ? 0 : r.verdict === 'skipped' ? EXIT_SKIPPED : 1;
       } catch (err) {
         cli.fail(`run ${name}: ${(err as Error).message}`);
-      }
-    });
-
-  program
-    .command('show [run]')
-    .description("re-render a past run's timeline from its events.jsonl (default: the latest run)")
-    .option('--open', 'serve the run’s ladder page and print its address')
-    .addHelpText('after', '\nExample:\n  $ lab show\n  $ lab show 20261124-120000-press-enter --open')
-    .action(async (run: string | undefined, o: { open?: boolean }) => {
-      const dir = resolveRun(cli, run);
-      const events = readFileSync(join(dir, 'events.jsonl'), 'utf8')
-        .split('\n')
-        .map(parseEventLine)
-        .filter((e) => !!e);
-      const summaryPath = join(dir, 'summary.json');
-      const summary = existsSync(summaryPath) ? JSON.parse(readFileSync(summaryPath, 'utf8')) : {};
-      const files = readdirSync(dir);
-      cli.print({ dir, summary, files }, () =>
-        [
-          `${cli.color.bold(dir)}`,
-          `scenario ${summary.scenario ?? '?'}: ${summary.verdict ?? '?'}; ${events.length} events; files: ${files.join(', ')}`,
-          ...(summary.failures ?? []).map((f: string) => cli.color.red(`✗ ${f}`)),
-          '',
-          renderTimeline(events),
-        ].join('\n'),
-      );
-      if (o.open) {
-        try {
-          const { serveRun } = (await import(optionalModule('../render/serve.js'))) as {
-            serveRun(d: string): Promise<{ url: string; close(): Promise<void> }>;
-          };
-          const s = await serveRun(dir);
-          process.stdout.write(`serving the ladder at ${s.url} (Ctrl-C to stop)\n`);
-        } catch (err) {
-          cli.fail(`cannot serve the run: ${(err as Error).message}`);
-        }
       }
     });
 

@@ -1,6 +1,6 @@
 // What a run leaves behind: events.jsonl (the source of everything), timeline.txt, summary.json,
 // and the ladder diagram when its renderer is built.
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabEvent } from '../../services/common/events.js';
 import { optionalModule } from '../optional.js';
@@ -35,19 +35,27 @@ export async function writeRunArtifacts(
       2,
     ),
   );
-  await renderLadderFiles(runDir, events);
+  await renderLadderFiles(runDir, events, `${sc.title} (${sc.name})`);
 }
 
-export async function renderLadderFiles(runDir: string, events: LabEvent[]): Promise<void> {
+export async function renderLadderFiles(runDir: string, events: LabEvent[], title?: string): Promise<void> {
   let mod: {
-    renderLadder(events: LabEvent[], opts: { frames?: Map<string, number[]> }): { mmd: string; html: string };
+    renderLadder(
+      events: LabEvent[],
+      opts: { frames?: Map<string, number[]>; title?: string },
+    ): { mmd: string; html: string };
   };
   try {
     mod = await import(optionalModule('./ladder.js'));
   } catch {
     return; // the ladder renderer is not built
   }
-  const { mmd, html } = mod.renderLadder(events, {});
+  // frames.json (written by the capture's enrichment) ties events to frame numbers
+  const framesPath = join(runDir, 'frames.json');
+  const frames = existsSync(framesPath)
+    ? new Map(Object.entries(JSON.parse(readFileSync(framesPath, 'utf8')) as Record<string, number[]>))
+    : undefined;
+  const { mmd, html } = mod.renderLadder(events, { frames, title });
   writeFileSync(join(runDir, 'ladder.mmd'), mmd);
   writeFileSync(join(runDir, 'ladder.html'), html);
 }

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
+import { hostRefErrors } from '../capture/expect.js';
 import type { ActionDef } from './types.js';
 
 export const SCENARIO_DIR = join(PROJECT_ROOT, 'scenarios');
@@ -24,7 +25,13 @@ export type EventPattern = z.infer<typeof eventPattern>;
 
 const packetPattern = z
   .object({
-    filter: z.string().min(1),
+    // a display filter; ${dst:ns-root}-style host references become this runtime's addresses
+    filter: z
+      .string()
+      .min(1)
+      .superRefine((f, ctx) => {
+        for (const message of hostRefErrors(f)) ctx.addIssue({ code: 'custom', message });
+      }),
     count: z.number().int().nonnegative().optional(),
     min: z.number().int().nonnegative().optional(),
     max: z.number().int().nonnegative().optional(),
@@ -135,48 +142,49 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
     fail(issue.path as (string | number)[], `${issue.path.join('.') || 'scenario'}: ${issue.message}`);
   }
   const h = header.data as z.infer<typeof headerSchema>;
-  const parseSteps = (section: 'steps' | 'cleanup', list: Record<string, unknown>[]): Step[] => list.map((step, i) => {
-    const stepNode = nodeAt([section, i]);
-    const line = lc.linePos(stepNode?.range?.[0] ?? 0).line;
-    const keys = Object.keys(step);
-    if (keys.length !== 1) {
-      fail(
-        [section, i],
-        `a step has exactly one key (say, expect or an action), found ${keys.join(', ') || 'none'}`,
-      );
-    }
-    const key = keys[0];
-    const value = step[key];
-    if (key === 'say') {
-      if (typeof value !== 'string') fail([section, i, key], 'say takes a sentence');
-      return { kind: 'say', text: value as string, line };
-    }
-    if (key === 'expect') {
-      const r = expectSchema.safeParse(value);
+  const parseSteps = (section: 'steps' | 'cleanup', list: Record<string, unknown>[]): Step[] =>
+    list.map((step, i) => {
+      const stepNode = nodeAt([section, i]);
+      const line = lc.linePos(stepNode?.range?.[0] ?? 0).line;
+      const keys = Object.keys(step);
+      if (keys.length !== 1) {
+        fail(
+          [section, i],
+          `a step has exactly one key (say, expect or an action), found ${keys.join(', ') || 'none'}`,
+        );
+      }
+      const key = keys[0];
+      const value = step[key];
+      if (key === 'say') {
+        if (typeof value !== 'string') fail([section, i, key], 'say takes a sentence');
+        return { kind: 'say', text: value as string, line };
+      }
+      if (key === 'expect') {
+        const r = expectSchema.safeParse(value);
+        if (!r.success) {
+          const issue = r.error.issues[0];
+          fail(
+            [section, i, key, ...(issue.path as (string | number)[])],
+            `expect: ${issue.path.join('.')} ${issue.message}`,
+          );
+        }
+        return { kind: 'expect', expect: (r as { data: Expectation }).data, line };
+      }
+      const action = actions.get(key);
+      if (!action) {
+        const known = ['say', 'expect', ...[...actions.keys()].sort()];
+        fail([section, i], `unknown step "${key}" (known: ${known.join(', ')})`);
+      }
+      const r = (action as ActionDef).schema.safeParse(value);
       if (!r.success) {
         const issue = r.error.issues[0];
         fail(
           [section, i, key, ...(issue.path as (string | number)[])],
-          `expect: ${issue.path.join('.')} ${issue.message}`,
+          `${key}: ${[issue.path.join('.'), issue.message].filter(Boolean).join(' ')}`,
         );
       }
-      return { kind: 'expect', expect: (r as { data: Expectation }).data, line };
-    }
-    const action = actions.get(key);
-    if (!action) {
-      const known = ['say', 'expect', ...[...actions.keys()].sort()];
-      fail([section, i], `unknown step "${key}" (known: ${known.join(', ')})`);
-    }
-    const r = (action as ActionDef).schema.safeParse(value);
-    if (!r.success) {
-      const issue = r.error.issues[0];
-      fail(
-        [section, i, key, ...(issue.path as (string | number)[])],
-        `${key}: ${[issue.path.join('.'), issue.message].filter(Boolean).join(' ')}`,
-      );
-    }
-    return { kind: 'action', action: action as ActionDef, args: (r as { data: unknown }).data, line };
-  });
+      return { kind: 'action', action: action as ActionDef, args: (r as { data: unknown }).data, line };
+    });
   const steps = parseSteps('steps', h.steps);
   const cleanup = parseSteps('cleanup', h.cleanup ?? []);
   return {

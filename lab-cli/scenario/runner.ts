@@ -1,6 +1,6 @@
 // Runs a scenario: brings the lab up if needed, plays each step, prints the story and each step's
 // outcome as it goes, and writes runs/<time>-<name>/. A failed expectation makes the run fail.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmitter, type LabEvent, nowMicros } from '../../services/common/events.js';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
@@ -87,7 +87,19 @@ export async function runScenario(
   const pull = async () => {
     all.push(...(await cursor.read()));
   };
-  const capture = opts.capture ? await startCapture(runtime, runDir) : undefined;
+  let capture: Awaited<ReturnType<typeof startCapture>> | undefined;
+  if (opts.capture) {
+    try {
+      capture = await startCapture(runtime, runDir);
+    } catch (err) {
+      // one line that says what to install or how to run; dumpcap is not left behind (it never started)
+      const e = err as Error & { hint?: string };
+      const line = `capture could not start: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
+      rmSync(runDir, { recursive: true, force: true });
+      out.result('failed', line);
+      return { verdict: 'failed', reason: line, failures: [line] };
+    }
+  }
   lab.emit({
     kind: 'scenario.start',
     summary: `scenario ${sc.name}: ${sc.title}`,
@@ -192,17 +204,7 @@ async function waitForExpectation(exp: Expectation, window: () => Promise<LabEve
   return checkEvents(exp, await window());
 }
 
-interface CaptureModule {
-  startCapture(
-    settings: Runtime['settings'],
-    runDir: string,
-  ): Promise<{ pcapPath: string; stop(): Promise<{ packets: number; dropped: number }> }>;
-  enrichCapture(settings: Runtime['settings'], runDir: string, events: LabEvent[]): Promise<void>;
-  checkPackets(
-    pcap: string,
-    exps: { filter: string; count?: number; min?: number; max?: number }[],
-  ): Promise<{ ok: boolean; results: { filter: string; expected: string; actual: number; ok: boolean }[] }>;
-}
+type CaptureModule = typeof import('../capture/index.js');
 
 async function captureModule(): Promise<CaptureModule> {
   return (await import(optionalModule('../capture/index.js'))) as CaptureModule;
@@ -227,22 +229,34 @@ async function finishCapture(
     return [];
   }
   const stats = await capture.handle.stop();
-  await capture.mod.enrichCapture(runtime.settings, runDir, events);
-  out.info(`capture: ${stats.packets} packets, ${stats.dropped} dropped → ${capture.handle.pcapPath}`);
-  const failures: string[] = [];
-  if (packets.length === 0) return failures;
-  // each packet expectation looks only at the frames of its own step's window
-  const timed = packets.map((p) => ({
-    ...p,
-    filter: `(${p.filter}) && frame.time_epoch >= ${(p.from / 1e6).toFixed(6)} && frame.time_epoch <= ${(p.to / 1e6).toFixed(6)}`,
-  }));
-  const res = await capture.mod.checkPackets(capture.handle.pcapPath, timed);
-  out.step(0, 'packets in the capture');
-  res.results.forEach((r, i) => {
-    const line = `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}`;
-    out.check(r.ok, line);
-    if (!r.ok) failures.push(`step ${packets[i].step}: packets ${line}`);
-  });
-  writeFileSync(join(runDir, 'packets.json'), JSON.stringify(res, null, 2));
-  return failures;
+  try {
+    const enriched = await capture.mod.enrichCapture(runtime.settings, runDir, events, {
+      expectedPackets: stats.packets,
+    });
+    writeFileSync(join(runDir, 'capture.json'), JSON.stringify({ ...stats, ...enriched }, null, 2));
+    out.info(
+      `capture: ${stats.packets} packets, ${stats.dropped} dropped, ${enriched.comments} commented, TLS secrets ${enriched.secrets ? 'embedded' : 'none (no key log)'} → ${capture.handle.pcapPath}`,
+    );
+    if (packets.length === 0) return [];
+    // each packet expectation looks only at the frames of its own step's window
+    const timed = packets.map((p) => ({
+      ...p,
+      filter: `(${capture.mod.expandHostRefs(p.filter, runtime.settings)}) && frame.time_epoch >= ${(p.from / 1e6).toFixed(6)} && frame.time_epoch <= ${(p.to / 1e6).toFixed(6)}`,
+    }));
+    const res = await capture.mod.checkPackets(capture.handle.pcapPath, timed);
+    out.step(0, 'packets in the capture');
+    const failures: string[] = [];
+    res.results.forEach((r, i) => {
+      const where = !r.ok && r.frames.length ? ` (frames ${r.frames.join(', ')})` : '';
+      const line = `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}${where}`;
+      out.check(r.ok, line);
+      if (!r.ok) failures.push(`step ${packets[i].step}: packets ${line}`);
+    });
+    writeFileSync(join(runDir, 'packets.json'), JSON.stringify(res, null, 2));
+    return failures;
+  } catch (err) {
+    // a broken capture is reported, never counted into nonsense
+    const e = err as Error & { hint?: string };
+    return [`capture: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`];
+  }
 }

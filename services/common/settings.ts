@@ -169,3 +169,10 @@ export function controlSocketPath(host: string, s: LabSettings): string {
 export function peerString(address: string, p: number): string {
   return address.includes(':') ? `[${address}]:${p}` : `${address}:${p}`;
 }
+
+/** The inverse of peerString: "127.28.2.53:53", "[fd28:2::53]:53" (or unbracketed) → address and port. */
+export function parsePeer(peer: unknown): { address: string; port: number } | undefined {
+  if (typeof peer !== 'string') return undefined;
+  const m = /^\[(.+)\]:(\d+)$/.exec(peer) ?? /^(.+):(\d+)$/.exec(peer);
+  return m ? { address: m[1].replace(/^::ffff:/, ''), port: Number(m[2]) } : undefined;
+}

@@ -49,18 +49,34 @@ const names = listScenarioFiles()
   .map((f) => f.replace(/^.*\//, '').replace(/\.ya?ml$/, ''))
   .sort((a, b) => (a === 'press-enter' ? -1 : b === 'press-enter' ? 1 : a.localeCompare(b)));
 
+// a scenario that asserts on packets runs with --capture, so its packet expectations really run
+const withPackets = new Set(
+  listScenarioFiles()
+    .filter((f) => /^\s+packets:/m.test(readFileSync(f, 'utf8')))
+    .map((f) => f.replace(/^.*\//, '').replace(/\.ya?ml$/, '')),
+);
+
 describe('scenarios on the local runtime', () => {
   for (const name of names) {
-    it(`${name} passes (or says why it cannot run here)`, () => {
-      const r = lab('run', name);
+    const capture = withPackets.has(name);
+    it(`${name} passes (or says why it cannot run here)${capture ? ', packets checked in its capture' : ''}`, () => {
+      const r = capture ? lab('run', name, '--capture') : lab('run', name);
       if (r.status === 77) {
         expect(r.stdout).toMatch(/SKIPPED (needs|runs on)/);
         return;
       }
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(/PASSED/);
+      if (capture) {
+        expect(r.stdout).toMatch(/• packets in the capture/);
+        expect(r.stdout).not.toMatch(/not checked: run with --capture/);
+      }
     }, 180_000);
   }
+
+  it('checks packets in at least press-enter and hosts-override', () => {
+    expect([...withPackets]).toEqual(expect.arrayContaining(['press-enter', 'hosts-override']));
+  });
 
   it('press-enter leaves a HAR 1.2 that validates, with the page and its subresources', () => {
     const har = JSON.parse(readFileSync(join(runDir('press-enter'), 'browser.har'), 'utf8'));

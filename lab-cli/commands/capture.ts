@@ -1,0 +1,126 @@
+// `lab capture start|stop` (a capture across several commands) and `lab capture --live` (pcapng on
+// stdout, for `| wireshark -k -i -`).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEventLine } from '../../services/common/event-schema.js';
+import type { LabEvent } from '../../services/common/events.js';
+import { hostStateDir, type LabSettings } from '../../services/common/settings.js';
+import { hosts } from '../../services/common/topology.js';
+import { startBackgroundCapture, stopBackgroundCapture } from '../capture/background.js';
+import { dumpcapArgs, startDumpcap } from '../capture/dumpcap.js';
+import { CAPTURE_FILE, enrichCapture } from '../capture/enrich.js';
+import { renderLadderFiles } from '../render/artifacts.js';
+import { eventsFile } from '../runtime/local.js';
+import { readLines } from '../runtime/tail.js';
+import { RUNS_DIR } from '../scenario/runner.js';
+import type { Cli, RegisterCommands } from './types.js';
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/** The browser's key log of every TLS session it made (local runtime), to embed in the capture. */
+const profileKeylog = (s: LabSettings) => join(hostStateDir('browser', s), 'profile', 'tls-keys.log');
+
+/** Every host's events between two instants (local runtime: the hosts' events.jsonl files). */
+function eventsBetween(s: LabSettings, from: number, to: number): LabEvent[] {
+  if (s.runtime !== 'local') return [];
+  return hosts
+    .flatMap((h) => (existsSync(eventsFile(h.name, s)) ? readLines(eventsFile(h.name, s)) : []))
+    .map(parseEventLine)
+    .filter((e): e is LabEvent => !!e && e.ts >= from && e.ts <= to)
+    .sort((a, b) => a.ts - b.ts);
+}
+
+function failCapture(cli: Cli, err: unknown): never {
+  const e = err as Error & { hint?: string };
+  return cli.fail(e.message, e.hint);
+}
+
+export const register: RegisterCommands = (program, cli) => {
+  const capture = program
+    .command('capture')
+    .description('record the lab’s packets: start/stop around anything you do, or --live into Wireshark')
+    .option('--live', 'write pcapng to stdout as packets arrive (pipe it into wireshark -k -i -)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ lab capture --live | wireshark -k -i -\n  $ lab capture start && lab browse www.example.test && lab capture stop',
+    )
+    .action(async (o: { live?: boolean }) => {
+      if (!o.live) return void capture.help();
+      if (process.stdout.isTTY)
+        cli.fail('--live writes binary pcapng: pipe it', 'lab capture --live | wireshark -k -i -');
+      const s = cli.settings();
+      let p: Awaited<ReturnType<typeof startDumpcap>>;
+      try {
+        p = await startDumpcap(dumpcapArgs(s, '-'), { stdout: 'pipe' });
+      } catch (err) {
+        failCapture(cli, err);
+      }
+      p.child.stdout?.pipe(process.stdout);
+      process.stderr.write(
+        `lab: capturing live (Ctrl-C to stop); to decrypt TLS in Wireshark: -o tls.keylog_file:${profileKeylog(s)}\n`,
+      );
+      // stop when the reader goes away (Wireshark closed) or on Ctrl-C / SIGTERM
+      const stop = async () => {
+        const stats = await p.stop();
+        process.stderr.write(`lab: ${stats.packets} packets, ${stats.dropped} dropped\n`);
+        process.exit(0);
+      };
+      process.stdout.on('error', stop);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await new Promise((r) => p.child.once('close', r));
+    });
+
+  capture
+    .command('start')
+    .description('start recording every lab packet in the background (until lab capture stop)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ lab capture start && lab browse www.example.test && lab capture stop',
+    )
+    .action(async () => {
+      const s = cli.settings();
+      try {
+        const c = await startBackgroundCapture(s, join(RUNS_DIR, `${stamp()}-capture`));
+        cli.print(
+          c,
+          () =>
+            `capturing (dumpcap pid ${c.pid}) into ${join(c.dir, CAPTURE_FILE)}; stop with: lab capture stop`,
+        );
+      } catch (err) {
+        failCapture(cli, err);
+      }
+    });
+
+  capture
+    .command('stop')
+    .description('stop the background capture; embed TLS secrets, host names and event comments')
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ lab capture stop && tshark -r runs/*-capture/capture.pcapng -N n -Y http2',
+    )
+    .action(async () => {
+      const s = cli.settings();
+      try {
+        const c = await stopBackgroundCapture(s);
+        const events = eventsBetween(s, c.startedAt, c.stoppedAt);
+        const keylog = existsSync(profileKeylog(s)) ? profileKeylog(s) : undefined;
+        const enriched = await enrichCapture(s, c.dir, events, {
+          keylog,
+          title: 'enterlab capture (lab capture start/stop)',
+          expectedPackets: c.stats.packets,
+        });
+        if (events.length) await renderLadderFiles(c.dir, events, 'lab capture start/stop');
+        const pcap = join(c.dir, CAPTURE_FILE);
+        cli.print({ ...c, ...enriched, pcap }, () =>
+          [
+            `${c.stats.packets} packets, ${c.stats.dropped} dropped, ${enriched.comments} commented, TLS secrets ${enriched.secrets ? 'embedded' : 'none'}`,
+            `→ ${pcap}`,
+            cli.color.dim(`open it: wireshark ${pcap}`),
+          ].join('\n'),
+        );
+      } catch (err) {
+        failCapture(cli, err);
+      }
+    });
+};
