@@ -102,11 +102,14 @@ export function createCensor(rules: RuleSet, scope: CensorScope): Censor {
     const t = f.tcp as NonNullable<DecodedFrame['tcp']>;
     const c = flow.condemned as NonNullable<Flow['condemned']>;
     const dir = fromClient ? 'c2s' : 's2c';
-    const key = `${dir} ${t.seq} ${t.ack}`;
-    if (flow.injections >= MAX_INJECTIONS_PER_FLOW || flow.answered.has(key)) return;
-    flow.answered.add(key);
+    if (flow.injections >= MAX_INJECTIONS_PER_FLOW) return;
+    // only what was not sent already: e.g. a pure ACK asks for the very RSTs its trigger got
+    const packets = forgeRsts(f, fromClient, c.rule, flow.client, flow.server).filter(
+      (p) => !flow.answered.has(`${p.to} ${p.seq}`),
+    );
+    if (!packets.length) return;
+    for (const p of packets) flow.answered.add(`${p.to} ${p.seq}`);
     flow.injections++;
-    const packets = forgeRsts(f, fromClient, c.rule, flow.client, flow.server);
     st.injectedRsts += packets.length;
     out.push({
       kind: 'rst',

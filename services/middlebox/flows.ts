@@ -25,7 +25,7 @@ export interface Flow {
   condemned?: { rule: Rule; trigger: string; value: string };
   /** injections done for this flow (residual resets are capped) */
   injections: number;
-  /** triggers already answered: "dir seq ack" */
+  /** forged packets already sent: "to seq", so a trigger that asks for the same ones is not answered twice */
   answered: Set<string>;
   lastSeen: number;
 }
