@@ -365,7 +365,9 @@ export class Engine {
     const session = h2Connect(`${o.scheme}//${o.host}:${o.port}`, {
       createConnection: () => first.socket as TLSSocket,
     });
-    session.on('error', () => {});
+    // a reset (e.g. a censor's forged RST) after the handshake: remembered, so requests fail with it
+    session.on('error', (err: NodeJS.ErrnoException) => sessionErrors.set(session, err));
+    first.socket.on('error', (err: NodeJS.ErrnoException) => sessionErrors.set(session, err));
     o.sockets.add(first.socket);
     return { session, conn: first.conn };
   }
@@ -479,6 +481,15 @@ export class Engine {
     onSend: () => void,
   ): Promise<Response> {
     return new Promise((resolve, reject) => {
+      const gone = () => {
+        const err = sessionErrors.get(s.session);
+        return new NetError(
+          err?.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_CONNECTION_CLOSED',
+          `the HTTP/2 connection ended before the response${err ? ` (${err.code ?? err.message})` : ''}`,
+          'http.response',
+        );
+      };
+      if (s.session.destroyed || s.session.closed || s.session.socket?.destroyed) return reject(gone());
       onSend();
       const t0 = performance.now();
       const fresh = !s.conn.used;
@@ -499,8 +510,15 @@ export class Engine {
       });
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (err) =>
-        reject(new NetError('ERR_HTTP2_PROTOCOL_ERROR', err.message, 'http.response')),
+        reject(
+          sessionErrors.has(s.session)
+            ? gone()
+            : new NetError('ERR_HTTP2_PROTOCOL_ERROR', err.message, 'http.response'),
+        ),
       );
+      stream.on('close', () => {
+        if (!tFirst) reject(gone()); // closed with no response: the session died under it
+      });
       stream.on('end', () => {
         const status = Number(head[':status'] ?? 0);
         const h: Record<string, string> = {};
@@ -599,6 +617,8 @@ const verifiedStaples = {
 export function clearVerifiedStaples(): void {
   verifiedStaples.entries.clear();
 }
+
+const sessionErrors = new WeakMap<ClientHttp2Session, NodeJS.ErrnoException>();
 
 /** node's socket and llhttp parser codes → Chrome's net error names */
 export function h1ErrorCode(code: string | undefined): string {

@@ -24,6 +24,7 @@ import { outcomeEvent } from './report.js';
 import { createRuleSet, type Rule, RuleError } from './rules.js';
 import { captureFilter, censorScope } from './scope.js';
 import { allowLoopbackSources, deviceFor, loadCap, openTap, type Tap } from './tap.js';
+import { warmUp } from './warmup.js';
 
 const LOSS_POLL_MS = 50;
 const LOSS_EXPIRY_MS = 60_000;
@@ -154,6 +155,7 @@ await runService('middlebox', async (ctx) => {
   let off = offReason(s);
   const home = addressOf('middlebox', s, 'home');
   if (!off) {
+    warmUp(s);
     const loaded = loadCap();
     if ('error' in loaded) off = loaded.error;
     else {

@@ -9,8 +9,12 @@ import { inspectClientBytes } from '../../../services/middlebox/inspect.js';
 import { decodeFrame, TCP_FLAGS, tcpFrame, udpFrame } from '../../../services/middlebox/packets.js';
 import { createRuleSet } from '../../../services/middlebox/rules.js';
 import { censorScope } from '../../../services/middlebox/scope.js';
+import { syntheticClientHello } from '../../../services/middlebox/warmup.js';
 
-const s: LabSettings = settingsFromEnv({}, { runtime: 'local', block: '127.62', portOffset: 0, ipv6: true, stateDir: '/tmp/enterlab-unit' });
+const s: LabSettings = settingsFromEnv(
+  {},
+  { runtime: 'local', block: '127.62', portOffset: 0, ipv6: true, stateDir: '/tmp/enterlab-unit' },
+);
 const BROWSER = '127.62.1.10';
 const PROXY = '127.62.2.80';
 
@@ -49,7 +53,8 @@ const seg = (fromClient: boolean, seq: number, ack: number, flags: number, paylo
     flags,
     payload,
   });
-const feed = (c: ReturnType<typeof createCensor>, frames: Buffer[]) => frames.flatMap((f, i) => c.observe(f, f.length, i));
+const feed = (c: ReturnType<typeof createCensor>, frames: Buffer[]) =>
+  frames.flatMap((f, i) => c.observe(f, f.length, i));
 const handshake = [
   seg(true, C_ISN, 0, TCP_FLAGS.SYN),
   seg(false, S_ISN, C_ISN + 1, TCP_FLAGS.SYN | TCP_FLAGS.ACK),
@@ -62,11 +67,20 @@ describe('reading first bytes', () => {
     const ch = await clientHello('www.blocked.test');
     expect(inspectClientBytes(ch)).toEqual({ kind: 'tls', sni: 'www.blocked.test' });
     expect(inspectClientBytes(ch.subarray(0, 100))).toEqual({ kind: 'more' });
+    // the warm-up's hand-made ClientHello reads the same way
+    expect(inspectClientBytes(syntheticClientHello('warm.test'))).toEqual({ kind: 'tls', sni: 'warm.test' });
   });
 
   it('reads an HTTP request line and Host, ignoring the port', () => {
-    const req = Buffer.from('GET /news?q=forbidden HTTP/1.1\r\nUser-Agent: x\r\nHost: Blocked.TEST:80\r\n\r\n');
-    expect(inspectClientBytes(req)).toEqual({ kind: 'http', method: 'GET', target: '/news?q=forbidden', host: 'blocked.test' });
+    const req = Buffer.from(
+      'GET /news?q=forbidden HTTP/1.1\r\nUser-Agent: x\r\nHost: Blocked.TEST:80\r\n\r\n',
+    );
+    expect(inspectClientBytes(req)).toEqual({
+      kind: 'http',
+      method: 'GET',
+      target: '/news?q=forbidden',
+      host: 'blocked.test',
+    });
     expect(inspectClientBytes(req.subarray(0, 30))).toEqual({ kind: 'more' });
     expect(inspectClientBytes(Buffer.from('\x00\x01binary'))).toEqual({ kind: 'opaque' });
   });
@@ -77,14 +91,30 @@ describe('the censor', () => {
     const ch = await clientHello('blocked.test');
     const c = censorWith('sni blocked.test');
     const out = feed(c, [...handshake, seg(true, C_ISN + 1, S_ISN + 1, TCP_FLAGS.ACK | TCP_FLAGS.PSH, ch)]);
-    expect(out[0]).toMatchObject({ kind: 'match', match: { trigger: 'sni', value: 'blocked.test', rule: { text: 'sni blocked.test' } } });
+    expect(out[0]).toMatchObject({
+      kind: 'match',
+      match: { trigger: 'sni', value: 'blocked.test', rule: { text: 'sni blocked.test' } },
+    });
     const p = rsts(out);
     // to the server, spoofed from the client: its RCV.NXT is after the ClientHello; then the offsets
-    expect(p.filter((x) => x.to === 'server').map((x) => x.seq)).toEqual([C_ISN + 1 + ch.length, C_ISN + 1 + ch.length + 1460, C_ISN + 1 + ch.length + 2920]);
+    expect(p.filter((x) => x.to === 'server').map((x) => x.seq)).toEqual([
+      C_ISN + 1 + ch.length,
+      C_ISN + 1 + ch.length + 1460,
+      C_ISN + 1 + ch.length + 2920,
+    ]);
     // to the client, spoofed from the server: its RCV.NXT is what the ClientHello acknowledged
-    expect(p.filter((x) => x.to === 'client').map((x) => x.seq)).toEqual([S_ISN + 1, S_ISN + 1461, S_ISN + 2921]);
+    expect(p.filter((x) => x.to === 'client').map((x) => x.seq)).toEqual([
+      S_ISN + 1,
+      S_ISN + 1461,
+      S_ISN + 2921,
+    ]);
     const first = decodeFrame(p[3].frame);
-    expect(first.ok && first.frame.ip).toMatchObject({ src: PROXY, dst: BROWSER, ttl: FINGERPRINT.ttl, id: FINGERPRINT.ipId });
+    expect(first.ok && first.frame.ip).toMatchObject({
+      src: PROXY,
+      dst: BROWSER,
+      ttl: FINGERPRINT.ttl,
+      id: FINGERPRINT.ipId,
+    });
     expect(first.ok && first.frame.tcp?.flags).toBe(TCP_FLAGS.RST);
   });
 
@@ -104,7 +134,12 @@ describe('the censor', () => {
 
   it('lets other names through, and answers a server segment after the match with its own exact seq', async () => {
     const c = censorWith('sni blocked.test rst+ack offsets=0');
-    expect(feed(c, [...handshake, seg(true, C_ISN + 1, S_ISN + 1, TCP_FLAGS.ACK, await clientHello('www.example.test'))])).toEqual([]);
+    expect(
+      feed(c, [
+        ...handshake,
+        seg(true, C_ISN + 1, S_ISN + 1, TCP_FLAGS.ACK, await clientHello('www.example.test')),
+      ]),
+    ).toEqual([]);
     const d = censorWith('sni blocked.test rst+ack offsets=0');
     const ch = await clientHello('blocked.test');
     const out = feed(d, [
@@ -134,15 +169,25 @@ describe('the censor', () => {
 
   it('resets on a Host header and on a URL keyword', () => {
     const req = (path: string, host: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
-    const http = (c: ReturnType<typeof createCensor>, r: Buffer) => feed(c, [...handshake, seg(true, C_ISN + 1, S_ISN + 1, TCP_FLAGS.ACK, r)]);
-    expect(http(censorWith('host blocked.test'), req('/', 'www.blocked.test'))[0]).toMatchObject({ match: { trigger: 'host' } });
-    expect(http(censorWith('keyword forbidden'), req('/a%20Forbidden%20word', 'www.example.test'))[0]).toMatchObject({ match: { trigger: 'keyword' } });
+    const http = (c: ReturnType<typeof createCensor>, r: Buffer) =>
+      feed(c, [...handshake, seg(true, C_ISN + 1, S_ISN + 1, TCP_FLAGS.ACK, r)]);
+    expect(http(censorWith('host blocked.test'), req('/', 'www.blocked.test'))[0]).toMatchObject({
+      match: { trigger: 'host' },
+    });
+    expect(
+      http(censorWith('keyword forbidden'), req('/a%20Forbidden%20word', 'www.example.test'))[0],
+    ).toMatchObject({ match: { trigger: 'keyword' } });
     expect(http(censorWith('keyword forbidden'), req('/fine', 'www.example.test'))).toEqual([]);
   });
 
-  it('forges a DNS answer with the query\'s ID and question, pointing at the middlebox', () => {
+  it("forges a DNS answer with the query's ID and question, pointing at the middlebox", () => {
     const c = censorWith('dns blocked.test');
-    const q = encodeMessage({ id: 4242, type: 'query', flags: makeFlags({ rd: true }), questions: [{ name: 'www.blocked.test', type: 'A', class: 'IN' }] });
+    const q = encodeMessage({
+      id: 4242,
+      type: 'query',
+      flags: makeFlags({ rd: true }),
+      questions: [{ name: 'www.blocked.test', type: 'A', class: 'IN' }],
+    });
     const f = udpFrame({ src: BROWSER, dst: '127.62.2.53', sport: 33333, dport: 53, payload: q });
     const out = c.observe(f, f.length, 0);
     const inj = out.find((o) => o.kind === 'dns');
@@ -160,9 +205,32 @@ describe('the censor', () => {
 
   it('ignores flows off its path, other labs, its own forgeries and RSTs; counts bad frames', async () => {
     const c = censorWith('sni blocked.test', 'ip proxy');
-    const otherLab = tcpFrame({ src: '127.28.1.10', dst: '127.28.2.80', sport: 1, dport: 443, seq: 1, flags: TCP_FLAGS.SYN });
-    const insideInternet = tcpFrame({ src: '127.62.2.53', dst: PROXY, sport: 1, dport: 443, seq: 1, flags: TCP_FLAGS.SYN });
-    const forged = tcpFrame({ src: BROWSER, dst: PROXY, sport: 1, dport: 443, seq: 1, flags: TCP_FLAGS.SYN, ttl: 47, id: 0xbeef });
+    const otherLab = tcpFrame({
+      src: '127.28.1.10',
+      dst: '127.28.2.80',
+      sport: 1,
+      dport: 443,
+      seq: 1,
+      flags: TCP_FLAGS.SYN,
+    });
+    const insideInternet = tcpFrame({
+      src: '127.62.2.53',
+      dst: PROXY,
+      sport: 1,
+      dport: 443,
+      seq: 1,
+      flags: TCP_FLAGS.SYN,
+    });
+    const forged = tcpFrame({
+      src: BROWSER,
+      dst: PROXY,
+      sport: 1,
+      dport: 443,
+      seq: 1,
+      flags: TCP_FLAGS.SYN,
+      ttl: 47,
+      id: 0xbeef,
+    });
     const rst = tcpFrame({ src: BROWSER, dst: PROXY, sport: 2, dport: 443, seq: 1, flags: TCP_FLAGS.RST });
     expect(feed(c, [otherLab, insideInternet, forged, rst])).toEqual([]);
     expect(c.observe(Buffer.alloc(20), 20, 0)).toEqual([]);

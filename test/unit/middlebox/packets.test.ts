@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { writePcap } from '../../../services/middlebox/pcap-file.js';
 import {
   decodeFrame,
   internetChecksum,
@@ -13,6 +12,7 @@ import {
   tcpFrame,
   udpFrame,
 } from '../../../services/middlebox/packets.js';
+import { writePcap } from '../../../services/middlebox/pcap-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enterlab-packets-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -24,16 +24,24 @@ function tshark(frames: Buffer[], fields: string[]): string[][] {
   const out = execFileSync(
     'tshark',
     [
-      '-r', file,
-      '-o', 'ip.check_checksum:TRUE',
-      '-o', 'tcp.check_checksum:TRUE',
-      '-o', 'udp.check_checksum:TRUE',
-      '-T', 'fields',
+      '-r',
+      file,
+      '-o',
+      'ip.check_checksum:TRUE',
+      '-o',
+      'tcp.check_checksum:TRUE',
+      '-o',
+      'udp.check_checksum:TRUE',
+      '-T',
+      'fields',
       ...fields.flatMap((f) => ['-e', f]),
     ],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
-  return out.trim().split('\n').map((l) => l.split('\t'));
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
 }
 
 // Wireshark's checksum.status: 0 bad, 1 good, 2 unverified
@@ -41,17 +49,56 @@ const GOOD = '1';
 
 describe('packet builders, checked by tshark', () => {
   const rst4 = tcpFrame({
-    src: '127.62.2.80', dst: '127.62.1.10', sport: 443, dport: 40000,
-    seq: 0xfffffff0, ack: 12345, flags: TCP_FLAGS.RST | TCP_FLAGS.ACK, ttl: 47, id: 0xbeef,
+    src: '127.62.2.80',
+    dst: '127.62.1.10',
+    sport: 443,
+    dport: 40000,
+    seq: 0xfffffff0,
+    ack: 12345,
+    flags: TCP_FLAGS.RST | TCP_FLAGS.ACK,
+    ttl: 47,
+    id: 0xbeef,
   });
   const rst6 = tcpFrame({
-    src: 'fd62:2::80', dst: 'fd62:1::10', sport: 443, dport: 40000, seq: 7, flags: TCP_FLAGS.RST, ttl: 47,
+    src: 'fd62:2::80',
+    dst: 'fd62:1::10',
+    sport: 443,
+    dport: 40000,
+    seq: 7,
+    flags: TCP_FLAGS.RST,
+    ttl: 47,
   });
-  const dns4 = udpFrame({ src: '127.62.2.53', dst: '127.62.1.10', sport: 53, dport: 5353, payload: Buffer.from('odd length!'), ttl: 47, id: 0xbeef });
-  const dns6 = udpFrame({ src: 'fd62:2::53', dst: 'fd62:1::10', sport: 53, dport: 5353, payload: Buffer.from('even'), ttl: 47 });
+  const dns4 = udpFrame({
+    src: '127.62.2.53',
+    dst: '127.62.1.10',
+    sport: 53,
+    dport: 5353,
+    payload: Buffer.from('odd length!'),
+    ttl: 47,
+    id: 0xbeef,
+  });
+  const dns6 = udpFrame({
+    src: 'fd62:2::53',
+    dst: 'fd62:1::10',
+    sport: 53,
+    dport: 5353,
+    payload: Buffer.from('even'),
+    ttl: 47,
+  });
 
   it('IPv4 and TCP checksums of a forged RST+ACK are good, with the fingerprint TTL and IP-ID', () => {
-    const [row] = tshark([rst4], ['ip.checksum.status', 'tcp.checksum.status', 'ip.ttl', 'ip.id', 'tcp.flags.str', 'tcp.seq_raw', 'tcp.ack_raw']);
+    const [row] = tshark(
+      [rst4],
+      [
+        'ip.checksum.status',
+        'tcp.checksum.status',
+        'ip.ttl',
+        'ip.id',
+        'tcp.flags.str',
+        'tcp.seq_raw',
+        'tcp.ack_raw',
+      ],
+    );
     expect(row.slice(0, 2)).toEqual([GOOD, GOOD]);
     expect(row[2]).toBe('47');
     expect(row[3]).toBe('0xbeef');
@@ -67,10 +114,13 @@ describe('packet builders, checked by tshark', () => {
 
   it('UDP checksums are good over IPv4 (odd payload) and IPv6', () => {
     const rows = tshark([dns4, dns6], ['udp.checksum.status', 'udp.length']);
-    expect(rows).toEqual([[GOOD, '19'], [GOOD, '12']]);
+    expect(rows).toEqual([
+      [GOOD, '19'],
+      [GOOD, '12'],
+    ]);
   });
 
-  it('a frame with one flipped payload bit fails tshark\'s check (the test can fail)', () => {
+  it("a frame with one flipped payload bit fails tshark's check (the test can fail)", () => {
     const bad = Buffer.from(dns4);
     bad[bad.length - 1] ^= 1;
     expect(tshark([bad], ['udp.checksum.status'])[0][0]).toBe('0');
@@ -96,7 +146,8 @@ describe('addresses and checksums', () => {
       ['0:0:0:0:0:0:0:1', '::1'],
       ['fd62:0:0:1:0:0:0:0', 'fd62:0:0:1::'],
       ['1:2:3:4:5:6:7:8', '1:2:3:4:5:6:7:8'],
-    ]) expect(ipv6Text(ipv6Bytes(a), 0)).toBe(text);
+    ])
+      expect(ipv6Text(ipv6Bytes(a), 0)).toBe(text);
     expect(() => ipv6Bytes('fd62::1::2')).toThrow();
   });
 
@@ -104,14 +155,22 @@ describe('addresses and checksums', () => {
     // RFC 1071 §3: 00 01 f2 03 f4 f5 f6 f7 sums to ddf2, so the checksum is 220d
     expect(internetChecksum(Buffer.from([0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]))).toBe(0x220d);
     // split across buffers at an odd boundary: the same sum
-    expect(internetChecksum(Buffer.from([0x00, 0x01, 0xf2]), Buffer.from([0x03, 0xf4, 0xf5, 0xf6, 0xf7]))).toBe(0x220d);
+    expect(
+      internetChecksum(Buffer.from([0x00, 0x01, 0xf2]), Buffer.from([0x03, 0xf4, 0xf5, 0xf6, 0xf7])),
+    ).toBe(0x220d);
   });
 });
 
 describe('bad input: counted and skipped, never a crash', () => {
   const good = tcpFrame({
-    src: '127.62.1.10', dst: '127.62.2.80', sport: 40000, dport: 443, seq: 1, ack: 2,
-    flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH, payload: Buffer.alloc(100, 0x16),
+    src: '127.62.1.10',
+    dst: '127.62.2.80',
+    sport: 40000,
+    dport: 443,
+    seq: 1,
+    ack: 2,
+    flags: TCP_FLAGS.ACK | TCP_FLAGS.PSH,
+    payload: Buffer.alloc(100, 0x16),
   });
 
   it('names truncated, fragmented, non-IP and malformed frames', () => {
@@ -126,7 +185,13 @@ describe('bad input: counted and skipped, never a crash', () => {
     const badOff = Buffer.from(good);
     badOff[14 + 20 + 12] = 0x20; // data offset 8 bytes
     expect(decodeFrame(badOff)).toEqual({ ok: false, reason: 'malformed' });
-    const v6frag = udpFrame({ src: 'fd62:1::10', dst: 'fd62:2::53', sport: 1, dport: 53, payload: Buffer.alloc(8) });
+    const v6frag = udpFrame({
+      src: 'fd62:1::10',
+      dst: 'fd62:2::53',
+      sport: 1,
+      dport: 53,
+      payload: Buffer.alloc(8),
+    });
     v6frag[20] = 44;
     expect(decodeFrame(v6frag)).toEqual({ ok: false, reason: 'fragment' });
   });

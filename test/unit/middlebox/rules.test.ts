@@ -2,15 +2,34 @@ import { describe, expect, it } from 'vitest';
 import { type LabSettings, settingsFromEnv } from '../../../services/common/settings.js';
 import { createRuleSet, parseRule } from '../../../services/middlebox/rules.js';
 
-const s: LabSettings = settingsFromEnv({}, { runtime: 'local', block: '127.62', portOffset: 0, ipv6: true, stateDir: '/tmp/enterlab-unit' });
+const s: LabSettings = settingsFromEnv(
+  {},
+  { runtime: 'local', block: '127.62', portOffset: 0, ipv6: true, stateDir: '/tmp/enterlab-unit' },
+);
 
 describe('censor rules', () => {
   it('parses each kind, normalising names and projecting plan addresses', () => {
-    expect(parseRule('sni Blocked.Test.', s)).toMatchObject({ kind: 'sni', value: 'blocked.test', text: 'sni blocked.test' });
+    expect(parseRule('sni Blocked.Test.', s)).toMatchObject({
+      kind: 'sni',
+      value: 'blocked.test',
+      text: 'sni blocked.test',
+    });
     expect(parseRule('ip 172.28.2.80:443', s)).toMatchObject({ addresses: ['127.62.2.80'], port: 443 });
-    expect(parseRule('ip proxy', s).addresses).toEqual(['127.62.2.80', 'fd62:2::80', '127.62.3.80', 'fd62:3::80']);
-    expect(parseRule('ip [fd62:2::80]:443 rst+ack', s)).toMatchObject({ addresses: ['fd62:2::80'], port: 443, rstAck: true });
-    expect(parseRule('keyword forbidden offsets=0,10', s)).toMatchObject({ offsets: [0, 10], text: 'keyword forbidden offsets=0,10' });
+    expect(parseRule('ip proxy', s).addresses).toEqual([
+      '127.62.2.80',
+      'fd62:2::80',
+      '127.62.3.80',
+      'fd62:3::80',
+    ]);
+    expect(parseRule('ip [fd62:2::80]:443 rst+ack', s)).toMatchObject({
+      addresses: ['fd62:2::80'],
+      port: 443,
+      rstAck: true,
+    });
+    expect(parseRule('keyword forbidden offsets=0,10', s)).toMatchObject({
+      offsets: [0, 10],
+      text: 'keyword forbidden offsets=0,10',
+    });
     expect(parseRule('dns blocked.test  # the comment', s).text).toBe('dns blocked.test');
   });
 
@@ -41,7 +60,10 @@ describe('censor rules', () => {
     expect(set.list().map((r) => r.text)).toEqual(['sni blocked.test']);
     set.add('sni blocked.test'); // the same rule twice is one rule
     expect(set.list()).toHaveLength(1);
-    expect(set.load('# rules\nhost blocked.test\n\ndns blocked.test\n').map((r) => r.text)).toEqual(['host blocked.test', 'dns blocked.test']);
+    expect(set.load('# rules\nhost blocked.test\n\ndns blocked.test\n').map((r) => r.text)).toEqual([
+      'host blocked.test',
+      'dns blocked.test',
+    ]);
     expect(set.remove('host blocked.test').kind).toBe('host');
     expect(set.remove(String(set.list()[0].id)).kind).toBe('dns');
     expect(() => set.remove('sni blocked.test')).toThrow(/no rule/);
