@@ -71,13 +71,11 @@ export const actions = [
         to: z.string().default('browser'),
         fromPort: z.number().int().min(1).max(65535).optional(),
         toPort: z.number().int().min(1).max(65535).optional(),
-        /** the sender answered the SYN (a server) */
-        senderIsServer: z.boolean().default(true),
-        /** which of its segments on a connection (1 is the SYN or SYN-ACK) */
+        /** which of its data segments, counted from now (1: the next one) */
         nth: z.number().int().min(1).max(1000).default(2),
       })
       .strict(),
-    describe: (a) => `the middlebox loses the ${a.nth}th segment ${a.from} sends to ${a.to}`,
+    describe: (a) => `the middlebox will lose data segment ${a.nth} that ${a.from} sends to ${a.to}`,
     needs: () => ['middlebox'],
     run: async (a, ctx) => {
       const r = (await ctx.runtime.control('middlebox', 'loss.drop', a)) as { tag: string };

@@ -1,7 +1,8 @@
 // JOURNEY 38: a lost segment, retransmitted. Only an in-path router can lose a packet for real: on
-// the docker runtime the middlebox forwards home ↔ internet with the kernel (ip_forward), so one
-// netfilter rule in its FORWARD chain drops the Nth segment one end sends on a connection
-// (conntrack's packet count, `connbytes`), once (`limit` with a burst of 1), and is removed after.
+// the docker runtime the middlebox forwards home <-> internet with the kernel (ip_forward), so one
+// netfilter rule at the top of its FORWARD chain drops the Nth data segment one end sends to the
+// other after it is armed (`statistic` counts the segments that got that far), once (`limit` with a
+// burst of 1), and is removed after. The sender's capture shows the segment twice: a retransmission.
 import { execFile } from 'node:child_process';
 import { isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
@@ -16,9 +17,7 @@ export interface LossSpec {
   fromPort?: number;
   /** the receiver's TCP port, or undefined */
   toPort?: number;
-  /** the sender is the one that answered the SYN (conntrack's "reply" direction) */
-  senderIsServer: boolean;
-  /** which of the sender's segments on a connection to drop: 1 is its SYN or SYN-ACK */
+  /** which data segment to drop, counted from when the rule is armed (1: the next one) */
   nth: number;
 }
 
@@ -26,42 +25,33 @@ export class LossError extends Error {
   readonly code = 'ERR_LOSS';
 }
 
-/** The iptables match and target, without the chain command (shared by insert, check and delete). */
+/**
+ * A data segment is longer than any bare header: IPv4 20 + TCP 60 (all options), IPv6 40 + 60
+ * (xt_length counts the whole IP packet), so pure ACKs and SYNs never match.
+ */
+export function minDataLength(address: string): number {
+  return (isIPv6(address) ? 40 : 20) + 60 + 1;
+}
+
+/** The iptables match and target, without the chain command (shared by insert and delete). */
 export function lossRuleSpec(spec: LossSpec, tag: string): string[] {
   if (!Number.isInteger(spec.nth) || spec.nth < 1 || spec.nth > 1000)
     throw new LossError(`nth must be a whole number from 1 to 1000, not ${spec.nth}`);
   if (isIPv6(spec.from) !== isIPv6(spec.to))
     throw new LossError(`${spec.from} and ${spec.to} are not the same family`);
+  if (!/^[a-z0-9-]{1,64}$/.test(tag)) throw new LossError(`"${tag}" is not a rule tag (a-z, 0-9, -)`);
   return [
-    '-p',
-    'tcp',
-    '-s',
-    spec.from,
-    '-d',
-    spec.to,
+    ...['-p', 'tcp', '-s', spec.from, '-d', spec.to],
     ...(spec.fromPort ? ['--sport', String(spec.fromPort)] : []),
     ...(spec.toPort ? ['--dport', String(spec.toPort)] : []),
-    '-m',
-    'connbytes',
-    '--connbytes',
-    `${spec.nth}:${spec.nth}`,
-    '--connbytes-dir',
-    spec.senderIsServer ? 'reply' : 'original',
-    '--connbytes-mode',
-    'packets',
+    ...['--tcp-flags', 'SYN,RST', 'NONE'],
+    ...['-m', 'length', '--length', `${minDataLength(spec.from)}:65535`],
+    // every segment that got this far is counted; the Nth matches
+    ...['-m', 'statistic', '--mode', 'nth', '--every', String(spec.nth), '--packet', String(spec.nth - 1)],
     // one drop in all: a single token, refilled once an hour
-    '-m',
-    'limit',
-    '--limit',
-    '1/hour',
-    '--limit-burst',
-    '1',
-    '-m',
-    'comment',
-    '--comment',
-    tag,
-    '-j',
-    'DROP',
+    ...['-m', 'limit', '--limit', '1/hour', '--limit-burst', '1'],
+    ...['-m', 'comment', '--comment', tag],
+    ...['-j', 'DROP'],
   ];
 }
 

@@ -11,7 +11,7 @@
 //                                                              packets [{to: client|server, src, sport, dst, dport,
 //                                                              flags, seq, ack, ttl, ipId}]}
 //   dns.injected   a forged DNS answer sent              data {rule, flow, src, dst, id, name, type, answer, ttl, ipId}
-//   loss.armed     one segment will be dropped           data {tag, from, to, fromPort, toPort, nth}
+//   loss.armed     one segment will be dropped           data {tag, from, to, fromPort, toPort, nth} (nth data segment from now)
 //   loss.dropped   the kernel dropped it (rule removed)  data {tag, dropped}
 import { ControlError } from '../common/control.js';
 import { nowMicros } from '../common/events.js';
@@ -113,14 +113,13 @@ await runService('middlebox', async (ctx) => {
       to: toAddr,
       fromPort: a.fromPort === undefined ? undefined : ctx.port(Number(a.fromPort)),
       toPort: a.toPort === undefined ? undefined : ctx.port(Number(a.toPort)),
-      senderIsServer: a.senderIsServer !== false,
       nth: Number(a.nth ?? 2),
     };
     const armed = await armLoss(spec, tag, runner());
     losses.set(tag, armed);
     ctx.events.emit({
       kind: 'loss.armed',
-      summary: `the ${spec.nth}th segment ${from} sends to ${to} will be dropped`,
+      summary: `data segment ${spec.nth} that ${from} sends to ${to} from now on will be dropped`,
       data: { tag, ...spec },
     });
     const t0 = Date.now();
