@@ -109,7 +109,7 @@ export function createFlowTable(): FlowTable {
       if (flow.base === undefined) flow.base = t.seq; // joined mid-stream: start here
       const offset = (t.seq - flow.base) >>> 0;
       if (offset >= INSPECT_LIMIT) return undefined;
-      flow.pending.set(offset, t.payload);
+      flow.pending.set(offset, Buffer.from(t.payload)); // the capture buffer is reused
       // put contiguous data back in order; a retransmission overlapping what we have adds its tail
       for (let progressed = true; progressed; ) {
         progressed = false;

@@ -13,6 +13,7 @@
 //   dns.injected   a forged DNS answer sent              data {rule, flow, src, dst, id, name, type, answer, ttl, ipId}
 //   loss.armed     one segment will be dropped           data {tag, from, to, fromPort, toPort, nth} (nth data segment from now)
 //   loss.dropped   the kernel dropped it (rule removed)  data {tag, dropped}
+import { setPriority } from 'node:os';
 import { ControlError } from '../common/control.js';
 import { nowMicros } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
@@ -155,6 +156,12 @@ await runService('middlebox', async (ctx) => {
   const home = addressOf('middlebox', s, 'home');
   if (!off) {
     warmUp(s);
+    // a censor is dedicated hardware; here it shares two cores with the hosts, so it asks to be scheduled first
+    try {
+      setPriority(-10);
+    } catch {
+      // not permitted: it still works, only later under load
+    }
     const loaded = loadCap();
     if ('error' in loaded) off = loaded.error;
     else {

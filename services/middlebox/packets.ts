@@ -115,7 +115,10 @@ export function ipv6Text(b: Buffer, at: number): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
-/** Decodes one captured Ethernet frame of `len` bytes; anything odd is a reason, never an exception. */
+/**
+ * Decodes one captured Ethernet frame of `len` bytes; anything odd is a reason, never an exception.
+ * Payloads are views into `buf` (libpcap reuses it): copy what outlives the call.
+ */
 export function decodeFrame(buf: Buffer, len = buf.length): DecodeResult {
   if (len > buf.length) len = buf.length;
   if (len < 14) return { ok: false, reason: 'truncated' };
@@ -172,7 +175,7 @@ export function decodeFrame(buf: Buffer, len = buf.length): DecodeResult {
       ack: buf.readUInt32BE(l4 + 8),
       flags: buf[l4 + 13],
       window: buf.readUInt16BE(l4 + 14),
-      payload: Buffer.from(buf.subarray(l4 + off, end)),
+      payload: buf.subarray(l4 + off, end),
     };
     return { ok: true, frame };
   }
@@ -183,7 +186,7 @@ export function decodeFrame(buf: Buffer, len = buf.length): DecodeResult {
     frame.udp = {
       sport: buf.readUInt16BE(l4),
       dport: buf.readUInt16BE(l4 + 2),
-      payload: Buffer.from(buf.subarray(l4 + 8, l4 + ulen)),
+      payload: buf.subarray(l4 + 8, l4 + ulen),
     };
     return { ok: true, frame };
   }

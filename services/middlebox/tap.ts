@@ -58,24 +58,30 @@ export function openTap(
 }
 
 /**
- * Linux drops 127/8 sources arriving on lo from outside its own output path (martian source), so
- * injected IPv4 frames need route_localnet on lo while the injector runs; the returned function
- * restores the value it found.
+ * Linux drops 127/8 sources arriving on lo from outside its own output path (martian source): an
+ * injected IPv4 frame needs route_localnet on lo, and accept_local too once the machine has ever had
+ * a custom local route (fib_has_custom_local_routes then forces the full source check). Both are set
+ * while the injector runs; the returned function restores the values it found.
  */
 export function allowLoopbackSources(): () => void {
-  const path = '/proc/sys/net/ipv4/conf/lo/route_localnet';
-  try {
-    const before = readFileSync(path, 'utf8').trim();
-    if (before === '1') return () => undefined;
-    writeFileSync(path, '1');
-    return () => {
-      try {
-        writeFileSync(path, before);
-      } catch {
-        // already gone (container stopping): nothing to restore
-      }
-    };
-  } catch {
-    return () => undefined;
-  }
+  const restores = ['route_localnet', 'accept_local'].map((knob) => {
+    const path = `/proc/sys/net/ipv4/conf/lo/${knob}`;
+    try {
+      const before = readFileSync(path, 'utf8').trim();
+      if (before === '1') return () => undefined;
+      writeFileSync(path, '1');
+      return () => {
+        try {
+          writeFileSync(path, before);
+        } catch {
+          // already gone (container stopping): nothing to restore
+        }
+      };
+    } catch {
+      return () => undefined;
+    }
+  });
+  return () => {
+    for (const r of restores) r();
+  };
 }
