@@ -235,8 +235,9 @@ async function main() {
     process.stdout.write(
       `  frames inspected: ${inspected} of ${wire} on the wire (${(inspected / wire).toFixed(3)}×), ${(inspected / Number(values.seconds)).toFixed(0)} frames/s; skipped: ${JSON.stringify(after.skipped)}\n`,
     );
+    // a trigger is missed when no forgery follows it; a forgery can still lose the race to the proxy
     process.stdout.write(
-      `  triggers: ${outcomes.length}, reset ${outcomes.length - missed}, missed ${missed} (target 0)\n`,
+      `  triggers: ${requests.length} blocked requests on the wire, ${delays.length} followed by forged RSTs: missed ${requests.length - delays.length} (target 0); curl reset ${outcomes.length - missed} of ${outcomes.length} (${missed} answered by the proxy before the forgery arrived)\n`,
     );
     const p50 = quantile(delays, 0.5);
     const p99 = quantile(delays, 0.99);
