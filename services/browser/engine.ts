@@ -58,7 +58,7 @@ interface Origin {
   host: string;
   port: number;
   agent?: Agent;
-  session?: Promise<{ session: ClientHttp2Session; conn: ConnInfo }>;
+  session?: Promise<{ session: ClientHttp2Session; conn: ConnInfo; socket?: Socket }>;
   first?: Promise<{ socket: Socket; conn: ConnInfo }>;
   sockets: Set<Socket>;
   /** HTTP/1.1: requests in flight, and those waiting for one of the six connections */
@@ -369,7 +369,7 @@ export class Engine {
     session.on('error', (err: NodeJS.ErrnoException) => sessionErrors.set(session, err));
     first.socket.on('error', (err: NodeJS.ErrnoException) => sessionErrors.set(session, err));
     o.sockets.add(first.socket);
-    return { session, conn: first.conn };
+    return { session, conn: first.conn, socket: first.socket };
   }
 
   private h1Agent(o: Origin, first: { socket: Socket; conn: ConnInfo }, trace?: string): Agent {
@@ -474,7 +474,7 @@ export class Engine {
   }
 
   private h2Request(
-    s: { session: ClientHttp2Session; conn: ConnInfo },
+    s: { session: ClientHttp2Session; conn: ConnInfo; socket?: Socket },
     u: URL,
     method: string,
     headers: Record<string, string>,
@@ -482,14 +482,15 @@ export class Engine {
   ): Promise<Response> {
     return new Promise((resolve, reject) => {
       const gone = () => {
-        const err = sessionErrors.get(s.session);
+        const err =
+          sessionErrors.get(s.session) ?? (s.socket?.errored as NodeJS.ErrnoException | null) ?? undefined;
         return new NetError(
           err?.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_CONNECTION_CLOSED',
           `the HTTP/2 connection ended before the response${err ? ` (${err.code ?? err.message})` : ''}`,
           'http.response',
         );
       };
-      if (s.session.destroyed || s.session.closed || s.session.socket?.destroyed) return reject(gone());
+      if (s.session.destroyed || s.session.closed || s.socket?.destroyed) return reject(gone());
       onSend();
       const t0 = performance.now();
       const fresh = !s.conn.used;
