@@ -168,7 +168,7 @@ describe.skipIf(!isRoot)('the middlebox on lo (root)', () => {
       .events('middlebox')
       .filter((e) => e.kind === 'rst.injected')
       .flatMap((e) =>
-        (e.data?.packets as { dst: string; dport: number; seq: number }[]).map(
+        ((e.data?.packets ?? []) as { dst: string; dport: number; seq: number }[]).map(
           (p) => `${p.dst} ${p.dport} ${p.seq}`,
         ),
       );
