@@ -15,6 +15,7 @@ import {
   type TlsResult,
   tlsHandshake,
 } from './connect.js';
+import { wasReset } from './peer-reset.js';
 import { addressesOf, candidates, DnsError, type ResolvConf, readHostsFile, stubQuery } from './resolve.js';
 
 export const MAX_H1_CONNECTIONS = 6; // per origin, as Chrome
@@ -485,8 +486,8 @@ export class Engine {
         const err =
           sessionErrors.get(s.session) ?? (s.socket?.errored as NodeJS.ErrnoException | null) ?? undefined;
         return new NetError(
-          err?.code === 'ECONNRESET' ? 'ERR_CONNECTION_RESET' : 'ERR_CONNECTION_CLOSED',
-          `the HTTP/2 connection ended before the response${err ? ` (${err.code ?? err.message})` : ''}`,
+          err?.code === 'ECONNRESET' || wasReset(s.socket) ? 'ERR_CONNECTION_RESET' : 'ERR_CONNECTION_CLOSED',
+          `the HTTP/2 connection ended before the response${err ? ` (${err.code ?? err.message})` : wasReset(s.socket) ? ' (reset by the peer)' : ''}`,
           'http.response',
         );
       };
