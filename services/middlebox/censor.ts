@@ -144,21 +144,22 @@ export function createCensor(rules: RuleSet, scope: CensorScope): Censor {
       return;
     }
     if (!flow.condemned) {
-      const list = rules.list();
       const syn = t.flags & TCP_FLAGS.SYN && !(t.flags & TCP_FLAGS.ACK);
       if (syn) {
-        const rule = list.find(
-          (r) =>
-            r.kind === 'ip' &&
-            r.addresses?.includes(f.ip.dst) &&
-            (r.port === undefined || r.port === t.dport),
-        );
+        const rule = rules
+          .list()
+          .find(
+            (r) =>
+              r.kind === 'ip' &&
+              r.addresses?.includes(f.ip.dst) &&
+              (r.port === undefined || r.port === t.dport),
+          );
         if (rule) flow.condemned = { rule, trigger: 'syn', value: endpointText(flow.server) };
       } else if (fromClient && t.payload.length) {
         const verdict = flows.feed(flow, f);
         if (verdict) {
           st.inspected++;
-          const m = matchInspection(verdict, list);
+          const m = matchInspection(verdict, rules.list());
           if (m) flow.condemned = m;
         }
       }
