@@ -10,6 +10,7 @@ import {
 } from 'node:tls';
 import { crlStatus, crlUrlOf } from './crl.js';
 import { ocspRequestFor, ocspStatus } from './ocsp.js';
+import { watchForReset } from './peer-reset.js';
 
 export const CONNECTION_ATTEMPT_DELAY_MS = 250; // RFC 8305 §5
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -167,12 +168,14 @@ export function tlsHandshake(
       requestOCSP: true,
       minVersion: 'TLSv1.2',
     } as ConnectionOptions;
+    const ports = { local: socket.localPort, remote: socket.remotePort };
     const s = tlsConnect(options);
     s.on('keylog', opts.onKeylog);
     s.once('OCSPResponse', (r: Buffer) => {
       stapled = r;
     });
     s.once('secureConnect', () => {
+      watchForReset(s, ports.local, ports.remote);
       const c = s.getCipher();
       resolve({
         socket: s,

@@ -15,6 +15,7 @@ import {
   type TlsResult,
   tlsHandshake,
 } from './connect.js';
+import { wasReset } from './peer-reset.js';
 import { addressesOf, candidates, DnsError, type ResolvConf, readHostsFile, stubQuery } from './resolve.js';
 
 export const MAX_H1_CONNECTIONS = 6; // per origin, as Chrome
@@ -58,7 +59,7 @@ interface Origin {
   host: string;
   port: number;
   agent?: Agent;
-  session?: Promise<{ session: ClientHttp2Session; conn: ConnInfo }>;
+  session?: Promise<{ session: ClientHttp2Session; conn: ConnInfo; socket?: Socket }>;
   first?: Promise<{ socket: Socket; conn: ConnInfo }>;
   sockets: Set<Socket>;
   /** HTTP/1.1: requests in flight, and those waiting for one of the six connections */
@@ -365,9 +366,11 @@ export class Engine {
     const session = h2Connect(`${o.scheme}//${o.host}:${o.port}`, {
       createConnection: () => first.socket as TLSSocket,
     });
-    session.on('error', () => {});
+    // a reset (e.g. a censor's forged RST) after the handshake: remembered, so requests fail with it
+    session.on('error', (err: NodeJS.ErrnoException) => sessionErrors.set(session, err));
+    first.socket.on('error', (err: NodeJS.ErrnoException) => sessionErrors.set(session, err));
     o.sockets.add(first.socket);
-    return { session, conn: first.conn };
+    return { session, conn: first.conn, socket: first.socket };
   }
 
   private h1Agent(o: Origin, first: { socket: Socket; conn: ConnInfo }, trace?: string): Agent {
@@ -472,13 +475,23 @@ export class Engine {
   }
 
   private h2Request(
-    s: { session: ClientHttp2Session; conn: ConnInfo },
+    s: { session: ClientHttp2Session; conn: ConnInfo; socket?: Socket },
     u: URL,
     method: string,
     headers: Record<string, string>,
     onSend: () => void,
   ): Promise<Response> {
     return new Promise((resolve, reject) => {
+      const gone = () => {
+        const err =
+          sessionErrors.get(s.session) ?? (s.socket?.errored as NodeJS.ErrnoException | null) ?? undefined;
+        return new NetError(
+          err?.code === 'ECONNRESET' || wasReset(s.socket) ? 'ERR_CONNECTION_RESET' : 'ERR_CONNECTION_CLOSED',
+          `the HTTP/2 connection ended before the response${err ? ` (${err.code ?? err.message})` : wasReset(s.socket) ? ' (reset by the peer)' : ''}`,
+          'http.response',
+        );
+      };
+      if (s.session.destroyed || s.session.closed || s.socket?.destroyed) return reject(gone());
       onSend();
       const t0 = performance.now();
       const fresh = !s.conn.used;
@@ -499,8 +512,15 @@ export class Engine {
       });
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('error', (err) =>
-        reject(new NetError('ERR_HTTP2_PROTOCOL_ERROR', err.message, 'http.response')),
+        reject(
+          sessionErrors.has(s.session)
+            ? gone()
+            : new NetError('ERR_HTTP2_PROTOCOL_ERROR', err.message, 'http.response'),
+        ),
       );
+      stream.on('close', () => {
+        if (!tFirst) reject(gone()); // closed with no response: the session died under it
+      });
       stream.on('end', () => {
         const status = Number(head[':status'] ?? 0);
         const h: Record<string, string> = {};
@@ -599,6 +619,8 @@ const verifiedStaples = {
 export function clearVerifiedStaples(): void {
   verifiedStaples.entries.clear();
 }
+
+const sessionErrors = new WeakMap<ClientHttp2Session, NodeJS.ErrnoException>();
 
 /** node's socket and llhttp parser codes → Chrome's net error names */
 export function h1ErrorCode(code: string | undefined): string {

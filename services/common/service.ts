@@ -37,6 +37,8 @@ export interface ServiceContext {
 export interface RunningService {
   /** what is listening, for the ready event: e.g. ["udp 127.28.2.11:53", "tcp 127.28.2.11:53"] */
   listening: string[];
+  /** why the host runs but does not do its job here (e.g. no root for raw packets): `lab status` shows it */
+  off?: string;
   /** close sockets and finish in-flight work */
   close(): Promise<void>;
 }
@@ -90,8 +92,10 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
     const running = await start(ctx);
     events.emit({
       kind: 'service.ready',
-      summary: `${host} (${service}) is ready: ${running.listening.join(', ')}`,
-      data: { service, pid: process.pid, listening: running.listening },
+      summary: running.off
+        ? `${host} (${service}) is running but off: ${running.off}`
+        : `${host} (${service}) is ready: ${running.listening.join(', ')}`,
+      data: { service, pid: process.pid, listening: running.listening, off: running.off },
     });
     let stopping = false;
     const stop = async (signal: string) => {
