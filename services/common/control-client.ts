@@ -1,14 +1,11 @@
 // One control command from inside a container (docker exec, healthchecks): the CLI on the machine
 // cannot reach a container's Unix socket. Prints the result as one JSON line; exit 1 with the error.
 // Usage: node dist/services/common/control-client.js <host> <command> [json-args] [timeout-ms]
-//        node dist/services/common/control-client.js --health   (this container's LAB_HOST, 2 s)
 import { controlCall } from './control.js';
 import { controlSocketPath, settingsFromEnv } from './settings.js';
 import { hostSpec } from './topology.js';
 
-const argv = process.argv.slice(2);
-const [host, command, json = '{}', timeout = '30000'] =
-  argv[0] === '--health' ? [process.env.LAB_HOST ?? '', 'health', '{}', '2000'] : argv;
+const [host, command, json = '{}', timeout = '30000'] = process.argv.slice(2);
 try {
   if (!host || !command) throw new Error('usage: control-client <host> <command> [json-args] [timeout-ms]');
   hostSpec(host);

@@ -88,8 +88,6 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
       port: (p) => port(p, settings),
     };
     const running = await start(ctx);
-    // answers only once started: docker's healthcheck (control-client.ts) asks this
-    control.register('health', () => ({ host, ready: true, listening: running.listening }));
     events.emit({
       kind: 'service.ready',
       summary: `${host} (${service}) is ready: ${running.listening.join(', ')}`,
