@@ -1,9 +1,9 @@
 #!/bin/sh
 # Every lab container starts here (Dockerfile ENTRYPOINT): add this host's routes from the plan
 # (LAB_ROUTES, set in docker-compose.yml), then run the service, as the unprivileged user `node`
-# unless LAB_USER=root (the middlebox: raw packets and iptables in its own netns).
+# unless LAB_USER=root (the middlebox: raw packets and iptables in its own netns; the browser:
+# its own /etc/hosts and /etc/resolv.conf).
 #   LAB_ROUTES  "default via 172.28.1.254; -6 default via fd28:1::254"  (needs NET_ADMIN)
-#   LAB_OWN     files the service writes that Docker mounts as root (the browser's /etc/hosts)
 # Usage: lab-entrypoint <service> | lab-entrypoint exec <command...>
 set -euf
 
@@ -20,7 +20,6 @@ for route in ${LAB_ROUTES:-}; do
   IFS=';'
 done
 IFS=$old_ifs
-for f in ${LAB_OWN:-}; do chown node:node "$f"; done
 
 if [ "${1:-}" = "exec" ]; then shift; exec "$@"; fi
 service="${1:?usage: lab-entrypoint <service>}"

@@ -37,7 +37,9 @@ export const actions = [
       for (const [k, v] of Object.entries(a.headers)) args.push('-H', `${k}: ${v}`);
       if (a.http2) args.push('--http2');
       if (a.via === 'app') {
-        args.push('--interface', addressOf('proxy', s, 'backend'), '-H', `Host: ${u.host}`, `http://${addressOf('app', s, 'backend')}:${port(80, s)}${u.pathname}${u.search}`);
+        // docker: this machine is on the backend bridge itself (172.28.3.1); locally it borrows the proxy's address
+        if (s.runtime === 'local') args.push('--interface', addressOf('proxy', s, 'backend'));
+        args.push('-H', `Host: ${u.host}`, `http://${addressOf('app', s, 'backend')}:${port(80, s)}${u.pathname}${u.search}`);
       } else {
         const p = port(u.protocol === 'https:' ? 443 : 80, s);
         args.push('--resolve', `${u.hostname}:${p}:${addressOf('proxy', s)}`);

@@ -66,6 +66,9 @@ export class DockerEvents {
   private readonly following = new Set<string>();
   /** per container, the newest event read: a restarted container is followed again from there */
   private readonly newest = new Map<string, number>();
+  private readonly streams = new Set<Readable>();
+  private readonly stops = new Set<AbortController>();
+  private closed = false;
 
   constructor(private readonly docker: Docker) {}
 
@@ -79,6 +82,7 @@ export class DockerEvents {
       },
     })) as unknown as Readable;
     unref(stream);
+    this.streams.add(stream);
     let partial = '';
     stream.on('data', (chunk: Buffer) => {
       const parts = (partial + chunk.toString('utf8')).split('\n');
@@ -89,11 +93,14 @@ export class DockerEvents {
   }
 
   private follow(id: string): void {
-    if (this.following.has(id)) return;
+    if (this.closed || this.following.has(id)) return;
     this.following.add(id);
+    const stop = new AbortController();
+    this.stops.add(stop);
     void followLines(this.docker.getContainer(id), {
       follow: true,
       background: true,
+      signal: stop.signal,
       since: Math.floor(this.from / 1e6) - 1,
       onLine: (l) => {
         const ev = l.stream === 'stdout' ? parseEventLine(l.line) : undefined;
@@ -102,7 +109,10 @@ export class DockerEvents {
         this.newest.set(id, ev.ts);
         this.buffer.push(ev);
       },
-    }).finally(() => this.following.delete(id));
+    }).finally(() => {
+      this.following.delete(id);
+      this.stops.delete(stop);
+    });
   }
 
   private onDockerEvent(e: {
@@ -127,6 +137,12 @@ export class DockerEvents {
       summary: `${host} died (its container exited with code ${code})`,
       data: { exitCode: code, container: e.id.slice(0, 12) },
     });
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of this.streams) s.destroy();
+    for (const s of this.stops) s.abort();
   }
 
   drain(): LabEvent[] {

@@ -231,7 +231,7 @@ export class DockerRuntime implements Runtime {
     const docker = await this.docker();
     const events = new DockerEvents(docker);
     await events.start(await labContainers(docker));
-    return { read: async () => events.drain() };
+    return { read: async () => events.drain(), close: () => events.close() };
   }
 
   async logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }) {

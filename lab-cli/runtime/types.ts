@@ -25,6 +25,8 @@ export interface UpOptions {
 /** A position in every host's event stream; `read` returns events after it and moves it on. */
 export interface EventCursor {
   read(): Promise<LabEvent[]>;
+  /** stops following (docker: the log and event streams), so a finished run can exit */
+  close?(): void;
 }
 
 export interface Runtime {
