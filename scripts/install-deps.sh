@@ -12,6 +12,8 @@ packages=(
   iproute2 iptables            # IPv6 addresses on lo, the happy-eyeballs black hole
   varnish                      # reference cache for bench/proxy.ts
   chromium                     # renders the ladder page in tests
+  docker.io docker-compose     # the docker runtime: engine 20.10 and compose v1 (test/docker)
+  debootstrap                  # the offline base image (scripts/docker-base.sh)
 )
 
 missing=()
