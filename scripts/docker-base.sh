@@ -3,7 +3,7 @@
 # "Docker without a registry"): Debian bookworm from debootstrap plus this machine's node and npm,
 # imported with `docker import`. Installs and starts the engine from Debian if it is missing.
 # Prints the image name last (pass it as NODE_IMAGE); skipped when the image exists.
-# Usage: scripts/docker-base.sh [--engine-only] [--print-name]
+# Usage: scripts/docker-base.sh [--engine-only] [--print-name]   e.g. NODE_IMAGE=$(scripts/docker-base.sh) docker-compose build
 set -euo pipefail
 
 engine_only=0 print_name=0
@@ -11,7 +11,7 @@ for a in "$@"; do
   case "$a" in
     --engine-only) engine_only=1 ;;
     --print-name) print_name=1 ;;
-    -h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "docker-base: unknown option $a (try --help)" >&2; exit 2 ;;
   esac
 done

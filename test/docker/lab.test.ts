@@ -128,7 +128,13 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
       out += b.toString();
     });
     await new Promise((r) => setTimeout(r, 1500)); // tshark needs a moment before it captures
-    lab(['browse', 'https://www.example.test/hej']);
+    // IPv4 to the resolver through the router: the browser must ARP for 172.28.1.254 first
+    const resolver = planAddress('resolver');
+    inHost('browser', [
+      'node',
+      '-e',
+      `require('net').connect(53, '${resolver}').on('connect', () => process.exit(0))`,
+    ]);
     await new Promise((r) => tshark.on('close', r));
     expect(out).toMatch(new RegExp(`Who has ${planAddress('middlebox', 'home').replace(/\./g, '\\.')}\\?`));
   }, 30_000);

@@ -103,7 +103,7 @@ describe('docker-compose.yml against the address plan', () => {
         expect(d.condition).toBe('service_healthy');
       }
     }
-    expect(Object.keys(svc('browser').depends_on ?? {})).toContain('middlebox');
+    expect(Object.keys(svc('browser').depends_on ?? {})).toEqual(['bridge-rules', 'middlebox']);
     expect(Object.keys(svc('proxy').depends_on ?? {})).toEqual(expect.arrayContaining(['ca', 'app']));
   });
 
