@@ -202,6 +202,11 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async inHost(host: string, argv: string[]) {
+    const c = await this.container(host);
+    return execIn(await this.docker(), c.id, argv, 30_000);
+  }
+
   private async container(host: string): Promise<Docker.Container> {
     hostSpec(host);
     const docker = await this.docker();

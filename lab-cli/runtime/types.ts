@@ -53,6 +53,8 @@ export interface Runtime {
     host: string,
     opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal },
   ): Promise<void>;
+  /** docker: a command as root in a host's container, its own netns (e.g. ip6tables for a black hole) */
+  inHost?(host: string, argv: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** hosts whose service can run here (built, and with the privileges it needs) */
   available(): Promise<HostStatus[]>;
 }
