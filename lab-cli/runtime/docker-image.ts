@@ -42,8 +42,10 @@ export async function ensureImage(docker: Docker, cli: ComposeCli, quiet = false
     child.stderr.on('data', onData);
     child.on('close', (c) => resolve(c ?? 1));
   });
+  // the cause is the line before compose's own "failed to build"
+  const cause = tail.filter((l) => !/failed to build/i.test(l)).pop() ?? `exit ${code}`;
   if (code !== 0)
     throw new Error(
-      `the lab image did not build (${tail.filter((l) => !/^\s*$/.test(l)).pop() ?? `exit ${code}`}); with no registry, run scripts/docker-base.sh first, then lab up --runtime docker again`,
+      `the lab image did not build (${cause.trim()}); with no registry, run scripts/docker-base.sh first, then lab up --runtime docker again`,
     );
 }
