@@ -172,7 +172,9 @@ export class DockerRuntime implements Runtime {
         return {
           ...a,
           // in the plan's order (home, internet, backend), as the container really has them
-          addresses: c ? a.addresses.filter((x) => containerAddresses(c).includes(x)) : a.addresses,
+          addresses: c?.State.Running
+            ? a.addresses.filter((x) => containerAddresses(c).includes(x))
+            : a.addresses,
           ports: (ready?.data?.listening as string[] | undefined) ?? [],
           pid: c?.State.Pid || undefined,
           state,
