@@ -33,6 +33,10 @@ export async function followLines(
   }
   const stream = (await c.logs({ ...base, follow: true })) as unknown as Readable;
   if (opts.background) unref(stream);
+  if (opts.signal?.aborted) {
+    stream.destroy(); // closed while the request was on its way
+    return;
+  }
   await new Promise<void>((resolve) => {
     opts.signal?.addEventListener('abort', () => {
       stream.destroy();

@@ -37,6 +37,7 @@ export async function execIn(
     stream.on('data', (c: Buffer) => chunks.push(c));
     stream.on('end', () => {
       clearTimeout(timer);
+      stream.destroy(); // a hijacked socket can stay half-open and keep `lab run` from exiting
       resolve();
     });
     stream.on('error', (err) => {
