@@ -31,10 +31,16 @@ export async function followLines(
     for (const l of split.push(await c.logs({ ...base, follow: false }))) opts.onLine(l);
     return;
   }
-  const stream = (await c.logs({ ...base, follow: true })) as unknown as Readable;
+  let stream: Readable;
+  try {
+    // dockerd answers a follow only with the first line: the signal must reach the request itself
+    stream = (await c.logs({ ...base, follow: true, abortSignal: opts.signal })) as unknown as Readable;
+  } catch {
+    return; // closed before the first line, or the container is gone
+  }
   if (opts.background) unref(stream);
   if (opts.signal?.aborted) {
-    stream.destroy(); // closed while the request was on its way
+    stream.destroy(); // closed while the answer was on its way
     return;
   }
   await new Promise<void>((resolve) => {
@@ -78,7 +84,10 @@ export class DockerEvents {
 
   async start(containers: Map<string, Docker.ContainerInfo>): Promise<void> {
     for (const info of containers.values()) if (info.State === 'running') this.follow(info.Id);
+    const stop = new AbortController();
+    this.stops.add(stop);
     const stream = (await this.docker.getEvents({
+      abortSignal: stop.signal,
       filters: {
         type: ['container'],
         event: ['die', 'start'],
