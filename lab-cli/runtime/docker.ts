@@ -189,7 +189,7 @@ export class DockerRuntime implements Runtime {
     hostSpec(host);
     const docker = await this.docker();
     const c = (await labContainers(docker)).get(host);
-    if (!c || c.State !== 'running')
+    if (c?.State !== 'running')
       throw Object.assign(new Error(`the host is not running (container ${c ? c.State : 'missing'})`), {
         code: 'ERR_HOST_DOWN',
       });
