@@ -1,6 +1,7 @@
 // bench/lab-up: time from `lab up` to every host ready on the local runtime, and the whole lab's RSS,
 // beside a bare `node -e ''` start measured in the same run. Targets: ≤ 1.5 s, ≤ 400 MB.
-// Usage: node dist/bench/lab-up.js [--runs 3] [--block 127.30]
+// With Docker here, the docker runtime too (image built): to all healthy ≤ 8 s, containers ≤ 600 MB.
+// Usage: node dist/bench/lab-up.js [--runs 3] [--block 127.30] [--docker-runs 2 | --docker-runs 0]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,9 +9,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LocalRuntime } from '../lab-cli/runtime/local.js';
 import { settingsFromEnv } from '../services/common/settings.js';
+import { measureDocker } from './docker-lab.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, block: { type: 'string', default: '127.30' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    block: { type: 'string', default: '127.30' },
+    'docker-runs': { type: 'string', default: '2' },
+  },
 });
 const runs = Number(values.runs);
 
@@ -26,7 +32,11 @@ function rssOf(pid: number): number {
 
 /** RSS of a node process that loads nothing: the floor for a lab of N Node processes. */
 function bareRss(): number {
-  const r = spawnSync(process.execPath, ['-e', 'setTimeout(() => console.log(process.memoryUsage().rss), 300)'], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    ['-e', 'setTimeout(() => console.log(process.memoryUsage().rss), 300)'],
+    { encoding: 'utf8' },
+  );
   return Number(r.stdout.trim());
 }
 
@@ -74,3 +84,21 @@ console.log(
 console.log(
   `whole lab RSS:                           ${mem.toFixed(0)} MB (${(mem / hostCount).toFixed(0)} MB a host)   target ≤ 400 MB → ${mem <= 400 ? 'met' : 'MISSED'}`,
 );
+
+// the docker runtime, same run (skipped with the reason when no engine answers)
+const dockerRuns = Number(values['docker-runs']);
+if (dockerRuns > 0) {
+  try {
+    const d = await measureDocker(dockerRuns);
+    const dUp = median(d.upMs);
+    const dMem = median(d.memBytes) / 2 ** 20;
+    console.log(
+      `lab up (docker, ${d.hosts} hosts, median of ${dockerRuns}): ${dUp.toFixed(0)} ms to all healthy   ${(dUp / up).toFixed(1)}× local   target ≤ 8000 ms → ${dUp <= 8000 ? 'met' : 'MISSED'}`,
+    );
+    console.log(
+      `docker containers' memory:               ${dMem.toFixed(0)} MB (${(dMem / mem).toFixed(1)}× local RSS)   target ≤ 600 MB → ${dMem <= 600 ? 'met' : 'MISSED'}`,
+    );
+  } catch (err) {
+    console.log(`docker runtime: skipped (${(err as Error).message})`);
+  }
+}

@@ -13,6 +13,8 @@ packages=(
   varnish                      # reference cache for bench/proxy.ts
   apache2-utils                # ab: one request per connection, for bench/ca.ts against openssl ocsp
   chromium                     # renders the ladder page in tests
+  docker.io docker-compose     # the docker runtime: engine 20.10 and compose v1 (test/docker)
+  debootstrap                  # the offline base image (scripts/docker-base.sh)
 )
 
 missing=()

@@ -156,7 +156,14 @@ export const actions = [
 const run = promisify(execFile);
 
 async function blackhole(op: '-I' | '-D', host: string, runtime: StepContext['runtime']) {
-  if (runtime.name !== 'local') return { ok: false, detail: 'ipv6.blackhole runs on the local runtime only' };
+  // docker: the rule goes in the host's own netns (its container), locally on this machine's INPUT
+  const inHost = runtime.inHost?.bind(runtime);
+  const ip6tables = async (args: string[]) => {
+    if (!inHost) return run('ip6tables', args);
+    const r = await inHost(host, ['ip6tables', ...args]);
+    if (r.exitCode !== 0) throw new Error(r.stderr.trim() || `ip6tables exited with ${r.exitCode}`);
+    return r;
+  };
   if (!runtime.settings.ipv6) return { ok: false, detail: 'this lab runs without IPv6 (LAB_IPV6=0)' };
   const address = address6Of(host, runtime.settings);
   const rule = [
@@ -175,14 +182,14 @@ async function blackhole(op: '-I' | '-D', host: string, runtime: StepContext['ru
   ];
   if (op === '-D') {
     // idempotent: the cleanup may run after the step already removed it
-    const present = await run('ip6tables', ['-w', '-C', ...rule]).then(
+    const present = await ip6tables(['-w', '-C', ...rule]).then(
       () => true,
       () => false,
     );
     if (!present) return { ok: true, detail: `no rule for ${address} to remove` };
   }
   try {
-    await run('ip6tables', ['-w', op, ...rule]);
+    await ip6tables(['-w', op, ...rule]);
   } catch (err) {
     return { ok: false, detail: `ip6tables ${op}: ${(err as Error).message.split('\n')[0]}` };
   }

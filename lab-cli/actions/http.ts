@@ -49,9 +49,9 @@ export const actions = [
       for (const [k, v] of Object.entries(a.headers)) args.push('-H', `${k}: ${v}`);
       if (a.http2) args.push('--http2');
       if (a.via === 'app') {
+        // docker: this machine is on the backend bridge itself (172.28.3.1); locally it borrows the proxy's address
+        if (s.runtime === 'local') args.push('--interface', addressOf('proxy', s, 'backend'));
         args.push(
-          '--interface',
-          addressOf('proxy', s, 'backend'),
           '-H',
           `Host: ${u.host}`,
           `http://${addressOf('app', s, 'backend')}:${port(80, s)}${u.pathname}${u.search}`,

@@ -25,6 +25,8 @@ export interface UpOptions {
 /** A position in every host's event stream; `read` returns events after it and moves it on. */
 export interface EventCursor {
   read(): Promise<LabEvent[]>;
+  /** stops following (docker: the log and event streams), so a finished run can exit */
+  close?(): void;
 }
 
 export interface Runtime {
@@ -51,6 +53,8 @@ export interface Runtime {
     host: string,
     opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal },
   ): Promise<void>;
+  /** docker: a command as root in a host's container, its own netns (e.g. ip6tables for a black hole) */
+  inHost?(host: string, argv: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** hosts whose service can run here (built, and with the privileges it needs) */
   available(): Promise<HostStatus[]>;
 }

@@ -181,6 +181,7 @@ export async function runScenario(
   lab.emit({ kind: 'scenario.end', summary: `scenario ${sc.name} ${failures.length ? 'failed' : 'passed'}` });
   await new Promise((r) => setTimeout(r, 100));
   await pull();
+  cursor.close?.();
   const events = [...all, ...runnerEvents].sort((a, b) => a.ts - b.ts);
 
   const packetFailures = await finishCapture(capture, runtime, runDir, events, packets, out);

@@ -31,18 +31,18 @@ await runService('browser', async (ctx) => {
   // the browser host's own files: never the machine's (docker: the container's own /etc)
   const hostsPath = s.runtime === 'docker' ? '/etc/hosts' : join(ctx.stateDir, 'hosts');
   const resolvPath = s.runtime === 'docker' ? '/etc/resolv.conf' : join(ctx.stateDir, 'resolv.conf');
-  if (s.runtime === 'local') {
-    if (!existsSync(hostsPath))
-      writeFileSync(
-        hostsPath,
-        `# the browser host's hosts file (lab hosts add|rm|list)\n127.0.0.1\tlocalhost\n${ctx.address()}\tbrowser.test browser\n`,
-      );
-    if (!existsSync(resolvPath))
-      writeFileSync(
-        resolvPath,
-        `# the browser host's resolv.conf: its stub asks the lab's resolver\nnameserver ${addressOf('resolver', s)}\noptions timeout:2 attempts:2 ndots:1\n`,
-      );
-  }
+  // docker: the lab's files replace the ones Docker mounts, so its embedded DNS is not on the path
+  const isLabFile = (p: string) => existsSync(p) && readFileSync(p, 'utf8').startsWith('# the browser host');
+  if (!isLabFile(hostsPath))
+    writeFileSync(
+      hostsPath,
+      `# the browser host's hosts file (lab hosts add|rm|list)\n127.0.0.1\tlocalhost\n${ctx.address()}\tbrowser.test browser\n`,
+    );
+  if (!isLabFile(resolvPath))
+    writeFileSync(
+      resolvPath,
+      `# the browser host's resolv.conf: its stub asks the lab's resolver\nnameserver ${addressOf('resolver', s)}\noptions timeout:2 attempts:2 ndots:1\n`,
+    );
   const hsts = new HstsStore(join(profile, 'hsts.json'));
   const cache = new HttpCache(join(profile, 'http-cache.json'));
   const cookiePath = join(profile, 'cookies.json');

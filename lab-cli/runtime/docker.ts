@@ -1,0 +1,277 @@
+// The docker runtime: one container per host from docker-compose.yml, on three internal networks.
+// Compose (its CLI) brings the lab up and down; dockerode does status, logs, exec and events.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import type { LabEvent } from '../../services/common/events.js';
+import { allAddressesOf, type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
+import { hostSpec, hosts } from '../../services/common/topology.js';
+import { type ComposeCli, compose, downArgs, findCompose, upArgs } from './compose.js';
+import { connectEngine, labContainers } from './docker-engine.js';
+import { DockerEvents, followLines, readyEvent } from './docker-events.js';
+import { controlArgv, execIn, parseControlAnswer } from './docker-exec.js';
+import { containerRunDir, copyOut } from './docker-files.js';
+import { ensureImage } from './docker-image.js';
+import { addBridgeRules, checkPlanIsFree, labResidue, removeBridgeRules } from './docker-plan.js';
+import type { EventCursor, HostState, HostStatus, Runtime, UpOptions } from './types.js';
+
+const HEALTHY_TIMEOUT_MS = 90_000;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** running+healthy → running; created or health starting → starting; exit 0 → stopped; else dead. */
+export function hostState(c: Docker.ContainerInspectInfo | undefined): { state: HostState; reason?: string } {
+  if (!c) return { state: 'stopped', reason: 'no container (lab up --runtime docker)' };
+  const s = c.State;
+  if (s.Running) {
+    const health = s.Health?.Status;
+    if (health === 'unhealthy') return { state: 'dead', reason: lastHealthOutput(c) ?? 'unhealthy' };
+    return { state: health === 'starting' ? 'starting' : 'running' };
+  }
+  if (s.Status === 'created') return { state: 'stopped', reason: 'created, not started' };
+  if (s.ExitCode === 0 && !s.OOMKilled) return { state: 'stopped' };
+  return {
+    state: 'dead',
+    reason: s.OOMKilled
+      ? 'killed: out of memory'
+      : `exited with code ${s.ExitCode}${s.Error ? `: ${s.Error}` : ''}`,
+  };
+}
+
+function lastHealthOutput(c: Docker.ContainerInspectInfo): string | undefined {
+  const log = c.State.Health?.Log ?? [];
+  return log[log.length - 1]?.Output?.trim() || undefined;
+}
+
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker' as const;
+  private engine?: Docker;
+  private cli?: ComposeCli;
+
+  constructor(readonly settings: LabSettings) {}
+
+  private async docker(): Promise<Docker> {
+    this.engine ??= await connectEngine();
+    return this.engine;
+  }
+
+  private async compose(): Promise<ComposeCli> {
+    this.cli ??= await findCompose();
+    if (!this.cli)
+      throw new Error(
+        'neither `docker compose` nor `docker-compose` is installed: scripts/docker-base.sh --engine-only installs docker-compose',
+      );
+    return this.cli;
+  }
+
+  private async inspectAll(): Promise<Map<string, Docker.ContainerInspectInfo>> {
+    const docker = await this.docker();
+    const out = new Map<string, Docker.ContainerInspectInfo>();
+    await Promise.all(
+      [...(await labContainers(docker))].map(async ([host, info]) => {
+        out.set(host, await docker.getContainer(info.Id).inspect());
+      }),
+    );
+    return out;
+  }
+
+  async available(): Promise<HostStatus[]> {
+    // the image is built from this tree: a service missing from dist/ is missing from the image too
+    return hosts.map((h) => {
+      const built = existsSync(join(PROJECT_ROOT, 'dist', 'services', h.service, 'main.js'));
+      return {
+        host: h.name,
+        service: h.service,
+        addresses: allAddressesOf(h.name, this.settings),
+        ports: [],
+        state: built ? 'stopped' : 'off',
+        reason: built
+          ? undefined
+          : `the ${h.service} service is not built (dist/services/${h.service}/main.js)`,
+      };
+    });
+  }
+
+  async isUp(): Promise<boolean> {
+    const all = await this.inspectAll();
+    const want = (await this.available()).filter((a) => a.state !== 'off');
+    return want.length > 0 && want.every((a) => hostState(all.get(a.host)).state === 'running');
+  }
+
+  async up(opts: UpOptions = {}): Promise<{ started: string[]; alreadyUp: boolean; off: HostStatus[] }> {
+    const docker = await this.docker();
+    const cli = await this.compose();
+    const avail = await this.available();
+    const off = avail.filter((a) => a.state === 'off');
+    const wanted = avail.filter((a) => a.state !== 'off' && (!opts.hosts || opts.hosts.includes(a.host)));
+    const before = await this.inspectAll();
+    const missing = wanted
+      .filter((w) => hostState(before.get(w.host)).state !== 'running')
+      .map((w) => w.host);
+    if (missing.length === 0) return { started: [], alreadyUp: true, off };
+    await checkPlanIsFree(docker);
+    await ensureImage(docker, cli, opts.quiet);
+    try {
+      addBridgeRules();
+      await compose(cli, upArgs(cli, ['bridge-rules', ...missing]), PROJECT_ROOT);
+      await this.waitHealthy(missing);
+    } catch (err) {
+      // leave nothing half-started: containers and networks go, the CA's volume stays
+      await compose(cli, downArgs(cli), PROJECT_ROOT).catch(() => undefined);
+      removeBridgeRules();
+      throw new Error(composeProblem(err as Error));
+    }
+    return { started: missing, alreadyUp: false, off };
+  }
+
+  private async waitHealthy(hostNames: string[]): Promise<void> {
+    const t0 = Date.now();
+    for (;;) {
+      const all = await this.inspectAll();
+      const states = hostNames.map((h) => ({ h, ...hostState(all.get(h)) }));
+      const dead = states.find((s) => s.state === 'dead' || (s.state === 'stopped' && all.has(s.h)));
+      if (dead) throw new Error(`${dead.h} ${dead.reason ?? 'stopped'}; ${await this.lastStderr(dead.h)}`);
+      if (states.every((s) => s.state === 'running')) return;
+      if (Date.now() - t0 > HEALTHY_TIMEOUT_MS) {
+        const late = states.filter((s) => s.state !== 'running').map((s) => s.h);
+        throw new Error(
+          `not healthy after ${HEALTHY_TIMEOUT_MS / 1000} s: ${late.join(', ')} (lab logs HOST)`,
+        );
+      }
+      await sleep(250);
+    }
+  }
+
+  private async lastStderr(host: string): Promise<string> {
+    const lines: string[] = [];
+    await this.logs(host, { onLine: (l) => lines.push(l) }).catch(() => undefined);
+    return lines.filter((l) => !l.startsWith('{')).pop() ?? 'no message (lab logs for more)';
+  }
+
+  async down(opts: { volumes?: boolean } = {}): Promise<void> {
+    const docker = await this.docker();
+    const cli = await this.compose();
+    await compose(cli, downArgs(cli, opts.volumes), PROJECT_ROOT);
+    removeBridgeRules();
+    const left = await labResidue(docker, opts.volumes);
+    if (left.length)
+      throw new Error(`lab down left ${left.join(', ')}: remove them with docker rm -f / docker network rm`);
+  }
+
+  async status(): Promise<HostStatus[]> {
+    const docker = await this.docker();
+    const all = await this.inspectAll();
+    return Promise.all(
+      (await this.available()).map(async (a) => {
+        const c = all.get(a.host);
+        if (a.state === 'off' && !c) return a;
+        const { state, reason } = hostState(c);
+        const ready = c && state !== 'stopped' ? await lastReady(docker, c.Id) : undefined;
+        return {
+          ...a,
+          // in the plan's order (home, internet, backend), as the container really has them
+          addresses: c?.State.Running
+            ? a.addresses.filter((x) => containerAddresses(c).includes(x))
+            : a.addresses,
+          ports: (ready?.data?.listening as string[] | undefined) ?? [],
+          pid: c?.State.Pid || undefined,
+          state,
+          uptimeMs: state === 'running' && c ? Date.now() - Date.parse(c.State.StartedAt) : undefined,
+          reason: reason ?? (typeof ready?.data?.off === 'string' ? ready.data.off : undefined),
+        };
+      }),
+    );
+  }
+
+  async control(host: string, command: string, args: Record<string, unknown> = {}, timeoutMs = 30_000) {
+    hostSpec(host);
+    const docker = await this.docker();
+    const c = (await labContainers(docker)).get(host);
+    if (c?.State !== 'running')
+      throw Object.assign(new Error(`the host is not running (container ${c ? c.State : 'missing'})`), {
+        code: 'ERR_HOST_DOWN',
+      });
+    // a run's directory is on this machine: the host writes in its container, then it is copied here
+    const runDir = typeof args.runDir === 'string' ? args.runDir : undefined;
+    const inside = runDir ? { ...args, runDir: containerRunDir(host, runDir) } : args;
+    const r = await execIn(docker, c.Id, controlArgv(host, command, inside, timeoutMs), timeoutMs + 5000);
+    try {
+      return parseControlAnswer(r, command);
+    } finally {
+      if (runDir) await copyOut(docker, c.Id, containerRunDir(host, runDir), runDir);
+    }
+  }
+
+  async inHost(host: string, argv: string[]) {
+    const c = await this.container(host);
+    return execIn(await this.docker(), c.id, argv, 30_000);
+  }
+
+  private async container(host: string): Promise<Docker.Container> {
+    hostSpec(host);
+    const docker = await this.docker();
+    const c = (await labContainers(docker)).get(host);
+    if (!c) throw new Error(`${host} has no container: lab up --runtime docker`);
+    return docker.getContainer(c.Id);
+  }
+
+  async stop(host: string): Promise<void> {
+    const c = await this.container(host);
+    if ((await c.inspect()).State.Running) await c.stop({ t: 5 });
+  }
+
+  async start(host: string): Promise<void> {
+    const c = await this.container(host);
+    if (!(await c.inspect()).State.Running) await c.start();
+    await this.waitHealthy([host]);
+  }
+
+  async restart(host: string): Promise<void> {
+    await (await this.container(host)).restart({ t: 5 });
+    await sleep(200);
+    await this.waitHealthy([host]);
+  }
+
+  async cursor(): Promise<EventCursor> {
+    const docker = await this.docker();
+    const events = new DockerEvents(docker);
+    await events.start(await labContainers(docker));
+    return { read: async () => events.drain(), close: () => events.close() };
+  }
+
+  async logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }) {
+    const c = await this.container(host);
+    await followLines(c, { follow: !!opts.follow, onLine: (l) => opts.onLine(l.line), signal: opts.signal });
+  }
+}
+
+/** The host's last service.ready event, from its stdout: what it listens on. */
+function lastReady(docker: Docker, id: string): Promise<LabEvent | undefined> {
+  return readyEvent(docker.getContainer(id));
+}
+
+export function containerAddresses(c: Docker.ContainerInspectInfo): string[] {
+  const out: string[] = [];
+  for (const n of Object.values(c.NetworkSettings.Networks ?? {})) {
+    if (n.IPAddress) out.push(n.IPAddress);
+    if (n.GlobalIPv6Address) out.push(n.GlobalIPv6Address);
+  }
+  return out;
+}
+
+/** Compose's own words for the usual failures, turned into what to do. */
+export function composeProblem(err: Error & { stderr?: string }): string {
+  const text = `${err.stderr ?? ''}\n${err.message}`;
+  if (/Pool overlaps|overlaps with other one/i.test(text))
+    return 'a lab subnet (172.28.1-3.0/24 or fd28:1-3::/64) is used by another docker network: docker network ls, then docker network rm it';
+  if (/bridge name .* exists|device or resource busy/i.test(text))
+    return 'a lab bridge name (lab-home, lab-internet, lab-backend) is taken: ip link show, then remove it';
+  const last = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .pop();
+  return last ?? err.message;
+}
