@@ -41,3 +41,6 @@ RUN mkdir -p /lab/state/hosts/ca && chown -R node:node /lab/state
 ENV LAB_RUNTIME=docker LAB_PORT_OFFSET=0 LAB_STATE_DIR=/lab/state LAB_IPV6=1 NODE_ENV=production
 COPY docker docker
 ENTRYPOINT ["/lab/docker/entrypoint.sh"]
+# last, so it never spoils the cache: which sources this image was built from
+ARG LAB_SOURCE=
+LABEL org.enterlab.source=${LAB_SOURCE}
