@@ -155,14 +155,13 @@ export const actions = [
         inject(at, at.id, `x${randomInt(1e9)}.${a.name}`); // right ID, wrong question
       });
       let answer: Packet;
-      const restore = allowLoopbackSources();
+      allowLoopbackSources();
       try {
         await ctx.runtime.control('resolver', 'dns.flush', { name: a.name });
         await ctx.runtime.control(a.server, 'dns.delay', { ms: a.delay });
         answer = await ask(v4[0], dnsPort, a.name);
       } finally {
         tap.close();
-        restore();
         await ctx.runtime.control(a.server, 'dns.delay', { ms: 0 }).catch(() => undefined);
       }
       const records = (answer.answers ?? []).map((r) => recordText(r));

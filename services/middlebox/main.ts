@@ -169,7 +169,6 @@ await runService('middlebox', async (ctx) => {
 
   // the tap: everything of this lab crossing the home network
   let tap: Tap | undefined;
-  let restoreLoopback: () => void = () => undefined;
   let off = offReason(s);
   const home = addressOf('middlebox', s, 'home');
   if (!off) {
@@ -182,7 +181,7 @@ await runService('middlebox', async (ctx) => {
       if (!device) off = `no network device carries ${home}`;
       else {
         try {
-          if (device === 'lo') restoreLoopback = allowLoopbackSources();
+          if (device === 'lo') allowLoopbackSources();
           tap = openTap(loaded.cap, device, captureFilter(s), (buf, n) => {
             try {
               const outcomes = censor.observe(buf, n, nowMicros());
@@ -197,7 +196,6 @@ await runService('middlebox', async (ctx) => {
             }
           });
         } catch (err) {
-          restoreLoopback();
           off = `cannot capture on ${device}: ${(err as Error).message}`;
         }
       }
@@ -208,7 +206,6 @@ await runService('middlebox', async (ctx) => {
     off,
     close: async () => {
       tap?.close();
-      restoreLoopback();
       for (const l of losses.values()) await l.disarm().catch(() => undefined);
     },
   };

@@ -60,28 +60,18 @@ export function openTap(
 /**
  * Linux drops 127/8 sources arriving on lo from outside its own output path (martian source): an
  * injected IPv4 frame needs route_localnet on lo, and accept_local too once the machine has ever had
- * a custom local route (fib_has_custom_local_routes then forces the full source check). Both are set
- * while the injector runs; the returned function restores the values it found.
+ * a custom local route (fib_has_custom_local_routes then forces the full source check). Both are
+ * turned on and left on: every lab on this machine shares lo, and putting the old values back when
+ * one injector stops would silently break another one still running (two labs, or tests in
+ * parallel). On lo they change nothing else: only this machine's own packets arrive there.
  */
-export function allowLoopbackSources(): () => void {
-  const restores = ['route_localnet', 'accept_local'].map((knob) => {
+export function allowLoopbackSources(): void {
+  for (const knob of ['route_localnet', 'accept_local']) {
     const path = `/proc/sys/net/ipv4/conf/lo/${knob}`;
     try {
-      const before = readFileSync(path, 'utf8').trim();
-      if (before === '1') return () => undefined;
-      writeFileSync(path, '1');
-      return () => {
-        try {
-          writeFileSync(path, before);
-        } catch {
-          // already gone (container stopping): nothing to restore
-        }
-      };
+      if (readFileSync(path, 'utf8').trim() !== '1') writeFileSync(path, '1');
     } catch {
-      return () => undefined;
+      // no /proc/sys to write (not root): injection on lo will not reach sockets, and says so
     }
-  });
-  return () => {
-    for (const r of restores) r();
-  };
+  }
 }
