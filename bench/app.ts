@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import express from 'express';
-import { addressOf, PROJECT_ROOT, port, settingsEnv, settingsFromEnv } from '../services/common/settings.js';
+import { addressOf, port, settingsFromEnv } from '../services/common/settings.js';
+import { startBenchHost } from './lab-host.js';
 
 const { values } = parseArgs({
   options: {
@@ -105,12 +106,7 @@ async function main(): Promise<void> {
   const s = settingsFromEnv({}, { runtime: 'local', block: values.block, stateDir, ipv6: false });
   const children: ChildProcess[] = [];
   try {
-    const app = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/services/app/main.js'), '--host', 'app'], {
-      env: { ...process.env, ...settingsEnv(s) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(app);
-    await waitForLine(app, '"service.ready"', 'app');
+    children.push((await startBenchHost(s, 'app')).child);
     const kernelUrl = `http://${addressOf('app', s, 'backend')}:${port(80, s)}/hej`;
     const hej = await fetchHej(kernelUrl);
     const bodyFile = join(stateDir, 'hej.json');

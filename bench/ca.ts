@@ -15,14 +15,8 @@ import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import * as x509 from '@peculiar/x509';
 import { obtainCertificate } from '../services/common/certificate.js';
-import {
-  addressOf,
-  hostStateDir,
-  PROJECT_ROOT,
-  port,
-  settingsEnv,
-  settingsFromEnv,
-} from '../services/common/settings.js';
+import { addressOf, hostStateDir, port, settingsFromEnv } from '../services/common/settings.js';
+import { startBenchHost } from './lab-host.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,23 +36,6 @@ const NETNS = `enterlab-bench-ca-${process.pid}`;
 const OPENSSL_PORT = 8888;
 const children: ChildProcess[] = [];
 const inNetns = (cmd: string, args: string[]) => run('ip', ['netns', 'exec', NETNS, cmd, ...args]);
-
-function startCa(): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/services/ca/main.js'), '--host', 'ca'], {
-      env: { ...process.env, ...settingsEnv(s) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    children.push(child);
-    let buf = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (c: string) => {
-      buf = (buf + c).slice(-4096);
-      if (buf.includes('"service.ready"')) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`the CA exited with ${code}`)));
-  });
-}
 
 /** openssl's CA database line for a good certificate: V, expiry (UTCTime), no revocation, serial, file, DN. */
 function indexLine(leafPem: string): string {
@@ -88,7 +65,7 @@ async function checkGood(url: string, f: { leaf: string; issuer: string; root: s
 }
 
 try {
-  await startCa();
+  children.push((await startBenchHost(s, 'ca')).child);
   // a leaf from our CA, asked for from the browser's address (the CA issues to lab networks only)
   const leafDir = join(dir, 'leaf');
   mkdirSync(leafDir);

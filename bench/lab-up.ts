@@ -76,6 +76,7 @@ for (let i = 0; i < runs; i++) {
 const up = median(upTimes);
 const mem = median(rss) / 2 ** 20;
 const nodeStart = median(bare);
+const floor = (bareRss() * hostCount) / 2 ** 20; // as many Node processes that load nothing
 console.log(`lab up (local, ${hostCount} hosts, median of ${runs}): ${up.toFixed(0)} ms to all ready`);
 console.log(`bare node start (reference, same run):   ${nodeStart.toFixed(0)} ms`);
 console.log(
@@ -83,6 +84,9 @@ console.log(
 );
 console.log(
   `whole lab RSS:                           ${mem.toFixed(0)} MB (${(mem / hostCount).toFixed(0)} MB a host)   target ≤ 400 MB → ${mem <= 400 ? 'met' : 'MISSED'}`,
+);
+console.log(
+  `${hostCount} bare node processes (reference):     ${floor.toFixed(0)} MB; the lab is ${(mem / floor).toFixed(1)}× that floor`,
 );
 
 // the docker runtime, same run (skipped with the reason when no engine answers)

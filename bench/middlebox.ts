@@ -13,14 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { controlCall } from '../services/common/control.js';
-import {
-  addressOf,
-  controlSocketPath,
-  PROJECT_ROOT,
-  port,
-  settingsEnv,
-  settingsFromEnv,
-} from '../services/common/settings.js';
+import { addressOf, controlSocketPath, port, settingsFromEnv } from '../services/common/settings.js';
+import { type BenchHost, startBenchHost } from './lab-host.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,39 +32,17 @@ if (process.getuid?.() !== 0) {
 const stateDir = mkdtempSync(join(tmpdir(), 'bench-middlebox-'));
 const s = settingsFromEnv({}, { runtime: 'local', block: values.block, stateDir, ipv6: false });
 const run = promisify(execFile);
-const children = new Map<string, ChildProcess>();
+const children = new Map<string, BenchHost>();
 const browser = addressOf('browser', s);
 const proxy = addressOf('proxy', s);
 const url = `http://${proxy}:${port(80, s)}/hej`;
 
-function startHost(host: string, service: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(PROJECT_ROOT, 'dist/services', service, 'main.js'), '--host', host],
-      {
-        env: { ...process.env, ...settingsEnv(s) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    children.set(host, child);
-    let buf = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (c: string) => {
-      buf += c;
-      if (buf.includes('"service.ready"')) resolve();
-      if (buf.length > 1e6) buf = buf.slice(-1000);
-    });
-    child.on('exit', (code) => reject(new Error(`${host} exited with ${code}`)));
-  });
+async function startHost(host: string): Promise<void> {
+  children.set(host, await startBenchHost(s, host));
 }
 
 async function stopHost(host: string): Promise<void> {
-  const c = children.get(host);
-  if (!c) return;
-  const gone = new Promise((r) => c.once('exit', r));
-  c.kill('SIGTERM');
-  await gone;
+  await children.get(host)?.stop();
   children.delete(host);
 }
 
@@ -168,8 +140,8 @@ const quantile = (xs: number[], q: number) => {
 const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`;
 
 async function main() {
-  await Promise.all([startHost('ca', 'ca'), startHost('app', 'app')]);
-  await startHost('proxy', 'proxy');
+  await Promise.all([startHost('ca'), startHost('app')]);
+  await startHost('proxy');
   try {
     process.stdout.write(
       `load ${values.seconds} s, ${values.connections} keep-alive connections, ${browser} → ${url}\n`,
@@ -181,7 +153,7 @@ async function main() {
     await new Promise((r) => refDump.once('exit', r));
     process.stdout.write(`  reference (capture on, no censor): ${reference.toFixed(0)} req/s\n`);
 
-    await startHost('middlebox', 'middlebox');
+    await startHost('middlebox');
     const ctl = (c: string, a: Record<string, unknown> = {}) =>
       controlCall(controlSocketPath('middlebox', s), c, a);
     await ctl('block.load', {

@@ -9,14 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { controlCall } from '../services/common/control.js';
-import {
-  addressOf,
-  controlSocketPath,
-  PROJECT_ROOT,
-  port,
-  settingsEnv,
-  settingsFromEnv,
-} from '../services/common/settings.js';
+import { addressOf, controlSocketPath, port, settingsFromEnv } from '../services/common/settings.js';
+import { startBenchHost } from './lab-host.js';
 
 const { values } = parseArgs({
   options: {
@@ -40,29 +34,11 @@ function rssOf(pid: number): number {
 }
 const mb = (n: number) => `${(n / 2 ** 20).toFixed(0)} MB`;
 
-/** Starts a lab host from dist/ and waits for its service.ready line; returns its pid. */
-function startHost(host: string, service: string, env: Record<string, string> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [join(PROJECT_ROOT, 'dist/services', service, 'main.js'), '--host', host],
-      {
-        env: { ...process.env, ...settingsEnv(s), ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    children.push(child);
-    let buf = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (c: string) => {
-      buf += c;
-      if (buf.includes('"service.ready"')) {
-        buf = '';
-        resolve(child.pid ?? 0);
-      } else if (buf.length > 1e6) buf = '';
-    });
-    child.on('exit', (code) => reject(new Error(`${host} exited with ${code}`)));
-  });
+/** Starts a lab host and keeps it for the cleanup; returns its pid. */
+async function startHost(host: string): Promise<number> {
+  const h = await startBenchHost(s, host);
+  children.push(h.child);
+  return h.pid;
 }
 
 /** wrk, one thread per core it may use, with its latency distribution. */
@@ -106,8 +82,8 @@ async function main() {
   const appAddr = addressOf('app', s, 'backend');
   await new Promise<void>((ok) => backend.listen(port(80, s), appAddr, ok));
 
-  await startHost('ca', 'ca');
-  const proxyPid = await startHost('proxy', 'proxy');
+  await startHost('ca');
+  const proxyPid = await startHost('proxy');
   const proxyUrl = `http://${addressOf('proxy', s)}:${port(80, s)}/bench`;
 
   // Varnish on another loopback address, same backend, its built-in VCL

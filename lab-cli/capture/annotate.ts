@@ -3,7 +3,7 @@
 // numbers each ladder arrow links to.
 import type { LabEvent } from '../../services/common/events.js';
 import { allAddressesOf, hostAt, type LabSettings, parsePeer } from '../../services/common/settings.js';
-import { eventKey } from '../render/ladder-model.js';
+import { DNS_ANSWER_KINDS, eventKey } from '../render/ladder-model.js';
 import type { Frame } from './frames.js';
 
 export interface Annotations {
@@ -19,17 +19,6 @@ const FIN = 0x001;
 const RST = 0x004;
 // a frame further than this from its event belongs to something else (a reused port, an old query)
 const MAX_SKEW_US = 2_000_000;
-
-const DNS_ANSWER_KINDS = new Set([
-  'dns.answer',
-  'dns.referral',
-  'dns.nxdomain',
-  'dns.nodata',
-  'dns.refused',
-  'dns.formerr',
-  'dns.notimp',
-  'dns.badvers',
-]);
 
 export function annotate(events: LabEvent[], frames: Frame[], s: LabSettings): Annotations {
   const out: Annotations = { comments: new Map(), frames: new Map() };

@@ -32,13 +32,16 @@ export function eventKey(e: LabEvent): string {
 }
 
 const labHosts = new Set(hosts.map((h) => h.name));
-const DNS_ANSWERS = new Set([
+/** the nameserver's and resolver's answer events (services/nameserver/main.ts lists them) */
+export const DNS_ANSWER_KINDS: ReadonlySet<string> = new Set([
   'dns.answer',
   'dns.referral',
   'dns.nxdomain',
   'dns.nodata',
   'dns.refused',
   'dns.formerr',
+  'dns.notimp',
+  'dns.badvers',
 ]);
 
 type Data = Record<string, unknown>;
@@ -64,7 +67,7 @@ function messagesOf(e: LabEvent, serverOf: Map<string, string>, hostOf: (a: unkn
   ];
   const client = () => (typeof d.from === 'string' && labHosts.has(d.from) ? d.from : hostOf(e.peer));
   if (e.kind === 'dns.query') return m(client(), e.host, `${d.type} ${d.name}?`);
-  if (DNS_ANSWERS.has(e.kind)) {
+  if (DNS_ANSWER_KINDS.has(e.kind)) {
     const what =
       e.kind === 'dns.referral'
         ? `referral: ${first(d.authority)}`

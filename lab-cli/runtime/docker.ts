@@ -1,11 +1,10 @@
 // The docker runtime: one container per host from docker-compose.yml, on three internal networks.
 // Compose (its CLI) brings the lab up and down; dockerode does status, logs, exec and events.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type Docker from 'dockerode';
 import type { LabEvent } from '../../services/common/events.js';
-import { allAddressesOf, type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
-import { hostSpec, hosts } from '../../services/common/topology.js';
+import { type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
+import { hostSpec } from '../../services/common/topology.js';
+import { builtHosts } from './built.js';
 import { type ComposeCli, compose, downArgs, findCompose, upArgs } from './compose.js';
 import { connectEngine, labContainers } from './docker-engine.js';
 import { DockerEvents, followLines, readyEvent } from './docker-events.js';
@@ -78,20 +77,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async available(): Promise<HostStatus[]> {
-    // the image is built from this tree: a service missing from dist/ is missing from the image too
-    return hosts.map((h) => {
-      const built = existsSync(join(PROJECT_ROOT, 'dist', 'services', h.service, 'main.js'));
-      return {
-        host: h.name,
-        service: h.service,
-        addresses: allAddressesOf(h.name, this.settings),
-        ports: [],
-        state: built ? 'stopped' : 'off',
-        reason: built
-          ? undefined
-          : `the ${h.service} service is not built (dist/services/${h.service}/main.js)`,
-      };
-    });
+    return builtHosts(this.settings);
   }
 
   async isUp(): Promise<boolean> {

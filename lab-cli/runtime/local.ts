@@ -17,7 +17,6 @@ import { controlCall } from '../../services/common/control.js';
 import { parseEventLine } from '../../services/common/event-schema.js';
 import type { LabEvent } from '../../services/common/events.js';
 import {
-  allAddressesOf,
   controlSocketPath,
   hostStateDir,
   type LabSettings,
@@ -25,6 +24,7 @@ import {
   settingsEnv,
 } from '../../services/common/settings.js';
 import { hostSpec, hosts } from '../../services/common/topology.js';
+import { builtHosts, serviceEntry } from './built.js';
 import { addLoopbackIpv6, removeLoopbackIpv6 } from './loopback.js';
 import { FileTail, readLines } from './tail.js';
 import type { EventCursor, HostStatus, Runtime, UpOptions } from './types.js';
@@ -44,10 +44,6 @@ interface LabState {
 
 const STOP_TIMEOUT_MS = 5000;
 const READY_TIMEOUT_MS = 20_000;
-
-export function serviceEntry(service: string): string {
-  return join(PROJECT_ROOT, 'dist', 'services', service, 'main.js');
-}
 
 export function eventsFile(host: string, s: LabSettings): string {
   return join(hostStateDir(host, s), 'events.jsonl');
@@ -92,19 +88,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async available(): Promise<HostStatus[]> {
-    return hosts.map((h) => {
-      const built = existsSync(serviceEntry(h.service));
-      return {
-        host: h.name,
-        service: h.service,
-        addresses: allAddressesOf(h.name, this.settings),
-        ports: [],
-        state: built ? 'stopped' : 'off',
-        reason: built
-          ? undefined
-          : `the ${h.service} service is not built (dist/services/${h.service}/main.js)`,
-      };
-    });
+    return builtHosts(this.settings);
   }
 
   private alive(state: LabState, host: string): boolean {
