@@ -111,3 +111,25 @@ export async function armLoss(spec: LossSpec, tag: string, run: Run): Promise<Ar
     },
   };
 }
+
+/**
+ * The same loss for each address family the two hosts share: a browser with IPv6 reaches the proxy
+ * over it (happy eyeballs), so an IPv4 rule alone would never see the segment. Counts add up.
+ */
+export async function armLossEach(specs: LossSpec[], tag: string, run: Run): Promise<ArmedLoss> {
+  const armed: ArmedLoss[] = [];
+  try {
+    for (const spec of specs) armed.push(await armLoss(spec, tag, run));
+  } catch (err) {
+    for (const a of armed) await a.disarm().catch(() => undefined);
+    throw err;
+  }
+  return {
+    tag,
+    spec: specs[0],
+    dropped: async () => (await Promise.all(armed.map((a) => a.dropped()))).reduce((n, d) => n + d, 0),
+    disarm: async () => {
+      for (const a of armed) await a.disarm();
+    },
+  };
+}

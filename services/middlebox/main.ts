@@ -18,14 +18,15 @@ import { setPriority } from 'node:os';
 import { ControlError } from '../common/control.js';
 import { nowMicros } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
-import { addressOf, hostAt, type LabSettings, settingsFromEnv } from '../common/settings.js';
+import { address6Of, addressOf, hostAt, type LabSettings, settingsFromEnv } from '../common/settings.js';
 import { createCensor } from './censor.js';
 import { dryRunCli } from './dry-run.js';
-import { type ArmedLoss, armLoss, runner } from './loss.js';
+import { type ArmedLoss, armLossEach, runner } from './loss.js';
 import { outcomeEvent } from './report.js';
 import { createRuleSet, type Rule, RuleError } from './rules.js';
 import { captureFilter, censorScope } from './scope.js';
 import { allowLoopbackSources, deviceFor, loadCap, openTap, type Tap } from './tap.js';
+import { openUpstream, type Upstream } from './upstream.js';
 import { warmUp } from './warmup.js';
 
 const LOSS_POLL_MS = 50;
@@ -134,7 +135,12 @@ await runService('middlebox', async (ctx) => {
       toPort: a.toPort === undefined ? undefined : ctx.port(Number(a.toPort)),
       nth: Number(a.nth ?? 2),
     };
-    const armed = await armLoss(spec, tag, runner());
+    // named hosts: their IPv6 twins too (ipv6: the browser prefers it)
+    const twin =
+      s.ipv6 && !hostAt(from, s) && !hostAt(to, s)
+        ? [{ ...spec, from: address6Of(from, s), to: address6Of(to, s) }]
+        : [];
+    const armed = await armLossEach([spec, ...twin], tag, runner());
     losses.set(tag, armed);
     ctx.events.emit({
       kind: 'loss.armed',
@@ -169,6 +175,7 @@ await runService('middlebox', async (ctx) => {
 
   // the tap: everything of this lab crossing the home network
   let tap: Tap | undefined;
+  let upstream: Upstream | undefined;
   let off = offReason(s);
   const home = addressOf('middlebox', s, 'home');
   if (!off) {
@@ -182,12 +189,24 @@ await runService('middlebox', async (ctx) => {
       else {
         try {
           if (device === 'lo') allowLoopbackSources();
+          // docker: the server's copies leave by the internet side (upstream.ts says why)
+          const internetDevice =
+            device === 'lo' ? undefined : deviceFor(loaded.cap, addressOf('middlebox', s, 'internet'));
+          upstream =
+            internetDevice && internetDevice !== device
+              ? openUpstream(loaded.cap, internetDevice)
+              : undefined;
           tap = openTap(loaded.cap, device, captureFilter(s), (buf, n) => {
             try {
               const outcomes = censor.observe(buf, n, nowMicros());
               // JOURNEY 17: send first, tell afterwards - the forgery must win the race
               for (const o of outcomes) {
-                if (o.kind === 'rst') for (const p of o.packets) tap?.send(p.frame);
+                if (o.kind === 'rst') {
+                  // the client's copies first: theirs is the race with the server's answer
+                  for (const p of o.packets) if (!upstream || p.to === 'client') tap?.send(p.frame);
+                  if (upstream)
+                    for (const p of o.packets) if (p.to === 'server') upstream.send(p.frame, p.dst);
+                }
                 if (o.kind === 'dns') tap?.send(o.answer.frame);
               }
               for (const o of outcomes) ctx.events.emit(outcomeEvent(o));
@@ -206,6 +225,7 @@ await runService('middlebox', async (ctx) => {
     off,
     close: async () => {
       tap?.close();
+      upstream?.close();
       for (const l of losses.values()) await l.disarm().catch(() => undefined);
     },
   };

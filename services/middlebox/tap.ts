@@ -11,7 +11,7 @@ interface CapHandle {
   close(): void;
 }
 
-interface CapModule {
+export interface CapModule {
   Cap: (new () => CapHandle) & { findDevice(ip?: string): string | undefined };
 }
 

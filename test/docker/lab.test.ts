@@ -29,7 +29,6 @@ const before = new Map(machineFiles.map((f) => [f, sha256(f)]));
 
 /** Scenarios that fail on the local runtime as well, for reasons outside the docker runtime. */
 const FAILING_EVERYWHERE: Record<string, string> = {
-  'revoked-cert': 'the proxy has no tls.renew command yet (fails on local too)',
   'ip-block':
     "the proxy's backend probe (HEAD /hej every 2 s) reaches the controller inside the window (fails on local too)",
 };
@@ -118,16 +117,23 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
     inHost('browser', ['ip', 'neigh', 'flush', 'all']);
     const tshark = spawn(
       'tshark',
-      ['-i', networks[0].bridge, '-f', 'arp', '-a', 'duration:8', '-c', '2', '-l'],
-      {
-        stdio: ['ignore', 'pipe', 'ignore'],
-      },
+      ['-i', networks[0].bridge, '-f', 'arp', '-a', 'duration:15', '-c', '2', '-l'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let out = '';
     tshark.stdout.on('data', (b: Buffer) => {
       out += b.toString();
     });
-    await new Promise((r) => setTimeout(r, 1500)); // tshark needs a moment before it captures
+    // tshark says when it captures (its start takes seconds on a busy machine)
+    await new Promise<void>((r) => {
+      let err = '';
+      tshark.stderr.on('data', (b: Buffer) => {
+        err += b.toString();
+        if (/Capturing on/.test(err)) r();
+      });
+      setTimeout(r, 10_000);
+    });
+    await new Promise((r) => setTimeout(r, 300));
     // IPv4 to the resolver through the router: the browser must ARP for 172.28.1.254 first
     const resolver = planAddress('resolver');
     inHost('browser', [
