@@ -194,7 +194,9 @@ export const register: RegisterCommands = (program, cli) => {
       const rt = await cli.runtime();
       try {
         const r = await runScenario(sc, rt, terminalPrinter(), { capture: o.capture });
-        process.exitCode = r.verdict === 'passed' ? 0 : r.verdict === 'skipped' ? EXIT_SKIPPED : 1;
+        // the verdict is printed: exit now, so a runtime handle left open (a docker exec or log
+        // stream) cannot keep a finished run alive; stdout to a pipe or file is written synchronously
+        process.exit(r.verdict === 'passed' ? 0 : r.verdict === 'skipped' ? EXIT_SKIPPED : 1);
       } catch (err) {
         cli.fail(`run ${name}: ${(err as Error).message}`);
       }
