@@ -113,12 +113,7 @@ export function createCensor(rules: RuleSet, scope: CensorScope): Censor {
     st.injectedRsts += packets.length;
     out.push({
       kind: 'rst',
-      match: matchInfo(
-        c.rule,
-        c.trigger as MatchInfo['trigger'],
-        c.value,
-        flowInfo('tcp', flow.client, flow.server),
-      ),
+      match: condemnedMatch(flow),
       trigger: { dir, seq: t.seq, ack: t.ack, len: segmentLength(f), flags: t.flags },
       packets,
     });
@@ -135,6 +130,17 @@ export function createCensor(rules: RuleSet, scope: CensorScope): Censor {
     value,
     flow,
   });
+
+  /** What a condemned TCP flow was condemned for, as events and the dry run report it. */
+  const condemnedMatch = (flow: Flow): MatchInfo => {
+    const c = flow.condemned as NonNullable<Flow['condemned']>;
+    return matchInfo(
+      c.rule,
+      c.trigger as MatchInfo['trigger'],
+      c.value,
+      flowInfo('tcp', flow.client, flow.server),
+    );
+  };
 
   const onTcp = (f: DecodedFrame, ts: number, out: Outcome[]) => {
     const t = f.tcp as NonNullable<DecodedFrame['tcp']>;
@@ -165,15 +171,9 @@ export function createCensor(rules: RuleSet, scope: CensorScope): Censor {
       }
       if (!flow.condemned) return;
       st.matches++;
-      const c = flow.condemned;
       out.push({
         kind: 'match',
-        match: matchInfo(
-          c.rule,
-          c.trigger as MatchInfo['trigger'],
-          c.value,
-          flowInfo('tcp', flow.client, flow.server),
-        ),
+        match: condemnedMatch(flow),
       });
     }
     inject(flow, f, fromClient, out);
