@@ -15,6 +15,7 @@
 //   loss.dropped   the kernel dropped it (rule removed)  data {tag, dropped}
 import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
+import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { ControlError } from '../common/control.js';
 import { nowMicros } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
@@ -175,6 +176,9 @@ await runService('middlebox', async (ctx) => {
 
   // the tap: everything of this lab crossing the home network
   let tap: Tap | undefined;
+  // the outcomes' events are written after this turn's frames: a synchronous write per event (a pipe
+  // to dockerd there) delayed the next forgery, and a forged AAAA lost its race to the real answer
+  const outcomeEvents = createBatchedEmitter(ctx.host);
   let upstream: Upstream | undefined;
   let off = offReason(s);
   const home = addressOf('middlebox', s, 'home');
@@ -209,7 +213,7 @@ await runService('middlebox', async (ctx) => {
                 }
                 if (o.kind === 'dns') tap?.send(o.answer.frame);
               }
-              for (const o of outcomes) ctx.events.emit(outcomeEvent(o));
+              for (const o of outcomes) outcomeEvents.emit(outcomeEvent(o));
             } catch (err) {
               guard(ctx.events, 'middlebox.frame', err);
             }
@@ -224,6 +228,7 @@ await runService('middlebox', async (ctx) => {
     listening: tap ? [`pcap ${tap.device} (${tap.linkType})`] : [],
     off,
     close: async () => {
+      outcomeEvents.flush();
       tap?.close();
       upstream?.close();
       for (const l of losses.values()) await l.disarm().catch(() => undefined);
