@@ -16,17 +16,19 @@ export interface Profile {
 const KEEP = 200;
 
 export class Profiler {
-  private readonly profiles = new Map<string, Profile & { t0: number }>();
+  /** insertion order is age: the first key is the oldest profile */
+  private readonly profiles = new Map<string, Omit<Profile, 'startedAt'> & { t0: number; at: number }>();
 
   begin(token: string, request: Request): void {
+    // the wall-clock start is kept as a number and formatted only when a profile is read
     this.profiles.set(token, {
       token,
       request: request.summary(),
       events: [],
-      startedAt: new Date().toISOString(),
+      at: Date.now(),
       t0: performance.now(),
     });
-    while (this.profiles.size > KEEP) this.profiles.delete(this.profiles.keys().next().value as string);
+    if (this.profiles.size > KEEP) this.profiles.delete(this.profiles.keys().next().value as string);
   }
 
   step(token: string, step: KernelStep): void {
@@ -43,8 +45,8 @@ export class Profiler {
   get(token: string): Profile | undefined {
     const p = this.profiles.get(token);
     if (!p) return undefined;
-    const { t0: _t0, ...rest } = p;
-    return rest;
+    const { t0: _t0, at, ...rest } = p;
+    return { ...rest, startedAt: new Date(at).toISOString() };
   }
 
   serve(token: string, req: ExpressRequest, res: ExpressResponse): void {

@@ -66,11 +66,21 @@ function hostOf(raw: ExpressRequest): string {
 type Vhost = 'www' | 'cdn' | 'search';
 
 /** Apache's combined log format, written when the response is done. */
+let clfSecond = -1;
+let clfText = '';
+/** %t for now, formatted once a second (as Apache caches it) */
+function clfNow(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== clfSecond) [clfSecond, clfText] = [second, clfDate(new Date(second * 1000))];
+  return clfText;
+}
+
 function accessLog(d: WebDeps, req: ExpressRequest, res: ExpressResponse): void {
   const t0 = performance.now();
   res.on('finish', () => {
     const ms = performance.now() - t0;
-    const line = `${clientIp(req, d.trustedProxy)} - - [${clfDate(new Date())}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
+    const line = `${clientIp(req, d.trustedProxy)} - - [${clfNow()}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
     d.onAccess(line, req, res, ms);
   });
 }

@@ -47,9 +47,16 @@ export interface Emitter {
 }
 
 export function createEmitter(host: string, sink: EventSink = stdoutSink): Emitter {
+  // Built field by field in the schema's order, with no undefined keys: at thousands of events a
+  // second a spread and a sweep for undefined values cost as much as the JSON itself.
   const emit = (ev: EventInput): LabEvent => {
-    const full: LabEvent = { ts: ev.ts ?? nowMicros(), host, ...ev } as LabEvent;
-    for (const k of Object.keys(full) as (keyof LabEvent)[]) if (full[k] === undefined) delete full[k];
+    const full: LabEvent = { ts: ev.ts ?? nowMicros(), host, kind: ev.kind, summary: ev.summary };
+    if (ev.span !== undefined) full.span = ev.span;
+    if (ev.parent !== undefined) full.parent = ev.parent;
+    if (ev.trace !== undefined) full.trace = ev.trace;
+    if (ev.peer !== undefined) full.peer = ev.peer;
+    if (ev.dur !== undefined) full.dur = ev.dur;
+    if (ev.data !== undefined) full.data = ev.data;
     sink(`${JSON.stringify(full)}\n`);
     return full;
   };
