@@ -29,12 +29,16 @@ import { addLoopbackIpv6, removeLoopbackIpv6 } from './loopback.js';
 import { FileTail, readLines } from './tail.js';
 import type { EventCursor, HostStatus, Runtime, UpOptions } from './types.js';
 
-/** Hosts start in waves: a wave may need the one before it (the proxy asks the CA for a certificate). */
-export const START_WAVES: readonly string[][] = [
-  ['ns-root', 'ns-tld', 'ns-example', 'ca', 'resolver', 'app', 'middlebox'],
-  ['web2', 'proxy'],
-  ['browser'],
-];
+/**
+ * What a host waits for before it starts; every other host starts at once. The proxy and web2 ask the
+ * CA for their certificates as they start (and the proxy's first health probe should find the app).
+ * Started as soon as what they need is ready, not in waves: on a two-core machine the lab is up
+ * when the slowest chain (CA, then proxy) is, not when every host of a wave is.
+ */
+export const START_AFTER: Readonly<Record<string, readonly string[]>> = {
+  proxy: ['ca', 'app'],
+  web2: ['ca'],
+};
 
 interface LabState {
   settings: LabSettings;
@@ -120,18 +124,29 @@ export class LocalRuntime implements Runtime {
       this.save(state);
     }
     const started: string[] = [];
-    try {
-      for (const wave of START_WAVES) {
-        const now = wave.filter((h) => missing.includes(h));
-        await Promise.all(now.map((h) => this.spawnHost(h, state)));
-        started.push(...now);
+    const starting = new Map<string, Promise<void>>();
+    const start = (host: string): Promise<void> => {
+      let p = starting.get(host);
+      if (!p) {
+        p = (async () => {
+          // a dependency already running, or not wanted in this `up`, is not waited for
+          await Promise.all((START_AFTER[host] ?? []).filter((d) => missing.includes(d)).map(start));
+          await this.spawnHost(host, state);
+          started.push(host);
+        })();
+        starting.set(host, p);
       }
-    } catch (err) {
+      return p;
+    };
+    // every start settles (a failure stops only the hosts that wait for it), then all or nothing
+    const failed = (await Promise.allSettled(missing.map(start))).find((r) => r.status === 'rejected');
+    if (failed) {
       for (const h of started) await this.killHost(h, state);
       if (Object.values(state.hosts).every((h) => !h)) this.releaseIpv6(state);
       this.save(state);
-      throw err;
+      throw (failed as PromiseRejectedResult).reason;
     }
+    started.sort((a, b) => missing.indexOf(a) - missing.indexOf(b));
     return { started, alreadyUp: false, off };
   }
 
@@ -199,8 +214,7 @@ export class LocalRuntime implements Runtime {
 
   async down(): Promise<void> {
     const state = this.load();
-    const order = [...START_WAVES].reverse().flat();
-    await Promise.all(order.map((h) => this.killHost(h, state)));
+    await Promise.all(hosts.map((h) => this.killHost(h.name, state)));
     this.releaseIpv6(state);
     rmSync(this.statePath, { force: true });
   }

@@ -14,21 +14,25 @@ export function labIpv6Addresses(s: LabSettings): string[] {
 /** Adds every host's ULA address to lo; returns those it added (already present ones are left alone). */
 export function addLoopbackIpv6(s: LabSettings): string[] {
   const present = execFileSync('ip', ['-6', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' });
-  const added: string[] = [];
-  for (const a of labIpv6Addresses(s)) {
-    if (present.includes(` ${a}/`)) continue;
-    execFileSync('ip', ['-6', 'addr', 'add', `${a}/128`, 'dev', 'lo', 'nodad'], { stdio: 'pipe' });
-    added.push(a);
-  }
+  const added = labIpv6Addresses(s).filter((a) => !present.includes(` ${a}/`));
+  // one `ip -batch` for them all: a process per address was a tenth of `lab up`
+  if (added.length)
+    execFileSync('ip', ['-6', '-batch', '-'], {
+      input: added.map((a) => `addr add ${a}/128 dev lo nodad\n`).join(''),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   return added;
 }
 
 export function removeLoopbackIpv6(addresses: string[]): void {
-  for (const a of addresses) {
-    try {
-      execFileSync('ip', ['-6', 'addr', 'del', `${a}/128`, 'dev', 'lo'], { stdio: 'pipe' });
-    } catch {
-      // already gone
-    }
+  if (!addresses.length) return;
+  try {
+    // -force: an address already gone does not stop the others
+    execFileSync('ip', ['-6', '-force', '-batch', '-'], {
+      input: addresses.map((a) => `addr del ${a}/128 dev lo\n`).join(''),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  } catch {
+    // the ones that were gone already; the rest are removed
   }
 }
