@@ -37,6 +37,8 @@ await Promise.all(
       },
       logLevel: 'warning',
       legalComments: 'none',
+      minifyWhitespace: true,
+      minifySyntax: true,
     }),
   ),
 );
