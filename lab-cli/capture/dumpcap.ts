@@ -89,8 +89,11 @@ export function explainStartFailure(stderr: string, err?: NodeJS.ErrnoException)
 
 export interface DumpcapProcess {
   child: ChildProcess;
-  /** stops the capture (SIGINT, as Ctrl-C) and returns dumpcap's counts */
-  stop(): Promise<CaptureStats>;
+  /**
+   * Stops the capture (SIGINT, as Ctrl-C) and returns dumpcap's counts; first waits for the kernel's
+   * last block (drain) unless the caller has proof that dumpcap wrote everything (an end marker).
+   */
+  stop(opts?: { drain?: boolean }): Promise<CaptureStats>;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -136,9 +139,9 @@ export function startDumpcap(
   // a capture never outlives the command that started it
   const onExit = () => child.kill('SIGKILL');
   process.once('exit', onExit);
-  const stop = async (): Promise<CaptureStats> => {
+  const stop = async ({ drain: draining = true } = {}): Promise<CaptureStats> => {
     if (child.exitCode === null && child.signalCode === null) {
-      await drain(() => stderr);
+      if (draining) await drain(() => stderr);
       child.kill('SIGINT');
       const t = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
       await exited;

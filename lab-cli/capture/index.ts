@@ -1,8 +1,11 @@
 // What the scenario runner and `lab capture` use: start a capture of the lab, enrich it, check it.
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { LabSettings } from '../../services/common/settings.js';
 import { type CaptureStats, dumpcapArgs, startDumpcap } from './dumpcap.js';
+import { endMarkerAddress, endMarkerPayload, needleWatcher, sendEndMarker } from './end-marker.js';
 import { CAPTURE_FILE } from './enrich.js';
+import { openSharkd, type Sharkd } from './sharkd.js';
 
 export { CaptureError, type CaptureStats, dumpcapArgs, localCaptureFilter } from './dumpcap.js';
 export { CAPTURE_FILE, enrichCapture, FRAMES_FILE } from './enrich.js';
@@ -11,12 +14,67 @@ export { checkPackets, expandHostRefs, hostRefErrors } from './expect.js';
 export interface CaptureHandle {
   pcapPath: string;
   pid: number;
+  /** the sharkd session opened with the capture: warm by the time the run is over */
+  sharkd: Sharkd;
+  /** stops dumpcap once every packet so far is in the file */
   stop(): Promise<CaptureStats>;
+  /** ends sharkd, and dumpcap if it was never stopped */
+  close(): Promise<void>;
 }
+
+// the marker normally comes out within one 250 ms block timeout; past this, drain as on docker
+const MARKER_TIMEOUT_MS = 2000;
 
 /** Starts recording every lab packet into <runDir>/capture.pcapng; resolves once dumpcap captures. */
 export async function startCapture(s: LabSettings, runDir: string): Promise<CaptureHandle> {
   const pcapPath = join(runDir, CAPTURE_FILE);
-  const p = await startDumpcap(dumpcapArgs(s, pcapPath));
-  return { pcapPath, pid: p.child.pid ?? 0, stop: p.stop };
+  // sharkd loads its dissectors alongside dumpcap's start and the run, not after it
+  const sharkd = openSharkd();
+  let p: Awaited<ReturnType<typeof startDumpcap>>;
+  try {
+    // through a pipe, which dumpcap flushes at every packet, so the end marker is seen at once
+    p = await startDumpcap(dumpcapArgs(s, '-'), { stdout: 'pipe' });
+  } catch (err) {
+    await sharkd.close();
+    throw err;
+  }
+  const out = p.child.stdout;
+  if (!out) throw new Error('dumpcap has no stdout');
+  const file = createWriteStream(pcapPath);
+  const written = new Promise<void>((resolve, reject) => {
+    file.once('close', resolve);
+    file.once('error', reject);
+  });
+  const marker = needleWatcher();
+  out.on('data', (chunk: Buffer) => marker.feed(chunk));
+  out.pipe(file);
+  const address = endMarkerAddress(s);
+  let stopped: Promise<CaptureStats> | undefined;
+  const stop = () => {
+    stopped ??= (async () => {
+      let proven = false;
+      if (address) {
+        const payload = endMarkerPayload();
+        const seen = marker.until(payload).then(() => true);
+        await sendEndMarker(address, payload);
+        proven = await Promise.race([
+          seen,
+          new Promise<boolean>((r) => setTimeout(() => r(false), MARKER_TIMEOUT_MS).unref()),
+        ]);
+      }
+      const stats = await p.stop({ drain: !proven });
+      await written;
+      return stats;
+    })();
+    return stopped;
+  };
+  return {
+    pcapPath,
+    pid: p.child.pid ?? 0,
+    sharkd,
+    stop,
+    async close() {
+      await Promise.all([sharkd.close(), stopped ?? p.stop({ drain: false })]);
+    },
+  };
 }

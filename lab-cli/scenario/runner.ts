@@ -25,6 +25,8 @@ export interface RunResult {
 
 interface PacketCheck {
   step: number;
+  /** the scenario line of this packets entry */
+  line: number;
   filter: string;
   count?: number;
   min?: number;
@@ -163,8 +165,14 @@ export async function runScenario(
       out.check(r.ok, r.line);
       if (!r.ok) failures.push(`step ${n} (line ${step.line}): expected ${r.line}`);
     }
-    for (const p of step.expect.packets ?? [])
-      packets.push({ step: n, ...p, from: windowFrom, to: nowMicros() });
+    for (const [k, p] of (step.expect.packets ?? []).entries())
+      packets.push({
+        step: n,
+        line: step.packetLines?.[k] ?? step.line,
+        ...p,
+        from: windowFrom,
+        to: nowMicros(),
+      });
   }
   // cleanup steps run whatever happened, so the next scenario finds the lab as it was
   for (const step of sc.cleanup) {
@@ -179,12 +187,15 @@ export async function runScenario(
     }
   }
   lab.emit({ kind: 'scenario.end', summary: `scenario ${sc.name} ${failures.length ? 'failed' : 'passed'}` });
+  // the capture stops (once its last packets are written) while the hosts' last events come in
+  const stopped = capture?.handle.stop();
+  stopped?.catch(() => {}); // reported by finishCapture
   await new Promise((r) => setTimeout(r, 100));
   await pull();
   cursor.close?.();
   const events = [...all, ...runnerEvents].sort((a, b) => a.ts - b.ts);
 
-  const packetFailures = await finishCapture(capture, runtime, runDir, events, packets, out);
+  const packetFailures = await finishCapture(capture, stopped, runtime, runDir, events, packets, out);
   failures.push(...packetFailures);
   await writeRunArtifacts(runDir, sc, events, failures);
   const verdict: RunVerdict = failures.length ? 'failed' : 'passed';
@@ -206,6 +217,7 @@ async function waitForExpectation(exp: Expectation, window: () => Promise<LabEve
 }
 
 type CaptureModule = typeof import('../capture/index.js');
+type CaptureStats = Awaited<ReturnType<Awaited<ReturnType<CaptureModule['startCapture']>>['stop']>>;
 
 async function captureModule(): Promise<CaptureModule> {
   return (await import(optionalModule('../capture/index.js'))) as CaptureModule;
@@ -219,39 +231,45 @@ async function startCapture(runtime: Runtime, runDir: string) {
 
 async function finishCapture(
   capture: Awaited<ReturnType<typeof startCapture>> | undefined,
+  stopped: Promise<CaptureStats> | undefined,
   runtime: Runtime,
   runDir: string,
   events: LabEvent[],
   packets: PacketCheck[],
   out: Printer,
 ): Promise<string[]> {
-  if (!capture) {
+  if (!capture || !stopped) {
     if (packets.length) out.info(`${packets.length} packet expectation(s) not checked: run with --capture`);
     return [];
   }
-  const stats = await capture.handle.stop();
+  const { mod, handle } = capture;
   try {
-    const enriched = await capture.mod.enrichCapture(runtime.settings, runDir, events, {
-      expectedPackets: stats.packets,
-    });
-    writeFileSync(join(runDir, 'capture.json'), JSON.stringify({ ...stats, ...enriched }, null, 2));
-    out.info(
-      `capture: ${stats.packets} packets, ${stats.dropped} dropped, ${enriched.comments} commented, TLS secrets ${enriched.secrets ? 'embedded' : 'none (no key log)'} → ${capture.handle.pcapPath}`,
-    );
-    if (packets.length === 0) return [];
+    const stats = await stopped;
     // each packet expectation looks only at the frames of its own step's window
     const timed = packets.map((p) => ({
       ...p,
-      filter: `(${capture.mod.expandHostRefs(p.filter, runtime.settings)}) && frame.time_epoch >= ${(p.from / 1e6).toFixed(6)} && frame.time_epoch <= ${(p.to / 1e6).toFixed(6)}`,
+      filter: `(${mod.expandHostRefs(p.filter, runtime.settings)}) && frame.time_epoch >= ${(p.from / 1e6).toFixed(6)} && frame.time_epoch <= ${(p.to / 1e6).toFixed(6)}`,
     }));
-    const res = await capture.mod.checkPackets(capture.handle.pcapPath, timed);
+    const enriched = await mod.enrichCapture(runtime.settings, runDir, events, {
+      expectedPackets: stats.packets,
+      sharkd: handle.sharkd,
+      packets: timed,
+    });
+    const { packets: res, ...counts } = enriched;
+    writeFileSync(join(runDir, 'capture.json'), JSON.stringify({ ...stats, ...counts }, null, 2));
+    out.info(
+      `capture: ${stats.packets} packets, ${stats.dropped} dropped, ${enriched.comments} commented, TLS secrets ${enriched.secrets ? 'embedded' : 'none (no key log)'} → ${handle.pcapPath}`,
+    );
+    if (!res || packets.length === 0) return [];
     out.step(0, 'packets in the capture');
     const failures: string[] = [];
     res.results.forEach((r, i) => {
       const where = !r.ok && r.frames.length ? ` (frames ${r.frames.join(', ')})` : '';
-      const line = `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}${where}`;
+      const line = r.error
+        ? `${packets[i].filter}: ${r.error}`
+        : `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}${where}`;
       out.check(r.ok, line);
-      if (!r.ok) failures.push(`step ${packets[i].step}: packets ${line}`);
+      if (!r.ok) failures.push(`step ${packets[i].step} (line ${packets[i].line}): packets ${line}`);
     });
     writeFileSync(join(runDir, 'packets.json'), JSON.stringify(res, null, 2));
     return failures;
@@ -259,5 +277,7 @@ async function finishCapture(
     // a broken capture is reported, never counted into nonsense
     const e = err as Error & { hint?: string };
     return [`capture: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`];
+  } finally {
+    await handle.close();
   }
 }
