@@ -139,15 +139,25 @@ export function startDumpcap(
   // a capture never outlives the command that started it
   const onExit = () => child.kill('SIGKILL');
   process.once('exit', onExit);
+  void exited.then(() => process.removeListener('exit', onExit));
+  // dumpcap prints its counts once its output is closed, ~25 ms before it has torn its rings down
+  const interfaces = args.filter((a) => a === '-i').length;
+  const counted = new Promise<void>((resolve) => {
+    const check = () => {
+      if (parseDumpcapStats(stderr).interfaces.length < interfaces) return;
+      child.stderr?.removeListener('data', check);
+      resolve();
+    };
+    child.stderr?.on('data', check);
+  });
   const stop = async ({ drain: draining = true } = {}): Promise<CaptureStats> => {
     if (child.exitCode === null && child.signalCode === null) {
       if (draining) await drain(() => stderr);
       child.kill('SIGINT');
       const t = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(t);
+      void exited.then(() => clearTimeout(t));
+      await Promise.race([exited, counted]);
     }
-    process.removeListener('exit', onExit);
     return parseDumpcapStats(stderr);
   };
   return new Promise((resolve, reject) => {

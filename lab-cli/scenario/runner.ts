@@ -75,12 +75,21 @@ export async function runScenario(
       `lab up: ${up.started.length} hosts started${up.off.length ? `, off: ${up.off.map((o) => o.host).join(', ')}` : ''}`,
     );
   }
+  const runDir = join(opts.runsDir ?? RUNS_DIR, `${stamp()}-${sc.name}`);
+  // dumpcap and sharkd start while the runner checks the hosts and opens its cursor
+  let starting: ReturnType<typeof startCapture> | undefined;
+  if (opts.capture) {
+    mkdirSync(runDir, { recursive: true });
+    starting = startCapture(runtime, runDir);
+    starting.catch(() => {}); // reported below
+  }
   const skip = await skipReason(sc, runtime);
   if (skip) {
+    await starting?.then((c) => c.handle.close()).catch(() => {});
+    if (starting) rmSync(runDir, { recursive: true, force: true });
     out.result('skipped', skip);
     return { verdict: 'skipped', reason: skip, failures: [] };
   }
-  const runDir = join(opts.runsDir ?? RUNS_DIR, `${stamp()}-${sc.name}`);
   mkdirSync(runDir, { recursive: true });
   const runnerEvents: LabEvent[] = [];
   const lab = createEmitter('lab', (line) => runnerEvents.push(JSON.parse(line)));
@@ -90,13 +99,14 @@ export async function runScenario(
     all.push(...(await cursor.read()));
   };
   let capture: Awaited<ReturnType<typeof startCapture>> | undefined;
-  if (opts.capture) {
+  if (starting) {
     try {
-      capture = await startCapture(runtime, runDir);
+      capture = await starting;
     } catch (err) {
       // one line that says what to install or how to run; dumpcap is not left behind (it never started)
       const e = err as Error & { hint?: string };
       const line = `capture could not start: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
+      cursor.close?.();
       rmSync(runDir, { recursive: true, force: true });
       out.result('failed', line);
       return { verdict: 'failed', reason: line, failures: [line] };
@@ -125,6 +135,8 @@ export async function runScenario(
   };
 
   let aborted = false;
+  const lastAction = sc.steps.map((step) => step.kind).lastIndexOf('action');
+  if (lastAction < 0) capture?.handle.warm();
   for (const [i, step] of sc.steps.entries()) {
     const n = i + 1;
     if (aborted) break;
@@ -153,6 +165,8 @@ export async function runScenario(
         failures.push(`step ${n} (line ${step.line}) ${what}: ${msg}`);
         aborted = true;
       }
+      // no more traffic to make: sharkd's start-up now overlaps the last expectations' settle time
+      if (i === lastAction) capture?.handle.warm();
       continue;
     }
     // JOURNEY: what the hosts say they did, checked against the scenario's expectations
