@@ -39,13 +39,14 @@ export interface EnrichResult {
 
 /**
  * Embeds the run's TLS secrets (a DSB, written here), loads the file into sharkd (decrypting with the
- * DSB alone, as Wireshark will), ties frames to events, then writes the comments and the NRB while
- * sharkd counts the packet expectations on the same loaded file: the two slow parts overlap.
+ * DSB alone, as Wireshark will) and reads its frames, then counts the packet expectations while the
+ * events come in and the comments (tying frames to events) and the NRB are written.
  */
 export async function enrichCapture(
   s: LabSettings,
   runDir: string,
-  events: LabEvent[],
+  /** the run's events; a promise lets the file load and the counts go ahead while they come in */
+  events: LabEvent[] | Promise<LabEvent[]>,
   opts: {
     pcap?: string;
     keylog?: string;
@@ -90,11 +91,11 @@ export async function enrichCapture(
         'take a new capture',
       );
     });
-    const notes = annotate(events, await readFrames(sharkd), s);
-    const [names, report] = await Promise.all([
-      writeCommentsAndNames(s, pcap, notes, opts.title),
-      opts.packets ? checkPackets(sharkd, opts.packets) : undefined,
-    ]);
+    const frames = await readFrames(sharkd);
+    const counting = opts.packets ? checkPackets(sharkd, opts.packets) : undefined;
+    counting?.catch(() => {}); // awaited below
+    const notes = annotate(await events, frames, s);
+    const [names, report] = await Promise.all([writeCommentsAndNames(s, pcap, notes, opts.title), counting]);
     writeFileSync(join(runDir, FRAMES_FILE), JSON.stringify(Object.fromEntries(notes.frames), null, 1));
     return { comments: notes.comments.size, secrets: !!keylog, names, packets: report };
   } finally {

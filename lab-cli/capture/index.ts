@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { LabSettings } from '../../services/common/settings.js';
 import { type CaptureStats, dumpcapArgs, startDumpcap } from './dumpcap.js';
-import { endMarkerAddress, endMarkerPayload, needleWatcher, sendEndMarker } from './end-marker.js';
+import { endMarkerAddress, endMarkerPayload, pcapngCutter, sendEndMarker } from './end-marker.js';
 import { CAPTURE_FILE } from './enrich.js';
 import { openSharkd, type Sharkd } from './sharkd.js';
 
@@ -28,7 +28,7 @@ export interface CaptureHandle {
   close(): Promise<void>;
 }
 
-// the marker normally comes out within one 250 ms block timeout; past this, drain as on docker
+// the marker normally comes out within a few ms (at worst one 250 ms block timeout); past this, drain
 const MARKER_TIMEOUT_MS = 2000;
 
 /** Starts recording every lab packet into <runDir>/capture.pcapng; resolves once dumpcap captures. */
@@ -48,26 +48,32 @@ export async function startCapture(s: LabSettings, runDir: string): Promise<Capt
     file.once('close', resolve);
     file.once('error', reject);
   });
-  const marker = needleWatcher();
-  out.on('data', (chunk: Buffer) => marker.feed(chunk));
-  out.pipe(file);
+  const cutter = pcapngCutter();
+  out.on('data', (chunk: Buffer) => {
+    const part = cutter.feed(chunk);
+    if (part.length && !file.writableEnded) file.write(part);
+  });
+  out.once('end', () => file.end());
   const address = endMarkerAddress(s);
   let stopped: Promise<CaptureStats> | undefined;
   const stop = () => {
     stopped ??= (async () => {
-      let proven = false;
+      let cut: { bytes: number; packets: number } | undefined;
       if (address) {
         const payload = endMarkerPayload();
-        const seen = marker.until(payload).then(() => true);
+        const found = cutter.until(payload);
         await sendEndMarker(address, payload);
-        proven = await Promise.race([
-          seen,
-          new Promise<boolean>((r) => setTimeout(() => r(false), MARKER_TIMEOUT_MS).unref()),
+        cut = await Promise.race([
+          found,
+          new Promise<undefined>((r) => setTimeout(() => r(undefined), MARKER_TIMEOUT_MS).unref()),
         ]);
+        // everything up to the marker is written: the file ends there
+        if (cut) file.end();
       }
-      const stats = await p.stop({ drain: !proven });
+      const stats = await p.stop({ drain: !cut });
       await written;
-      return stats;
+      // the file's packets: dumpcap's own count includes the filler and what came after the marker
+      return cut ? { ...stats, packets: cut.packets } : stats;
     })();
     return stopped;
   };

@@ -201,15 +201,17 @@ export async function runScenario(
     }
   }
   lab.emit({ kind: 'scenario.end', summary: `scenario ${sc.name} ${failures.length ? 'failed' : 'passed'}` });
-  // the capture stops (once its last packets are written) while the hosts' last events come in
+  // the capture stops, and is loaded and counted, while the hosts' last events come in
   const stopped = capture?.handle.stop();
   stopped?.catch(() => {}); // reported by finishCapture
-  await new Promise((r) => setTimeout(r, 100));
-  await pull();
-  cursor.close?.();
-  const events = [...all, ...runnerEvents].sort((a, b) => a.ts - b.ts);
-
-  const packetFailures = await finishCapture(capture, stopped, runtime, runDir, events, packets, out);
+  const collected = (async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    await pull();
+    cursor.close?.();
+    return [...all, ...runnerEvents].sort((a, b) => a.ts - b.ts);
+  })();
+  const packetFailures = await finishCapture(capture, stopped, runtime, runDir, collected, packets, out);
+  const events = await collected;
   failures.push(...packetFailures);
   await writeRunArtifacts(runDir, sc, events, failures);
   const verdict: RunVerdict = failures.length ? 'failed' : 'passed';
@@ -248,7 +250,7 @@ async function finishCapture(
   stopped: Promise<CaptureStats> | undefined,
   runtime: Runtime,
   runDir: string,
-  events: LabEvent[],
+  events: Promise<LabEvent[]>,
   packets: PacketCheck[],
   out: Printer,
 ): Promise<string[]> {

@@ -1,6 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { needleWatcher } from '../../../lab-cli/capture/end-marker.js';
+import { pcapngCutter } from '../../../lab-cli/capture/end-marker.js';
 import { parseFrameColumns, readFrames } from '../../../lab-cli/capture/frames.js';
+import { checkPcapngBlocks } from '../../../lab-cli/capture/nrb.js';
 import { openSharkd } from '../../../lab-cli/capture/sharkd.js';
 import { dnsMessage, makePcapng } from '../../support/pcap.js';
 
@@ -42,18 +44,28 @@ describe("frames from sharkd's columns", () => {
 });
 
 describe('the end marker', () => {
-  it('is found in a stream even when split across chunks', async () => {
-    const w = needleWatcher();
-    const found = w.until(Buffer.from('enterlab: end 42'));
-    let done = false;
-    void found.then(() => {
-      done = true;
-    });
-    w.feed(Buffer.from('....enterlab: e'));
-    await Promise.resolve();
-    expect(done).toBe(false);
-    w.feed(Buffer.from('nd 42....'));
-    await found;
-    expect(done).toBe(true);
+  it("cuts dumpcap's stream after the block holding the marker, wherever the chunks split it", async () => {
+    const marker = Buffer.from('enterlab: end of the run 0123456789abcdef');
+    const file = readFileSync(
+      makePcapng([
+        { src: '127.60.1.10', dst: '127.60.2.53', sport: 1, dport: 53, payload: dnsMessage('a.test', 1) },
+        { src: '127.60.0.1', dst: '127.60.0.1', sport: 2, dport: 2, payload: marker },
+        { src: '127.60.0.1', dst: '127.60.0.1', sport: 2, dport: 2, payload: Buffer.alloc(500) },
+      ]),
+    );
+    const { packets } = checkPcapngBlocks(file);
+    expect(packets).toBe(3);
+    for (const size of [7, 64, file.length]) {
+      const cutter = pcapngCutter();
+      const found = cutter.until(marker);
+      const kept: Buffer[] = [];
+      for (let at = 0; at < file.length; at += size) kept.push(cutter.feed(file.subarray(at, at + size)));
+      const cut = await found;
+      expect(cut.packets).toBe(2);
+      const head = Buffer.concat(kept);
+      expect(head.length).toBe(cut.bytes);
+      expect(head).toEqual(file.subarray(0, cut.bytes));
+      expect(checkPcapngBlocks(head).packets).toBe(2); // a whole file, ending with the marker
+    }
   });
 });
