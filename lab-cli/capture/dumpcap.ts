@@ -142,7 +142,7 @@ export function startDumpcap(
   void exited.then(() => process.removeListener('exit', onExit));
   // dumpcap prints its counts once its output is closed, ~25 ms before it has torn its rings down
   const interfaces = args.filter((a) => a === '-i').length;
-  const counted = new Promise<void>((resolve) => {
+  const printed = new Promise<void>((resolve) => {
     const check = () => {
       if (parseDumpcapStats(stderr).interfaces.length < interfaces) return;
       child.stderr?.removeListener('data', check);
@@ -150,6 +150,11 @@ export function startDumpcap(
     };
     child.stderr?.on('data', check);
   });
+  // and a piped stream is over once its reader has had the last bytes
+  const outClosed = child.stdout
+    ? new Promise<void>((r) => child.stdout?.once('close', () => r()))
+    : Promise.resolve();
+  const counted = Promise.all([printed, outClosed]);
   const stop = async ({ drain: draining = true } = {}): Promise<CaptureStats> => {
     if (child.exitCode === null && child.signalCode === null) {
       if (draining) await drain(() => stderr);
