@@ -4,6 +4,7 @@
 import type { LabEvent } from '../../services/common/events.js';
 import { allAddressesOf, hostAt, type LabSettings, parsePeer } from '../../services/common/settings.js';
 import { DNS_ANSWER_KINDS, eventKey } from '../render/ladder-model.js';
+import { endMarkerAddress } from './end-marker.js';
 import type { Frame } from './frames.js';
 
 export interface Annotations {
@@ -157,5 +158,12 @@ export function annotate(events: LabEvent[], frames: Frame[], s: LabSettings): A
         tie(e, f, `${f.tcpFlags & RST ? 'RST' : 'FIN'}, connection ${d.connection} closed`);
     }
   }
+  // the datagram the lab sent itself so that dumpcap could stop (end-marker.ts)
+  const marker = endMarkerAddress(s);
+  for (const f of frames)
+    if (marker && f.proto === 'udp' && f.src === marker && f.dst === marker)
+      out.comments.set(f.number, [
+        'lab: end of the run (this datagram told the lab that every packet before it was on disk)',
+      ]);
   return out;
 }

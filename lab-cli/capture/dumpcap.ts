@@ -89,8 +89,11 @@ export function explainStartFailure(stderr: string, err?: NodeJS.ErrnoException)
 
 export interface DumpcapProcess {
   child: ChildProcess;
-  /** stops the capture (SIGINT, as Ctrl-C) and returns dumpcap's counts */
-  stop(): Promise<CaptureStats>;
+  /**
+   * Stops the capture (SIGINT, as Ctrl-C) and returns dumpcap's counts; first waits for the kernel's
+   * last block (drain) unless the caller has proof that dumpcap wrote everything (an end marker).
+   */
+  stop(opts?: { drain?: boolean }): Promise<CaptureStats>;
 }
 
 const START_TIMEOUT_MS = 10_000;
@@ -136,15 +139,30 @@ export function startDumpcap(
   // a capture never outlives the command that started it
   const onExit = () => child.kill('SIGKILL');
   process.once('exit', onExit);
-  const stop = async (): Promise<CaptureStats> => {
+  void exited.then(() => process.removeListener('exit', onExit));
+  // dumpcap prints its counts once its output is closed, ~25 ms before it has torn its rings down
+  const interfaces = args.filter((a) => a === '-i').length;
+  const printed = new Promise<void>((resolve) => {
+    const check = () => {
+      if (parseDumpcapStats(stderr).interfaces.length < interfaces) return;
+      child.stderr?.removeListener('data', check);
+      resolve();
+    };
+    child.stderr?.on('data', check);
+  });
+  // and a piped stream is over once its reader has had the last bytes
+  const outClosed = child.stdout
+    ? new Promise<void>((r) => child.stdout?.once('close', () => r()))
+    : Promise.resolve();
+  const counted = Promise.all([printed, outClosed]);
+  const stop = async ({ drain: draining = true } = {}): Promise<CaptureStats> => {
     if (child.exitCode === null && child.signalCode === null) {
-      await drain(() => stderr);
+      if (draining) await drain(() => stderr);
       child.kill('SIGINT');
       const t = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(t);
+      void exited.then(() => clearTimeout(t));
+      await Promise.race([exited, counted]);
     }
-    process.removeListener('exit', onExit);
     return parseDumpcapStats(stderr);
   };
   return new Promise((resolve, reject) => {

@@ -1,17 +1,20 @@
 // Makes capture.pcapng open ready to teach with: the run's TLS secrets embedded (Decryption Secrets
-// Block, so Wireshark decrypts with no key file), a comment on each frame a lab event explains, and a
-// Name Resolution Block so addresses show as lab host names.
+// Block, so Wireshark decrypts with no key file), a comment on each frame a lab event explains (and on
+// the end marker), and a Name Resolution Block so addresses show as lab host names.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { LabEvent } from '../../services/common/events.js';
 import { allAddressesOf, type LabSettings } from '../../services/common/settings.js';
 import { hosts } from '../../services/common/topology.js';
-import { annotate } from './annotate.js';
+import { type Annotations, annotate } from './annotate.js';
 import { CaptureError } from './dumpcap.js';
+import { endMarkerAddress } from './end-marker.js';
+import { checkPackets, type PacketExpectation, type PacketReport } from './expect.js';
 import { readFrames } from './frames.js';
-import { checkPcapngBlocks, type NameRecord, withNameResolution } from './nrb.js';
+import { checkPcapngBlocks, type NameRecord, withDecryptionSecrets, withNameResolution } from './nrb.js';
+import { openSharkd, type Sharkd } from './sharkd.js';
 
 const run = promisify(execFile);
 
@@ -21,7 +24,11 @@ export const FRAMES_FILE = 'frames.json';
 
 /** Every lab address and the host behind it (one name: Wireshark shows the last name of a record). */
 export function labNameRecords(s: LabSettings): NameRecord[] {
-  return hosts.flatMap((h) => allAddressesOf(h.name, s).map((address) => ({ address, names: [h.name] })));
+  const marker = endMarkerAddress(s);
+  return [
+    ...hosts.flatMap((h) => allAddressesOf(h.name, s).map((address) => ({ address, names: [h.name] }))),
+    ...(marker ? [{ address: marker, names: ['lab'] }] : []),
+  ];
 }
 
 export interface EnrichResult {
@@ -30,13 +37,28 @@ export interface EnrichResult {
   names: number;
 }
 
+/**
+ * Embeds the run's TLS secrets (a DSB, written here), loads the file into sharkd (decrypting with the
+ * DSB alone, as Wireshark will) and reads its frames, then counts the packet expectations while the
+ * events come in and the comments (tying frames to events) and the NRB are written.
+ */
 export async function enrichCapture(
   s: LabSettings,
   runDir: string,
-  events: LabEvent[],
-  opts: { pcap?: string; keylog?: string; title?: string; expectedPackets?: number } = {},
-): Promise<EnrichResult> {
-  const pcap = opts.pcap ?? join(runDir, CAPTURE_FILE);
+  /** the run's events; a promise lets the file load and the counts go ahead while they come in */
+  events: LabEvent[] | Promise<LabEvent[]>,
+  opts: {
+    pcap?: string;
+    keylog?: string;
+    title?: string;
+    expectedPackets?: number;
+    /** a warm session (startCapture opens one); otherwise one is opened and closed here */
+    sharkd?: Sharkd;
+    /** packet expectations (filters expanded) to count in the same session */
+    packets?: PacketExpectation[];
+  } = {},
+): Promise<EnrichResult & { packets?: PacketReport }> {
+  const pcap = resolve(opts.pcap ?? join(runDir, CAPTURE_FILE));
   if (!existsSync(pcap) || statSync(pcap).size === 0)
     throw new CaptureError(
       'ERR_CAPTURE_BROKEN',
@@ -44,7 +66,8 @@ export async function enrichCapture(
       'take a new capture: lab run <scenario> --capture',
     );
   // a broken file stops here, before anything parses it into nonsense
-  const { packets } = checkPcapngBlocks(readFileSync(pcap));
+  let file: Buffer = readFileSync(pcap);
+  const { packets } = checkPcapngBlocks(file);
   if (opts.expectedPackets !== undefined && packets < opts.expectedPackets)
     throw new CaptureError(
       'ERR_CAPTURE_BROKEN',
@@ -53,16 +76,45 @@ export async function enrichCapture(
     );
   const keylogPath = opts.keylog ?? join(runDir, 'tls-keys.log');
   const keylog = existsSync(keylogPath) && statSync(keylogPath).size > 0 ? keylogPath : undefined;
+  if (keylog) {
+    file = withDecryptionSecrets(file, readFileSync(keylog));
+    writeFileSync(`${pcap}.tmp`, file);
+    renameSync(`${pcap}.tmp`, pcap);
+  }
 
-  const frames = await readFrames(pcap, keylog);
-  const notes = annotate(events, frames, s);
+  const sharkd = opts.sharkd ?? openSharkd();
+  try {
+    await sharkd.load(pcap).catch((err: Error) => {
+      throw new CaptureError(
+        'ERR_CAPTURE_BROKEN',
+        `sharkd cannot read ${pcap}: ${err.message}`,
+        'take a new capture',
+      );
+    });
+    const frames = await readFrames(sharkd);
+    const counting = opts.packets ? checkPackets(sharkd, opts.packets) : undefined;
+    counting?.catch(() => {}); // awaited below
+    const notes = annotate(await events, frames, s);
+    const [names, report] = await Promise.all([writeCommentsAndNames(s, pcap, notes, opts.title), counting]);
+    writeFileSync(join(runDir, FRAMES_FILE), JSON.stringify(Object.fromEntries(notes.frames), null, 1));
+    return { comments: notes.comments.size, secrets: !!keylog, names, packets: report };
+  } finally {
+    if (!opts.sharkd) await sharkd.close();
+  }
+}
+
+/** editcap -a for the comments (and the capture comment), then the NRB, which editcap would drop. */
+async function writeCommentsAndNames(
+  s: LabSettings,
+  pcap: string,
+  notes: Annotations,
+  title: string | undefined,
+): Promise<number> {
   const tmp = `${pcap}.tmp`;
   const args = [
     '--capture-comment',
-    opts.title ??
-      `enterlab capture, ${s.runtime} runtime${s.runtime === 'local' ? `, block ${s.block}` : ''}`,
+    title ?? `enterlab capture, ${s.runtime} runtime${s.runtime === 'local' ? `, block ${s.block}` : ''}`,
   ];
-  if (keylog) args.push('--inject-secrets', `tls,${keylog}`);
   for (const [frame, lines] of [...notes.comments].sort((a, b) => a[0] - b[0]))
     args.push('-a', `${frame}:${lines.join(' · ')}`);
   try {
@@ -70,8 +122,7 @@ export async function enrichCapture(
     const names = labNameRecords(s);
     writeFileSync(tmp, withNameResolution(readFileSync(tmp), names));
     renameSync(tmp, pcap);
-    writeFileSync(join(runDir, FRAMES_FILE), JSON.stringify(Object.fromEntries(notes.frames), null, 1));
-    return { comments: notes.comments.size, secrets: !!keylog, names: names.length };
+    return names.length;
   } catch (err) {
     rmSync(tmp, { force: true });
     const e = err as NodeJS.ErrnoException & { stderr?: string };

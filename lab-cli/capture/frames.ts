@@ -1,8 +1,10 @@
-// The frames of a capture as tshark dissects them: one row per frame with the fields the lab needs
-// to tie frames to events (addresses, ports, TCP flags, DNS ids, TLS handshake types, HTTP paths).
+// The frames of a capture as Wireshark dissects them (sharkd's columns): one row per frame with the
+// fields the lab needs to tie frames to events (addresses, ports, TCP flags, DNS ids, TLS handshake
+// types, HTTP paths). tshark() is kept for the filters too long for sharkd's line buffer.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { CaptureError } from './dumpcap.js';
+import type { Sharkd } from './sharkd.js';
 
 const run = promisify(execFile);
 
@@ -28,6 +30,7 @@ export interface Frame {
   paths: string[];
 }
 
+// sharkd's custom columns, one per field, every occurrence joined by commas (as tshark -E occurrence=a)
 const FIELDS = [
   'frame.number',
   'frame.time_epoch',
@@ -42,7 +45,8 @@ const FIELDS = [
   'tcp.flags',
   'tcp.len',
   'dns.id',
-  'dns.flags.response',
+  // the flags word, not dns.flags.response: a column shows a boolean as "Message is a response"
+  'dns.flags',
   'dns.qry.name',
   'tls.handshake.type',
   'tls.handshake.extensions_server_name',
@@ -50,19 +54,45 @@ const FIELDS = [
   'http2.headers.path',
 ] as const;
 
+const DNS_QR = 0x8000; // RFC 1035 §4.1.1: the header's QR bit, set in a response
+
+/** A column shows a handshake type by its name (RFC 8446 §4, RFC 5246 §7.4): the names Wireshark uses. */
+const TLS_HANDSHAKE_TYPES: Record<string, number> = {
+  'Hello Request': 0,
+  'Client Hello': 1,
+  'Server Hello': 2,
+  'Hello Verify Request': 3,
+  'New Session Ticket': 4,
+  'End of Early Data': 5,
+  'Hello Retry Request': 6,
+  'Encrypted Extensions': 8,
+  Certificate: 11,
+  'Server Key Exchange': 12,
+  'Certificate Request': 13,
+  'Server Hello Done': 14,
+  'Certificate Verify': 15,
+  'Client Key Exchange': 16,
+  Finished: 20,
+  'Certificate URL': 21,
+  'Certificate Status': 22,
+  'Key Update': 24,
+};
+
 /** "1796157821.943393123" → µs, without losing digits to floating point. */
 export function epochToMicros(s: string): number {
   const [sec, frac = ''] = s.split('.');
   return Number(sec) * 1_000_000 + Number(frac.padEnd(6, '0').slice(0, 6));
 }
 
-export function parseFrameRow(line: string): Frame | undefined {
-  const c = line.split('\t');
+/** One frame from its row of columns (FIELDS order), or undefined for a row that is not a frame. */
+export function parseFrameColumns(c: string[]): Frame | undefined {
   if (c.length < FIELDS.length || !/^\d+$/.test(c[0])) return undefined;
   const f = (name: (typeof FIELDS)[number]) => c[FIELDS.indexOf(name)] ?? '';
   const list = (name: (typeof FIELDS)[number]) => f(name).split(',').filter(Boolean);
+  const first = (name: (typeof FIELDS)[number]) => f(name).split(',')[0];
   const tcp = f('tcp.srcport') !== '';
   const udp = f('udp.srcport') !== '';
+  const dnsFlags = f('dns.flags') ? Number.parseInt(first('dns.flags'), 16) : undefined;
   return {
     number: Number(c[0]),
     ts: epochToMicros(f('frame.time_epoch')),
@@ -70,14 +100,16 @@ export function parseFrameRow(line: string): Frame | undefined {
     src: (f('ip.src') || f('ipv6.src')).split(',')[0],
     dst: (f('ip.dst') || f('ipv6.dst')).split(',')[0],
     proto: tcp ? 'tcp' : udp ? 'udp' : 'other',
-    sport: Number((tcp ? f('tcp.srcport') : f('udp.srcport')).split(',')[0] || 0),
-    dport: Number((tcp ? f('tcp.dstport') : f('udp.dstport')).split(',')[0] || 0),
-    tcpFlags: tcp ? Number.parseInt(f('tcp.flags').split(',')[0], 16) : 0,
-    tcpLen: Number(f('tcp.len').split(',')[0] || 0),
-    dnsId: f('dns.id') ? Number.parseInt(f('dns.id').split(',')[0], 16) : undefined,
-    dnsResponse: f('dns.flags.response') ? f('dns.flags.response').split(',')[0] === '1' : undefined,
+    sport: Number((tcp ? first('tcp.srcport') : first('udp.srcport')) || 0),
+    dport: Number((tcp ? first('tcp.dstport') : first('udp.dstport')) || 0),
+    tcpFlags: tcp ? Number.parseInt(first('tcp.flags'), 16) : 0,
+    tcpLen: Number(first('tcp.len') || 0),
+    dnsId: f('dns.id') ? Number.parseInt(first('dns.id'), 16) : undefined,
+    dnsResponse: dnsFlags === undefined ? undefined : (dnsFlags & DNS_QR) !== 0,
     dnsName: list('dns.qry.name')[0],
-    tlsTypes: list('tls.handshake.type').map(Number),
+    tlsTypes: list('tls.handshake.type')
+      .map((name) => TLS_HANDSHAKE_TYPES[name])
+      .filter((t): t is number => t !== undefined),
     sni: list('tls.handshake.extensions_server_name')[0],
     paths: [...list('http.request.uri'), ...list('http2.headers.path')],
   };
@@ -107,14 +139,9 @@ export async function tshark(args: string[]): Promise<string> {
   }
 }
 
-/** Every frame of a capture, dissected with the given key log (if any) so TLS payloads are decrypted. */
-export async function readFrames(pcap: string, keylog?: string): Promise<Frame[]> {
-  const args = ['-r', pcap, '-n', '-T', 'fields', '-E', 'separator=/t', '-E', 'occurrence=a'];
-  if (keylog) args.push('-o', `tls.keylog_file:${keylog}`);
-  for (const f of FIELDS) args.push('-e', f);
-  const out = await tshark(args);
-  return out
-    .split('\n')
-    .map(parseFrameRow)
-    .filter((f): f is Frame => !!f);
+/** Every frame of the capture loaded in sharkd (TLS payloads decrypted with the file's own secrets). */
+export async function readFrames(sharkd: Sharkd): Promise<Frame[]> {
+  const columns = Object.fromEntries(FIELDS.map((f, i) => [`column${i}`, `${f}:0`]));
+  const rows = await sharkd.call<{ c: string[] }[]>('frames', columns);
+  return rows.map((r) => parseFrameColumns(r.c)).filter((f): f is Frame => !!f);
 }

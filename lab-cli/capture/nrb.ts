@@ -1,6 +1,8 @@
-// The pcapng Name Resolution Block (draft-ietf-opsawg-pcapng §4.5), written by hand: tshark 4.0's
-// `-H hosts -W n -w` writes none, while an NRB near the start of the section makes `tshark -N n` and
-// Wireshark show lab host names instead of 127.60.2.11.
+// The pcapng blocks the lab writes by hand (draft-ietf-opsawg-pcapng): the Name Resolution Block
+// (§4.5; tshark 4.0's `-H hosts -W n -w` writes none, while an NRB near the start of the section makes
+// `tshark -N n` and Wireshark show lab host names instead of 127.60.2.11), and the Decryption Secrets
+// Block (§4.7, what `editcap --inject-secrets` writes), so the run's TLS key log is in the file before
+// sharkd first reads it, with no editcap pass in between.
 import { isIPv4, isIPv6 } from 'node:net';
 import { CaptureError } from './dumpcap.js';
 
@@ -14,6 +16,7 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const NRB_RECORD_END = 0;
 const NRB_RECORD_IPV4 = 1;
 const NRB_RECORD_IPV6 = 2;
+const SECRETS_TLS_KEY_LOG = 0x544c534b; // "TLSK": an NSS key log (§4.7)
 
 export interface NameRecord {
   address: string;
@@ -66,6 +69,21 @@ export function encodeNameResolutionBlock(records: NameRecord[], order: 'LE' | '
   return Buffer.concat([u32(NRB_TYPE), u32(total), body, u32(total)]);
 }
 
+/** One DSB holding an NSS key log (SSLKEYLOGFILE format), in the section's byte order. */
+export function encodeDecryptionSecretsBlock(keylog: Buffer, order: 'LE' | 'BE' = 'LE'): Buffer {
+  const total = 20 + keylog.length + pad4(keylog.length);
+  const head = Buffer.alloc(16);
+  const tail = Buffer.alloc(4 + pad4(keylog.length));
+  const w = (b: Buffer, at: number, n: number) =>
+    order === 'LE' ? b.writeUInt32LE(n, at) : b.writeUInt32BE(n, at);
+  w(head, 0, DSB_TYPE);
+  w(head, 4, total);
+  w(head, 8, SECRETS_TLS_KEY_LOG);
+  w(head, 12, keylog.length);
+  w(tail, tail.length - 4, total);
+  return Buffer.concat([head, keylog, tail]);
+}
+
 /** The byte order and length of the Section Header Block at the start of a pcapng file. */
 export function readSectionHeader(file: Buffer): { order: 'LE' | 'BE'; length: number } {
   if (file.length < 28 || file.readUInt32LE(0) !== SHB_TYPE)
@@ -109,6 +127,16 @@ export function readSectionHeader(file: Buffer): { order: 'LE' | 'BE'; length: n
  * ahead of them ("can't be written as a pcapng file"). tshark -N n shows the names either way.
  */
 export function withNameResolution(file: Buffer, records: NameRecord[]): Buffer {
+  return withBlocksBeforePackets(file, (order) => [encodeNameResolutionBlock(records, order)]);
+}
+
+/** The file with the run's TLS key log as a DSB before its first packet (where editcap puts it). */
+export function withDecryptionSecrets(file: Buffer, keylog: Buffer): Buffer {
+  return withBlocksBeforePackets(file, (order) => [encodeDecryptionSecretsBlock(keylog, order)]);
+}
+
+/** Inserts blocks after the SHB, the IDBs and any DSB, just before the first packet (see above). */
+function withBlocksBeforePackets(file: Buffer, make: (order: 'LE' | 'BE') => Buffer[]): Buffer {
   const shb = readSectionHeader(file);
   const u32 = (at: number) => (shb.order === 'LE' ? file.readUInt32LE(at) : file.readUInt32BE(at));
   const idbs: Buffer[] = [];
@@ -119,8 +147,13 @@ export function withNameResolution(file: Buffer, records: NameRecord[]): Buffer 
     (u32(at) === IDB_TYPE ? idbs : others).push(block);
     at += block.length;
   }
-  const nrb = encodeNameResolutionBlock(records, shb.order);
-  return Buffer.concat([file.subarray(0, shb.length), ...idbs, ...others, nrb, file.subarray(at)]);
+  return Buffer.concat([
+    file.subarray(0, shb.length),
+    ...idbs,
+    ...others,
+    ...make(shb.order),
+    file.subarray(at),
+  ]);
 }
 
 /**

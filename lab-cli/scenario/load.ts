@@ -65,7 +65,7 @@ const headerSchema = z
 
 export type Step =
   | { kind: 'say'; text: string; line: number }
-  | { kind: 'expect'; expect: Expectation; line: number }
+  | { kind: 'expect'; expect: Expectation; line: number; packetLines?: number[] }
   | { kind: 'action'; action: ActionDef; args: unknown; line: number };
 
 export interface Scenario {
@@ -168,7 +168,12 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
             `expect: ${issue.path.join('.')} ${issue.message}`,
           );
         }
-        return { kind: 'expect', expect: (r as { data: Expectation }).data, line };
+        const expectation = (r as { data: Expectation }).data;
+        // each packets entry's own line, for a failed or invalid filter
+        const packetLines = (expectation.packets ?? []).map(
+          (_, k) => lc.linePos(nodeAt([section, i, key, 'packets', k])?.range?.[0] ?? 0).line,
+        );
+        return { kind: 'expect', expect: expectation, line, packetLines };
       }
       const action = actions.get(key);
       if (!action) {

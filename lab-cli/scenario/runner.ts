@@ -25,6 +25,8 @@ export interface RunResult {
 
 interface PacketCheck {
   step: number;
+  /** the scenario line of this packets entry */
+  line: number;
   filter: string;
   count?: number;
   min?: number;
@@ -73,12 +75,21 @@ export async function runScenario(
       `lab up: ${up.started.length} hosts started${up.off.length ? `, off: ${up.off.map((o) => o.host).join(', ')}` : ''}`,
     );
   }
+  const runDir = join(opts.runsDir ?? RUNS_DIR, `${stamp()}-${sc.name}`);
+  // dumpcap and sharkd start while the runner checks the hosts and opens its cursor
+  let starting: ReturnType<typeof startCapture> | undefined;
+  if (opts.capture) {
+    mkdirSync(runDir, { recursive: true });
+    starting = startCapture(runtime, runDir);
+    starting.catch(() => {}); // reported below
+  }
   const skip = await skipReason(sc, runtime);
   if (skip) {
+    await starting?.then((c) => c.handle.close()).catch(() => {});
+    if (starting) rmSync(runDir, { recursive: true, force: true });
     out.result('skipped', skip);
     return { verdict: 'skipped', reason: skip, failures: [] };
   }
-  const runDir = join(opts.runsDir ?? RUNS_DIR, `${stamp()}-${sc.name}`);
   mkdirSync(runDir, { recursive: true });
   const runnerEvents: LabEvent[] = [];
   const lab = createEmitter('lab', (line) => runnerEvents.push(JSON.parse(line)));
@@ -88,13 +99,14 @@ export async function runScenario(
     all.push(...(await cursor.read()));
   };
   let capture: Awaited<ReturnType<typeof startCapture>> | undefined;
-  if (opts.capture) {
+  if (starting) {
     try {
-      capture = await startCapture(runtime, runDir);
+      capture = await starting;
     } catch (err) {
       // one line that says what to install or how to run; dumpcap is not left behind (it never started)
       const e = err as Error & { hint?: string };
       const line = `capture could not start: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
+      cursor.close?.();
       rmSync(runDir, { recursive: true, force: true });
       out.result('failed', line);
       return { verdict: 'failed', reason: line, failures: [line] };
@@ -123,6 +135,8 @@ export async function runScenario(
   };
 
   let aborted = false;
+  const lastAction = sc.steps.map((step) => step.kind).lastIndexOf('action');
+  if (lastAction < 0) capture?.handle.warm();
   for (const [i, step] of sc.steps.entries()) {
     const n = i + 1;
     if (aborted) break;
@@ -151,6 +165,8 @@ export async function runScenario(
         failures.push(`step ${n} (line ${step.line}) ${what}: ${msg}`);
         aborted = true;
       }
+      // no more traffic to make: sharkd's start-up now overlaps the last expectations' settle time
+      if (i === lastAction) capture?.handle.warm();
       continue;
     }
     // JOURNEY: what the hosts say they did, checked against the scenario's expectations
@@ -163,8 +179,14 @@ export async function runScenario(
       out.check(r.ok, r.line);
       if (!r.ok) failures.push(`step ${n} (line ${step.line}): expected ${r.line}`);
     }
-    for (const p of step.expect.packets ?? [])
-      packets.push({ step: n, ...p, from: windowFrom, to: nowMicros() });
+    for (const [k, p] of (step.expect.packets ?? []).entries())
+      packets.push({
+        step: n,
+        line: step.packetLines?.[k] ?? step.line,
+        ...p,
+        from: windowFrom,
+        to: nowMicros(),
+      });
   }
   // cleanup steps run whatever happened, so the next scenario finds the lab as it was
   for (const step of sc.cleanup) {
@@ -179,12 +201,17 @@ export async function runScenario(
     }
   }
   lab.emit({ kind: 'scenario.end', summary: `scenario ${sc.name} ${failures.length ? 'failed' : 'passed'}` });
-  await new Promise((r) => setTimeout(r, 100));
-  await pull();
-  cursor.close?.();
-  const events = [...all, ...runnerEvents].sort((a, b) => a.ts - b.ts);
-
-  const packetFailures = await finishCapture(capture, runtime, runDir, events, packets, out);
+  // the capture stops, and is loaded and counted, while the hosts' last events come in
+  const stopped = capture?.handle.stop();
+  stopped?.catch(() => {}); // reported by finishCapture
+  const collected = (async () => {
+    await new Promise((r) => setTimeout(r, 100));
+    await pull();
+    cursor.close?.();
+    return [...all, ...runnerEvents].sort((a, b) => a.ts - b.ts);
+  })();
+  const packetFailures = await finishCapture(capture, stopped, runtime, runDir, collected, packets, out);
+  const events = await collected;
   failures.push(...packetFailures);
   await writeRunArtifacts(runDir, sc, events, failures);
   const verdict: RunVerdict = failures.length ? 'failed' : 'passed';
@@ -206,6 +233,7 @@ async function waitForExpectation(exp: Expectation, window: () => Promise<LabEve
 }
 
 type CaptureModule = typeof import('../capture/index.js');
+type CaptureStats = Awaited<ReturnType<Awaited<ReturnType<CaptureModule['startCapture']>>['stop']>>;
 
 async function captureModule(): Promise<CaptureModule> {
   return (await import(optionalModule('../capture/index.js'))) as CaptureModule;
@@ -219,39 +247,45 @@ async function startCapture(runtime: Runtime, runDir: string) {
 
 async function finishCapture(
   capture: Awaited<ReturnType<typeof startCapture>> | undefined,
+  stopped: Promise<CaptureStats> | undefined,
   runtime: Runtime,
   runDir: string,
-  events: LabEvent[],
+  events: Promise<LabEvent[]>,
   packets: PacketCheck[],
   out: Printer,
 ): Promise<string[]> {
-  if (!capture) {
+  if (!capture || !stopped) {
     if (packets.length) out.info(`${packets.length} packet expectation(s) not checked: run with --capture`);
     return [];
   }
-  const stats = await capture.handle.stop();
+  const { mod, handle } = capture;
   try {
-    const enriched = await capture.mod.enrichCapture(runtime.settings, runDir, events, {
-      expectedPackets: stats.packets,
-    });
-    writeFileSync(join(runDir, 'capture.json'), JSON.stringify({ ...stats, ...enriched }, null, 2));
-    out.info(
-      `capture: ${stats.packets} packets, ${stats.dropped} dropped, ${enriched.comments} commented, TLS secrets ${enriched.secrets ? 'embedded' : 'none (no key log)'} → ${capture.handle.pcapPath}`,
-    );
-    if (packets.length === 0) return [];
+    const stats = await stopped;
     // each packet expectation looks only at the frames of its own step's window
     const timed = packets.map((p) => ({
       ...p,
-      filter: `(${capture.mod.expandHostRefs(p.filter, runtime.settings)}) && frame.time_epoch >= ${(p.from / 1e6).toFixed(6)} && frame.time_epoch <= ${(p.to / 1e6).toFixed(6)}`,
+      filter: `(${mod.expandHostRefs(p.filter, runtime.settings)}) && frame.time_epoch >= ${(p.from / 1e6).toFixed(6)} && frame.time_epoch <= ${(p.to / 1e6).toFixed(6)}`,
     }));
-    const res = await capture.mod.checkPackets(capture.handle.pcapPath, timed);
+    const enriched = await mod.enrichCapture(runtime.settings, runDir, events, {
+      expectedPackets: stats.packets,
+      sharkd: handle.sharkd,
+      packets: timed,
+    });
+    const { packets: res, ...counts } = enriched;
+    writeFileSync(join(runDir, 'capture.json'), JSON.stringify({ ...stats, ...counts }, null, 2));
+    out.info(
+      `capture: ${stats.packets} packets, ${stats.dropped} dropped, ${enriched.comments} commented, TLS secrets ${enriched.secrets ? 'embedded' : 'none (no key log)'} → ${handle.pcapPath}`,
+    );
+    if (!res || packets.length === 0) return [];
     out.step(0, 'packets in the capture');
     const failures: string[] = [];
     res.results.forEach((r, i) => {
       const where = !r.ok && r.frames.length ? ` (frames ${r.frames.join(', ')})` : '';
-      const line = `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}${where}`;
+      const line = r.error
+        ? `${packets[i].filter}: ${r.error}`
+        : `${packets[i].filter}: expected ${r.expected}, seen ${r.actual}${where}`;
       out.check(r.ok, line);
-      if (!r.ok) failures.push(`step ${packets[i].step}: packets ${line}`);
+      if (!r.ok) failures.push(`step ${packets[i].step} (line ${packets[i].line}): packets ${line}`);
     });
     writeFileSync(join(runDir, 'packets.json'), JSON.stringify(res, null, 2));
     return failures;
@@ -259,5 +293,7 @@ async function finishCapture(
     // a broken capture is reported, never counted into nonsense
     const e = err as Error & { hint?: string };
     return [`capture: ${e.message}${e.hint ? ` — ${e.hint}` : ''}`];
+  } finally {
+    await handle.close();
   }
 }

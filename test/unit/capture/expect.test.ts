@@ -1,7 +1,12 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${dst:host} is the scenario syntax under test, not a template
 import { copyFileSync, truncateSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkPackets, expandHostRefs, hostRefErrors, parseIoStat } from '../../../lab-cli/capture/expect.js';
+import {
+  checkPackets,
+  expandHostRefs,
+  hostRefErrors,
+  iographCounts,
+} from '../../../lab-cli/capture/expect.js';
 import { settingsFromEnv } from '../../../services/common/settings.js';
 import { dnsMessage, makePcapng } from '../../support/pcap.js';
 
@@ -38,7 +43,7 @@ describe('checkPackets', () => {
     { src: 'fd60:2::53', dst: 'fd60:2::12', sport: 40001, dport: 53, payload: dnsMessage('example.test', 8) },
   ]);
 
-  it('counts the frames of each expanded filter with tshark and judges count, min and max', async () => {
+  it('counts the frames of each expanded filter with sharkd and judges count, min and max', async () => {
     const q = (host: string) => expandHostRefs(`dns.flags.response == 0 && \${dst:${host}}`, local6);
     const r = await checkPackets(file, [
       { filter: q('ns-root'), count: 1 },
@@ -58,18 +63,36 @@ describe('checkPackets', () => {
     expect(r.ok).toBe(false);
   });
 
-  it('reads the counts of one tshark -z io,stat pass, and refuses a table it does not recognise', () => {
-    const table = [
-      '| Interval       | Frames | Bytes | Frames | Bytes | |',
-      '|------------------------------------------------| |',
-      '| 0.000 <> 1.802 |      1 |    75 |     26 |  2044 | |',
-    ].join('\n');
-    expect(parseIoStat(table, 2)).toEqual([1, 26]);
-    expect(parseIoStat(table, 3)).toBeUndefined();
-    expect(parseIoStat('tshark: nothing', 1)).toBeUndefined();
+  it("sums each graph's buckets of sharkd's iograph answer", () => {
+    expect(iographCounts({ iograph: [{ items: [1] }, { items: [20, 6] }, { items: [] }] })).toEqual([
+      1, 26, 0,
+    ]);
   });
 
-  it('counts a filter with a comma (which io,stat would split) on its own', async () => {
+  it('counts more filters than one iograph request holds, each as tshark -Y counts it', async () => {
+    const filters = Array.from({ length: 13 }, (_, i) => `frame.number > ${i % 4} && dns`);
+    const r = await checkPackets(
+      file,
+      filters.map((filter) => ({ filter, min: 0 })),
+    );
+    expect(r.results.map((x) => x.actual)).toEqual(filters.map((_, i) => Math.max(0, 3 - (i % 4))));
+  });
+
+  it('counts a filter too long for sharkd (2 KiB request line) with tshark instead', async () => {
+    const ids = [7, ...Array.from({ length: 150 }, (_, i) => 100 + i)]; // frames 1 and 2 have id 7
+    const long = `dns && (${ids.map((id) => `dns.id == ${id}`).join(' || ')})`;
+    expect(long.length).toBeGreaterThan(2048);
+    const r = await checkPackets(file, [
+      { filter: long, count: 2 },
+      { filter: 'dns', count: 3 },
+    ]);
+    expect(r.results.map((x) => [x.actual, x.ok])).toEqual([
+      [2, true],
+      [3, true],
+    ]);
+  });
+
+  it('counts a filter with a comma (a set) like any other', async () => {
     const r = await checkPackets(file, [
       { filter: 'dns.qry.name in {"test", "example.test"}', count: 3 },
       { filter: 'dns', count: 3 },
@@ -77,10 +100,17 @@ describe('checkPackets', () => {
     expect(r.results.map((x) => x.actual)).toEqual([3, 3]);
   });
 
-  it('reports a filter tshark cannot parse, and a cut-short file as broken, never as counts', async () => {
-    await expect(checkPackets(file, [{ filter: 'dns.nosuchfield == 1', count: 0 }])).rejects.toThrow(
-      /not a valid display filter/,
-    );
+  it('names a filter Wireshark cannot parse, still counts the others, and reports a cut-short file as broken', async () => {
+    const r = await checkPackets(file, [
+      { filter: 'dns.nosuchfield == 1', count: 0 },
+      { filter: 'dns', count: 3 },
+    ]);
+    expect(r.results[0]).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/not a valid display filter: .*dns\.nosuchfield/),
+    });
+    expect(r.results[1]).toMatchObject({ ok: true, actual: 3 });
+    expect(r.ok).toBe(false);
     const cut = file.replace(/\.pcapng$/, '-cut.pcapng');
     copyFileSync(file, cut);
     truncateSync(cut, 700); // in the middle of the last packet

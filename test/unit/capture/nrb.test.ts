@@ -4,9 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { labNameRecords } from '../../../lab-cli/capture/enrich.js';
 import {
   checkPcapngBlocks,
+  encodeDecryptionSecretsBlock,
   encodeNameResolutionBlock,
   ipv6Bytes,
   readSectionHeader,
+  withDecryptionSecrets,
   withNameResolution,
 } from '../../../lab-cli/capture/nrb.js';
 import { settingsFromEnv } from '../../../services/common/settings.js';
@@ -108,5 +110,45 @@ describe('Name Resolution Block', () => {
     expect(() => checkPcapngBlocks(file.subarray(0, 40))).toThrow(/ERR_CAPTURE_BROKEN/);
     const named = withNameResolution(file, [{ address: '127.60.1.10', names: ['browser'] }]);
     expect(checkPcapngBlocks(named)).toEqual({ blocks: checkPcapngBlocks(file).blocks + 1, packets: 2 });
+  });
+});
+
+describe('Decryption Secrets Block', () => {
+  const keylog = Buffer.from(`CLIENT_RANDOM ${'ab'.repeat(32)} ${'cd'.repeat(48)}\n`);
+
+  it('encodes type 10, the TLS key log secrets type, the unpadded length, the log padded to 32 bits', () => {
+    const b = encodeDecryptionSecretsBlock(keylog);
+    expect(b.readUInt32LE(0)).toBe(0x0a);
+    expect(b.readUInt32LE(4)).toBe(b.length);
+    expect(b.readUInt32LE(b.length - 4)).toBe(b.length);
+    expect(b.subarray(8, 12).toString('latin1')).toBe('KSLT'); // 0x544c534b, little-endian
+    expect(b.readUInt32LE(12)).toBe(keylog.length);
+    expect(b.subarray(16, 16 + keylog.length)).toEqual(keylog);
+    expect(b.length % 4).toBe(0);
+  });
+
+  it('is read by capinfos and kept by editcap, with the NRB after it, as editcap --inject-secrets writes it', () => {
+    const file = makePcapng([
+      { src: '127.60.1.10', dst: '127.60.2.53', sport: 1, dport: 53, payload: dnsMessage('a.test', 1) },
+    ]);
+    const ours = `${file}.dsb`;
+    writeFileSync(ours, withDecryptionSecrets(readFileSync(file), keylog));
+    expect(checkPcapngBlocks(readFileSync(ours)).packets).toBe(1);
+    execFileSync('editcap', ['-a', '1:a comment', ours, `${ours}.copy`], { stdio: 'pipe' });
+    const named = `${ours}.named`;
+    writeFileSync(
+      named,
+      withNameResolution(readFileSync(`${ours}.copy`), [{ address: '127.60.1.10', names: ['browser'] }]),
+    );
+    const info = execFileSync('capinfos', [named], { encoding: 'utf8' });
+    expect(info).toMatch(/Number of decryption secrets in file: 1/);
+    expect(info).toMatch(/Number of resolved IPv4 addresses in file: 1/);
+    expect(tsharkLines(named, '-N', 'n')[0]).toMatch(/browser → 127\.60\.2\.53/);
+    // the very block editcap --inject-secrets writes
+    writeFileSync(`${file}.keys`, keylog);
+    execFileSync('editcap', ['--inject-secrets', `tls,${file}.keys`, file, `${file}.editcap`], {
+      stdio: 'pipe',
+    });
+    expect(readFileSync(`${file}.editcap`).includes(encodeDecryptionSecretsBlock(keylog))).toBe(true);
   });
 });
