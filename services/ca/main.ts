@@ -6,7 +6,8 @@
 //   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?}
 //   ca.revoke     a certificate revoked      data {serial, names, reason}
 //   ocsp.request  an OCSP question           data {serials[], nonce?, method, from}
-//   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate}
+//   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate,
+//                                                  malformed, reason? (why a request was malformed)}
 //   crl.fetch     a CRL downloaded           data {ca, entries, from}
 //   http.refused  a request the CA will not serve   data {from, path, status, reason}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -95,14 +96,9 @@ await runService('ca', async (ctx) => {
       req.on('error', reject);
     });
 
-  const ocsp = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: Uint8Array,
-    method: 'GET' | 'POST',
-  ) => {
+  const ocsp = (req: IncomingMessage, res: ServerResponse, body: Uint8Array, method: 'GET' | 'POST') => {
     const from = who(req.socket.remoteAddress ?? '');
-    const a = await answerOcsp(body, h, db);
+    const a = answerOcsp(body, h, db);
     ocspEvents.emit({
       kind: 'ocsp.request',
       summary: `${from} asks (${method}) about ${a.malformed ? 'something unreadable' : a.statuses.map((x) => `serial ${x.serial.slice(0, 12)}…`).join(', ')}${a.nonce ? ' with a nonce' : ''}`,
@@ -111,13 +107,14 @@ await runService('ca', async (ctx) => {
     ocspEvents.emit({
       kind: 'ocsp.response',
       summary: a.malformed
-        ? 'answers malformedRequest'
+        ? `answers malformedRequest: ${a.reason}`
         : `answers ${a.statuses.map((x) => x.status + (x.reason ? ` (${x.reason})` : '')).join(', ')}, valid until ${a.nextUpdate.toISOString()}`,
       data: {
         statuses: a.statuses,
         thisUpdate: a.thisUpdate.toISOString(),
         nextUpdate: a.nextUpdate.toISOString(),
         malformed: a.malformed,
+        reason: a.reason,
       },
     });
     // RFC 5019 §6: GET answers are cacheable until nextUpdate
