@@ -29,6 +29,7 @@ import {
   record,
 } from './issue.js';
 import { answerOcsp, MAX_OCSP_REQUEST } from './ocsp.js';
+import { ocspCacheHeaders, ocspExchangeEvents } from './ocsp-events.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -97,37 +98,9 @@ await runService('ca', async (ctx) => {
     });
 
   const ocsp = (req: IncomingMessage, res: ServerResponse, body: Uint8Array, method: 'GET' | 'POST') => {
-    const from = who(req.socket.remoteAddress ?? '');
     const a = answerOcsp(body, h, db);
-    ocspEvents.emit({
-      kind: 'ocsp.request',
-      summary: `${from} asks (${method}) about ${a.malformed ? 'something unreadable' : a.statuses.map((x) => `serial ${x.serial.slice(0, 12)}…`).join(', ')}${a.nonce ? ' with a nonce' : ''}`,
-      data: { serials: a.statuses.map((x) => x.serial), nonce: a.nonce, method, from },
-    });
-    ocspEvents.emit({
-      kind: 'ocsp.response',
-      summary: a.malformed
-        ? `answers malformedRequest: ${a.reason}`
-        : `answers ${a.statuses.map((x) => x.status + (x.reason ? ` (${x.reason})` : '')).join(', ')}, valid until ${a.nextUpdate.toISOString()}`,
-      data: {
-        statuses: a.statuses,
-        thisUpdate: a.thisUpdate.toISOString(),
-        nextUpdate: a.nextUpdate.toISOString(),
-        malformed: a.malformed,
-        reason: a.reason,
-      },
-    });
-    // RFC 5019 §6: GET answers are cacheable until nextUpdate
-    const cache: Record<string, string> =
-      method === 'GET' && !a.malformed
-        ? {
-            'Cache-Control': `max-age=${Math.max(0, Math.floor((a.nextUpdate.getTime() - Date.now()) / 1000))}, public, no-transform, must-revalidate`,
-            'Last-Modified': a.thisUpdate.toUTCString(),
-            Expires: a.nextUpdate.toUTCString(),
-            ETag: `"${Buffer.from(a.der).subarray(-16).toString('hex')}"`,
-          }
-        : { 'Cache-Control': 'no-store' };
-    send(res, 200, 'application/ocsp-response', a.der, cache);
+    for (const ev of ocspExchangeEvents(a, who(req.socket.remoteAddress ?? ''), method)) ocspEvents.emit(ev);
+    send(res, 200, 'application/ocsp-response', a.der, ocspCacheHeaders(a, method, Date.now()));
   };
 
   const routes = async (req: IncomingMessage, res: ServerResponse) => {
