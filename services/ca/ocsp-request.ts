@@ -22,8 +22,11 @@ export interface CertIdAsked {
 export type OcspQuestion =
   | {
       malformed: false;
-      requests: CertIdAsked[] /** the nonce extension's extnValue (RFC 8954) */;
+      requests: CertIdAsked[];
+      /** the nonce extension's extnValue (RFC 8954) */
       nonce?: Uint8Array;
+      /** where the nonce's bytes are in the request */
+      nonceAt?: number;
     }
   | { malformed: true; reason: string };
 
@@ -127,9 +130,52 @@ export function readOcspRequest(der: Uint8Array): OcspQuestion {
     if (fields.length > (extensions ? 1 : 0)) fail('TBSRequest has unexpected fields');
     const requests = requestList.map(certIdOf);
     const nonce = extensions ? nonceOf(extensions) : undefined;
-    return nonce ? { malformed: false, requests, nonce } : { malformed: false, requests };
+    if (!nonce) return { malformed: false, requests };
+    // asn1js decodes a copy of the bytes: offsets in it are offsets in the request
+    const nonceAt = nonce.byteOffset - decoded.result.valueBeforeDecodeView.byteOffset;
+    return { malformed: false, requests, nonce, nonceAt };
   } catch (err) {
     if (err instanceof Malformed) return { malformed: true, reason: err.message };
     throw err;
   }
+}
+
+/** A request with a nonce, read before: its bytes, and where its nonce lies in them. */
+interface Remembered {
+  bytes: Uint8Array;
+  nonceAt: number;
+  nonceEnd: number;
+  requests: CertIdAsked[];
+}
+
+const remembered: Remembered[] = [];
+const REMEMBERED_MAX = 64;
+
+const sameBytes = (a: Uint8Array, b: Uint8Array, from: number, to: number) =>
+  Buffer.compare(a.subarray(from, to), b.subarray(from, to)) === 0;
+
+/**
+ * readOcspRequest for a responder that is asked again and again: a client asking about the same
+ * certificates sends the same bytes around a new nonce of the same length (RFC 8954 §2.1), and the
+ * nonce is an OCTET STRING's content, which the decode leaves as opaque bytes; so a request equal
+ * to one read before everywhere but in its nonce is that question with this nonce, without a
+ * second decode.
+ */
+export function readOcspRequestAgain(der: Uint8Array): OcspQuestion {
+  for (const r of remembered)
+    if (
+      r.bytes.length === der.length &&
+      sameBytes(r.bytes, der, 0, r.nonceAt) &&
+      sameBytes(r.bytes, der, r.nonceEnd, der.length)
+    ) {
+      const nonce = new Uint8Array(der.subarray(r.nonceAt, r.nonceEnd)); // a copy: der may be a pooled Buffer
+      return { malformed: false, requests: r.requests, nonce, nonceAt: r.nonceAt };
+    }
+  const q = readOcspRequest(der);
+  if (!q.malformed && q.nonce && q.nonceAt !== undefined) {
+    if (remembered.length >= REMEMBERED_MAX) remembered.shift();
+    const nonceEnd = q.nonceAt + q.nonce.length;
+    remembered.push({ bytes: new Uint8Array(der), nonceAt: q.nonceAt, nonceEnd, requests: q.requests });
+  }
+  return q;
 }

@@ -9,7 +9,7 @@ import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import type { Hierarchy } from './hierarchy.js';
 import { type IssuedDb, REVOCATION_REASONS } from './issue.js';
-import { type CertIdAsked, ID_PKIX_OCSP_NONCE, readOcspRequest } from './ocsp-request.js';
+import { type CertIdAsked, ID_PKIX_OCSP_NONCE, readOcspRequestAgain } from './ocsp-request.js';
 
 export const OCSP_VALIDITY_S = 3600;
 /** RFC 5019 §2.1.1, RFC 6960 §2.4: an answer to a request without a nonce may be pre-produced;
@@ -270,7 +270,7 @@ function produce(body: Uint8Array, h: Hierarchy, db: IssuedDb, now: number): Ocs
   const question =
     body.length > MAX_OCSP_REQUEST
       ? { malformed: true as const, reason: `the request is larger than ${MAX_OCSP_REQUEST} bytes` }
-      : readOcspRequest(body);
+      : readOcspRequestAgain(body);
   if (question.malformed)
     return {
       der: MALFORMED,

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ID_PKIX_OCSP_NONCE, readOcspRequest } from '../../../services/ca/ocsp-request.js';
+import {
+  ID_PKIX_OCSP_NONCE,
+  readOcspRequest,
+  readOcspRequestAgain,
+} from '../../../services/ca/ocsp-request.js';
 
 const SHA1 = '1.3.14.3.2.26';
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -158,5 +162,41 @@ describe('reading an OCSP request', () => {
     const alg = seq(new asn1js.ObjectIdentifier({ value: SHA1 }));
     const id = certID('01', [alg, ber, octets('22'), new asn1js.Integer({ value: 1 })]);
     expect(readOcspRequest(request({ ids: [id] })).malformed).toBe(true);
+  });
+});
+
+describe('reading a request again', () => {
+  const withNonce = (serial: string, nonceHex: string) =>
+    request({ ids: [certID(serial)], extensions: nonceExtension(octets(nonceHex)) });
+
+  it('reads a request equal to one read before but for its nonce as that question with the new nonce', () => {
+    const first = readOcspRequestAgain(withNonce('0a0b', `0410${'01'.repeat(16)}`));
+    const again = readOcspRequestAgain(withNonce('0a0b', `0410${'02'.repeat(16)}`));
+    if (first.malformed || again.malformed) throw new Error('malformed');
+    expect(hex(again.nonce ?? new Uint8Array())).toBe(`0410${'02'.repeat(16)}`);
+    expect(again.requests).toBe(first.requests); // not decoded a second time
+    expect(again).toEqual({
+      ...readOcspRequest(withNonce('0a0b', `0410${'02'.repeat(16)}`)),
+      requests: first.requests,
+    });
+  });
+
+  it('decodes anew a request of the same length that differs outside its nonce', () => {
+    readOcspRequestAgain(withNonce('0a0b', `0410${'03'.repeat(16)}`));
+    const other = readOcspRequestAgain(withNonce('0a0c', `0410${'03'.repeat(16)}`));
+    if (other.malformed) throw new Error(other.reason);
+    expect(hex(other.requests[0].serialNumber)).toBe('0a0c');
+    const truncated = withNonce('0a0b', `0410${'04'.repeat(16)}`).subarray(0, 40);
+    expect(readOcspRequestAgain(truncated).malformed).toBe(true);
+  });
+
+  it('does not keep what it reads from a buffer the caller reuses', () => {
+    const body = Buffer.from(withNonce('0d0e', `0410${'05'.repeat(16)}`));
+    const first = readOcspRequestAgain(body);
+    body.fill(0);
+    const again = readOcspRequestAgain(Buffer.from(withNonce('0d0e', `0410${'06'.repeat(16)}`)));
+    if (first.malformed || again.malformed) throw new Error('malformed');
+    expect(hex(first.nonce ?? new Uint8Array())).toBe(`0410${'05'.repeat(16)}`);
+    expect(hex(again.requests[0].serialNumber)).toBe('0d0e');
   });
 });
