@@ -107,7 +107,7 @@ export function readOcspRequest(der: Uint8Array): OcspQuestion {
   try {
     if (!der.length) fail('the request is empty');
     // OCTET STRINGs are left as bytes: a nonce or a hash is not parsed as if it held DER
-    const decoded = asn1js.fromBER(der, { parseEmbedded: false, maxDepth: 12, maxNodes: 512 });
+    const decoded = asn1js.fromBER(der, { parseEmbedded: false, maxDepth: 32 });
     if (decoded.offset === -1) fail(`not DER: ${decoded.result.error}`);
     if (decoded.offset !== der.length) fail('bytes after the request');
     // OCSPRequest ::= SEQUENCE { tbsRequest TBSRequest, optionalSignature [0] EXPLICIT Signature OPTIONAL }

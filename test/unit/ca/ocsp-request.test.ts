@@ -72,6 +72,21 @@ describe('reading an OCSP request', () => {
     // RFC 8954: the nonce's extnValue is an OCTET STRING holding the nonce octets
     expect(hex(q.nonce ?? new Uint8Array()).slice(0, 4)).toBe('0410');
     expect(q.nonce).toHaveLength(18);
+    // a signed request (RFC 6960 §4.1.2: optionalSignature with the signer's certificate)
+    const signer = ['-signer', f('ca.pem'), '-signkey', f('k.pem')];
+    execFileSync('openssl', [
+      'ocsp',
+      '-issuer',
+      f('ca.pem'),
+      '-serial',
+      '7',
+      ...signer,
+      '-reqout',
+      f('s.der'),
+    ]);
+    const signed = readOcspRequest(new Uint8Array(readFileSync(f('s.der'))));
+    if (signed.malformed) throw new Error(signed.reason);
+    expect(hex(signed.requests[0].serialNumber)).toBe('07');
   });
 
   it('reads what pkijs writes, and the CertID bytes as they came', () => {
