@@ -2,7 +2,8 @@
 // responder (-index, -port) on the same certificates and the same responder key, measured by `ab`
 // with the same request bytes in the same run: a request without a nonce (as browsers and staplers
 // send; RFC 5019 lets a responder answer it pre-produced) and one with a nonce (signed per request).
-// Target: ≥ 1× openssl's responder, as the median of the rounds' ratios.
+// Target: ≥ 1× openssl's responder, as the median of the rounds' ratios. Each responder's CPU time
+// per answer (from /proc) is printed too: on a shared machine it varies far less than answers/s.
 // Like with like: `ab` opens one connection per request (no -k) to both, as openssl's responder
 // closes every connection and serves one at a time (it hangs on the idle connection wrk opens first).
 // OpenSSL 3.0's responder binds its port on every address, so it runs in a network namespace that has
@@ -10,10 +11,10 @@
 // same kernel cost per connection (the host's namespace has docker's conntrack and NAT rules).
 // A fresh openssl responder serves each measurement: a client that closes before sending its request
 // leaves 3.0's responder spinning on that socket for good (openssl/openssl#31129).
-// Usage: node dist/bench/ca.js [--block 127.71] [--requests 10000] [--concurrency 8] [--rounds 3]
+// Usage: node dist/bench/ca.js [--block 127.71] [--requests 10000] [--concurrency 8] [--rounds 5]
 import 'reflect-metadata';
 import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -27,7 +28,7 @@ const { values } = parseArgs({
     block: { type: 'string', default: '127.71' },
     requests: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '8' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
   },
 });
 if (process.getuid?.() !== 0) {
@@ -70,17 +71,28 @@ function indexLine(leafPem: string): string {
   return `V\t${t}Z\t\t${leaf.serialNumber.toUpperCase()}\tunknown\t/${leaf.subject.replace(/, /g, '/')}\n`;
 }
 
-/** ab: answers per second and p99 (ms); its "Length" failures are only signatures of another size. */
-async function ab(url: string, requestFile: string) {
+/** CPU time (user + system, µs) a process has used: what an answer costs, whatever else the machine runs. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (proc(5), fields 14 and 15)
+  return (ticks * 1e6) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
+
+/** ab: answers per second and p99 (ms), and the responder's CPU per answer; its "Length" failures are
+ *  only signatures of another size. */
+async function ab(url: string, requestFile: string, responderPid: number) {
   const args = ['-n', values.requests, '-c', values.concurrency, '-p', requestFile];
   args.push('-T', 'application/ocsp-request', '-H', 'Host: ca.test', url);
+  const cpu0 = cpuMicros(responderPid);
   const r = await run('ab', args);
+  const cpuUs = (cpuMicros(responderPid) - cpu0) / Number(values.requests);
   const rps = Number(/Requests per second:\s+([\d.]+)/.exec(r.stdout)?.[1]);
   const p99ms = Number(/^\s+99%\s+(\d+)/m.exec(r.stdout)?.[1]);
   const f = /\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)/.exec(r.stdout);
   const errors = f ? Number(f[1]) + Number(f[2]) + Number(f[3]) : 0;
   const non2xx = Number(/Non-2xx responses:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
-  return { rps, p99ms, errors, non2xx };
+  return { rps, p99ms, cpuUs, errors, non2xx };
 }
 type Figures = Awaited<ReturnType<typeof ab>>;
 
@@ -107,7 +119,8 @@ const median = (xs: number[]) => {
 };
 
 try {
-  children.push((await startBenchHost(s, 'ca')).child);
+  const ca = await startBenchHost(s, 'ca');
+  children.push(ca.child);
   // a leaf from our CA, asked for from the browser's address (the CA issues to lab networks only)
   const leafDir = join(dir, 'leaf');
   mkdirSync(leafDir);
@@ -151,19 +164,22 @@ try {
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    return async () => {
-      openssl.kill('SIGTERM');
-      await exited;
+    return {
+      pid: openssl.pid ?? 0,
+      stop: async () => {
+        openssl.kill('SIGTERM');
+        await exited;
+      },
     };
   };
   const ours = `http://${addressOf('ca', s)}:${port(80, s)}/ocsp`;
   await checkGood(ours, files);
   const measureOpenssl = async (file: string) => {
-    const stop = await startOpenssl();
+    const openssl = await startOpenssl();
     try {
-      return await ab(ref, file);
+      return await ab(ref, file, openssl.pid);
     } finally {
-      await stop();
+      await openssl.stop();
     }
   };
 
@@ -174,8 +190,10 @@ try {
   );
   const row = (name: string, r: Figures) =>
     `  ${name.padEnd(34)} ${r.rps.toFixed(0).padStart(7)} answers/s   p99 ${r.p99ms} ms` +
+    `   cpu ${r.cpuUs.toFixed(0).padStart(4)} µs/answer` +
     `${r.non2xx ? `   non-2xx ${r.non2xx}` : ''}${r.errors ? `   failed ${r.errors}` : ''}\n`;
   const ratios: Record<string, number[]> = {};
+  const cpuRatios: Record<string, number[]> = {};
   for (let round = 1; round <= rounds; round++) {
     for (const [kind, file] of Object.entries(requests)) {
       // alternate who goes first: the namespace's TIME_WAIT sockets grow over the run
@@ -183,15 +201,16 @@ try {
       let mine: Figures;
       if (round % 2) {
         theirs = await measureOpenssl(file);
-        mine = await ab(ours, file);
+        mine = await ab(ours, file, ca.pid);
       } else {
-        mine = await ab(ours, file);
+        mine = await ab(ours, file, ca.pid);
         theirs = await measureOpenssl(file);
       }
       process.stdout.write(row(`openssl ocsp, ${kind} (reference)`, theirs));
       process.stdout.write(row(`enterlab ca, ${kind}`, mine));
       const ratio = mine.rps / theirs.rps;
       ratios[kind] = [...(ratios[kind] ?? []), ratio];
+      cpuRatios[kind] = [...(cpuRatios[kind] ?? []), mine.cpuUs / theirs.cpuUs];
       process.stdout.write(`  round ${round}, ${kind}: ${ratio.toFixed(2)}x\n`);
     }
   }
@@ -199,7 +218,9 @@ try {
     const m = median(list);
     process.stdout.write(
       `  ${kind}: ${m.toFixed(2)}x openssl's responder (median of ${list.map((x) => x.toFixed(2)).join(', ')}; ` +
-        `target ≥ 1x): ${m >= 1 ? 'met' : 'NOT met'}\n`,
+        `target ≥ 1x): ${m >= 1 ? 'met' : 'NOT met'}\n` +
+        `    CPU per answer: ${median(cpuRatios[kind]).toFixed(2)}x openssl's (median; less disturbed by ` +
+        `whatever else the machine runs)\n`,
     );
   }
 } finally {
