@@ -6,7 +6,8 @@
 //   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?}
 //   ca.revoke     a certificate revoked      data {serial, names, reason}
 //   ocsp.request  an OCSP question           data {serials[], nonce?, method, from}
-//   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate}
+//   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate,
+//                                                  malformed, reason? (why a request was malformed)}
 //   crl.fetch     a CRL downloaded           data {ca, entries, from}
 //   http.refused  a request the CA will not serve   data {from, path, status, reason}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -28,6 +29,7 @@ import {
   record,
 } from './issue.js';
 import { answerOcsp, MAX_OCSP_REQUEST } from './ocsp.js';
+import { ocspCacheHeaders, ocspExchangeEvents } from './ocsp-events.js';
 
 const MAX_BODY = 64 * 1024;
 
@@ -95,42 +97,10 @@ await runService('ca', async (ctx) => {
       req.on('error', reject);
     });
 
-  const ocsp = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: Uint8Array,
-    method: 'GET' | 'POST',
-  ) => {
-    const from = who(req.socket.remoteAddress ?? '');
-    const a = await answerOcsp(body, h, db);
-    ocspEvents.emit({
-      kind: 'ocsp.request',
-      summary: `${from} asks (${method}) about ${a.malformed ? 'something unreadable' : a.statuses.map((x) => `serial ${x.serial.slice(0, 12)}…`).join(', ')}${a.nonce ? ' with a nonce' : ''}`,
-      data: { serials: a.statuses.map((x) => x.serial), nonce: a.nonce, method, from },
-    });
-    ocspEvents.emit({
-      kind: 'ocsp.response',
-      summary: a.malformed
-        ? 'answers malformedRequest'
-        : `answers ${a.statuses.map((x) => x.status + (x.reason ? ` (${x.reason})` : '')).join(', ')}, valid until ${a.nextUpdate.toISOString()}`,
-      data: {
-        statuses: a.statuses,
-        thisUpdate: a.thisUpdate.toISOString(),
-        nextUpdate: a.nextUpdate.toISOString(),
-        malformed: a.malformed,
-      },
-    });
-    // RFC 5019 §6: GET answers are cacheable until nextUpdate
-    const cache: Record<string, string> =
-      method === 'GET' && !a.malformed
-        ? {
-            'Cache-Control': `max-age=${Math.max(0, Math.floor((a.nextUpdate.getTime() - Date.now()) / 1000))}, public, no-transform, must-revalidate`,
-            'Last-Modified': a.thisUpdate.toUTCString(),
-            Expires: a.nextUpdate.toUTCString(),
-            ETag: `"${Buffer.from(a.der).subarray(-16).toString('hex')}"`,
-          }
-        : { 'Cache-Control': 'no-store' };
-    send(res, 200, 'application/ocsp-response', a.der, cache);
+  const ocsp = (req: IncomingMessage, res: ServerResponse, body: Uint8Array, method: 'GET' | 'POST') => {
+    const a = answerOcsp(body, h, db);
+    for (const ev of ocspExchangeEvents(a, who(req.socket.remoteAddress ?? ''), method)) ocspEvents.emit(ev);
+    send(res, 200, 'application/ocsp-response', a.der, ocspCacheHeaders(a, method, Date.now()));
   };
 
   const routes = async (req: IncomingMessage, res: ServerResponse) => {

@@ -59,13 +59,12 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const ocsp = () =>
+const ocsp = (...extra: string[]) =>
   both('openssl', [
     'ocsp',
     '-issuer',
     f('inter.pem'),
-    '-cert',
-    f('leaf.pem'),
+    ...(extra.length ? extra : ['-cert', f('leaf.pem')]),
     '-url',
     `${CA}/ocsp`,
     '-CAfile',
@@ -95,6 +94,8 @@ describe('the lab CA, as OpenSSL sees it', () => {
     const good = ocsp();
     expect(good).toMatch(/Response verify OK/);
     expect(good).toMatch(/leaf.pem: good/);
+    // without a nonce the answer is pre-produced (RFC 5019): the revocation below must replace it
+    expect(ocsp('-cert', f('leaf.pem'), '-no_nonce')).toMatch(/leaf.pem: good/);
     const crlCheck = () => {
       writeFileSync(f('crl.der'), execFileSync('curl', ['-s', `${CA}/crl/intermediate.crl`]));
       const crlPem = sh('openssl', ['crl', '-inform', 'DER', '-in', f('crl.der')]);
@@ -113,10 +114,21 @@ describe('the lab CA, as OpenSSL sees it', () => {
     const after = ocsp();
     expect(after).toMatch(/leaf.pem: revoked/);
     expect(after).toMatch(/Reason: keyCompromise/);
+    expect(after).toMatch(/Revocation Time: \w{3} +\d+ \d\d:\d\d:\d\d \d{4} GMT/);
+    const preproduced = ocsp('-cert', f('leaf.pem'), '-no_nonce');
+    expect(preproduced).toMatch(/Response verify OK/);
+    expect(preproduced).toMatch(/leaf.pem: revoked/);
+    expect(preproduced).toMatch(/Reason: keyCompromise/);
     expect(crlCheck()).toMatch(/certificate revoked/);
     await lab.waitFor(
       (e) => e.host === 'ca' && e.kind === 'ocsp.response' && JSON.stringify(e.data).includes('"revoked"'),
     );
+  });
+
+  it('answers unknown, signed, about a serial it never issued', () => {
+    const unknown = ocsp('-serial', '0x5eed');
+    expect(unknown).toMatch(/Response verify OK/);
+    expect(unknown).toMatch(/0x5EED: unknown/i);
   });
 
   it('answers OCSP over GET with a cacheable response (RFC 5019)', () => {
