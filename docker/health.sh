@@ -11,8 +11,10 @@
 # Usage: health.sh [tcp:PORT|udp:PORT]... | health.sh run COMMAND [ARG]...
 set -eu
 
+sock="${LAB_STATE_DIR:-/lab/state}/hosts/${LAB_HOST:-}/control.sock"
+
 listening() {
-  sock="${LAB_STATE_DIR:-/lab/state}/hosts/${LAB_HOST:?}/control.sock"
+  : "${LAB_HOST:?names the lab host}"
   # by state, not -l: `ss -l` also asks for closed TCP sockets, so the kernel walks every TCP
   # socket of the machine (~15 ms here); the listeners alone cost ~2 ms
   case "$(ss -Hxl)" in *" $sock "*) ;; *) echo "no control socket $sock"; return 1 ;; esac
@@ -39,8 +41,9 @@ if [ -e "$passed" ]; then
   check "$@"
   exit
 fi
-tries=20
-until why=$(check "$@" 2>&1); do
+# while the service loads its code its control socket does not exist yet: a test(1), not ss
+tries=20 why="no control socket $sock"
+until { [ "${1:-}" = "run" ] || [ -S "$sock" ]; } && why=$(check "$@" 2>&1); do
   tries=$((tries - 1))
   [ "$tries" -gt 0 ] || { echo "$why"; exit 1; }
   sleep 0.1
