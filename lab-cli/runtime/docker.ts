@@ -100,8 +100,9 @@ export class DockerRuntime implements Runtime {
     await checkPlanIsFree(docker);
     await ensureImage(docker, cli, opts.quiet);
     try {
-      addBridgeRules();
+      const rules = addBridgeRules();
       await compose(cli, upArgs(cli, ['bridge-rules', ...missing]), PROJECT_ROOT);
+      await rules;
       await this.waitHealthy(missing);
     } catch (err) {
       // leave nothing half-started: containers and networks go, the CA's volume stays
