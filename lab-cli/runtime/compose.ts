@@ -1,6 +1,8 @@
 // Compose through its CLI (ARCHITECTURE.md, "Runtimes"): `docker compose` (v2) when the plugin is
 // there, else `docker-compose` (v1.29, Debian's). The arguments are built here, run in docker.ts.
 import { execFile } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -22,11 +24,20 @@ export async function findCompose(): Promise<ComposeCli | undefined> {
     await run('docker', ['compose', 'version'], { timeout: 10_000 });
     return { command: 'docker', prefix: ['compose'], version: 2 };
   } catch {}
-  try {
-    await run('docker-compose', ['version'], { timeout: 10_000 });
-    return { command: 'docker-compose', prefix: [], version: 1 };
-  } catch {}
+  // found on PATH, not run: `docker-compose version` is a Python start (~1 s here) before every command
+  if (onPath('docker-compose')) return { command: 'docker-compose', prefix: [], version: 1 };
   return undefined;
+}
+
+function onPath(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir || '.', command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** `up -d` for some services (all when none): dependencies come up first, healthy (depends_on). */

@@ -70,6 +70,54 @@ export async function readyEvent(c: Docker.Container): Promise<LabEvent | undefi
   return ready;
 }
 
+/**
+ * A lab container changed (health status, start, death): `next` resolves at the next change, or after
+ * waitMs. `seen` marks what came before as read, so a change during an inspect is not lost.
+ */
+export async function stateChanges(docker: Docker): Promise<{
+  seen(): void;
+  next(waitMs: number): Promise<void>;
+  close(): void;
+}> {
+  const stop = new AbortController();
+  const stream = (await docker.getEvents({
+    abortSignal: stop.signal,
+    filters: {
+      type: ['container'],
+      event: ['health_status', 'start', 'die'],
+      label: [`com.docker.compose.project=${PROJECT}`],
+    },
+  })) as unknown as Readable;
+  unref(stream);
+  let changed = false;
+  let wake: (() => void) | undefined;
+  stream.on('data', () => {
+    changed = true;
+    wake?.();
+  });
+  stream.on('error', () => undefined);
+  return {
+    seen: () => {
+      changed = false;
+    },
+    next: (waitMs) =>
+      changed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            const timer = setTimeout(() => wake?.(), waitMs);
+            wake = () => {
+              clearTimeout(timer);
+              wake = undefined;
+              resolve();
+            };
+          }),
+    close: () => {
+      stream.destroy();
+      stop.abort();
+    },
+  };
+}
+
 export class DockerEvents {
   private buffer: LabEvent[] = [];
   private readonly from = nowMicros();

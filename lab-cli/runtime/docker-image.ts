@@ -19,6 +19,7 @@ const IMAGE_SOURCES = [
   'package-lock.json',
   'tsconfig.json',
   'scripts/post-build.mjs',
+  'scripts/bundle.mjs',
   'services',
   'lab-cli',
   'bench',

@@ -1,8 +1,9 @@
 // Before and after a docker lab: the plan's subnets and bridge names must be free, the DOCKER-USER
 // rules follow the lab (docker/bridge-rules.sh, the script the bridge-rules service runs too), and
 // `lab down` leaves no lab container or network behind.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import type Docker from 'dockerode';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
 import { DOCKER_PREFIX, networks, ULA_PREFIX } from '../../services/common/topology.js';
@@ -70,11 +71,15 @@ export async function checkPlanIsFree(docker: Docker): Promise<void> {
 }
 
 const RULES = join(PROJECT_ROOT, 'docker', 'bridge-rules.sh');
+const run = promisify(execFile);
 
-/** Adds the DOCKER-USER rules on the machine; the bridge-rules service adds them too, so a non-root user loses nothing. */
-export function addBridgeRules(): void {
+/**
+ * Adds the DOCKER-USER rules on the machine, while compose starts (nothing routes before the
+ * bridge-rules service is healthy); that service adds them too, so a non-root user loses nothing.
+ */
+export async function addBridgeRules(): Promise<void> {
   try {
-    execFileSync(RULES, ['add', ...networks.map((n) => n.bridge)], { stdio: 'pipe' });
+    await run(RULES, ['add', ...networks.map((n) => n.bridge)]);
   } catch {
     // not root: the bridge-rules container (NET_ADMIN, host network) adds them
   }

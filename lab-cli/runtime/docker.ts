@@ -7,7 +7,7 @@ import { hostSpec } from '../../services/common/topology.js';
 import { builtHosts } from './built.js';
 import { type ComposeCli, compose, downArgs, findCompose, upArgs } from './compose.js';
 import { connectEngine, labContainers } from './docker-engine.js';
-import { DockerEvents, followLines, readyEvent } from './docker-events.js';
+import { DockerEvents, followLines, readyEvent, stateChanges } from './docker-events.js';
 import { controlArgv, execIn, parseControlAnswer } from './docker-exec.js';
 import { containerRunDir, copyOut } from './docker-files.js';
 import { ensureImage } from './docker-image.js';
@@ -100,8 +100,9 @@ export class DockerRuntime implements Runtime {
     await checkPlanIsFree(docker);
     await ensureImage(docker, cli, opts.quiet);
     try {
-      addBridgeRules();
+      const rules = addBridgeRules();
       await compose(cli, upArgs(cli, ['bridge-rules', ...missing]), PROJECT_ROOT);
+      await rules;
       await this.waitHealthy(missing);
     } catch (err) {
       // leave nothing half-started: containers and networks go, the CA's volume stays
@@ -112,21 +113,28 @@ export class DockerRuntime implements Runtime {
     return { started: missing, alreadyUp: false, off };
   }
 
+  /** Inspects the hosts again whenever Docker reports a health change, a start or a death (≤ 1 s apart). */
   private async waitHealthy(hostNames: string[]): Promise<void> {
     const t0 = Date.now();
-    for (;;) {
-      const all = await this.inspectAll();
-      const states = hostNames.map((h) => ({ h, ...hostState(all.get(h)) }));
-      const dead = states.find((s) => s.state === 'dead' || (s.state === 'stopped' && all.has(s.h)));
-      if (dead) throw new Error(`${dead.h} ${dead.reason ?? 'stopped'}; ${await this.lastStderr(dead.h)}`);
-      if (states.every((s) => s.state === 'running')) return;
-      if (Date.now() - t0 > HEALTHY_TIMEOUT_MS) {
-        const late = states.filter((s) => s.state !== 'running').map((s) => s.h);
-        throw new Error(
-          `not healthy after ${HEALTHY_TIMEOUT_MS / 1000} s: ${late.join(', ')} (lab logs HOST)`,
-        );
+    const changes = await stateChanges(await this.docker());
+    try {
+      for (;;) {
+        changes.seen();
+        const all = await this.inspectAll();
+        const states = hostNames.map((h) => ({ h, ...hostState(all.get(h)) }));
+        const dead = states.find((s) => s.state === 'dead' || (s.state === 'stopped' && all.has(s.h)));
+        if (dead) throw new Error(`${dead.h} ${dead.reason ?? 'stopped'}; ${await this.lastStderr(dead.h)}`);
+        if (states.every((s) => s.state === 'running')) return;
+        if (Date.now() - t0 > HEALTHY_TIMEOUT_MS) {
+          const late = states.filter((s) => s.state !== 'running').map((s) => s.h);
+          throw new Error(
+            `not healthy after ${HEALTHY_TIMEOUT_MS / 1000} s: ${late.join(', ')} (lab logs HOST)`,
+          );
+        }
+        await changes.next(1000);
       }
-      await sleep(250);
+    } finally {
+      changes.close();
     }
   }
 
