@@ -16,12 +16,12 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
     && export npm_config_nodedir="$(dirname "$(dirname "$(command -v node)")")" npm_config_build_from_source=true \
     && npm rebuild better-sqlite3 cap
 COPY tsconfig.json ./
-COPY scripts/post-build.mjs scripts/bundle.mjs scripts/
+COPY scripts/post-build.mjs scripts/
 COPY services services
 COPY lab-cli lab-cli
 COPY bench bench
-# each service also as one file (scripts/bundle.mjs): a Node start that loads no module tree
-RUN npm run build && node scripts/bundle.mjs && npm prune --omit=dev --no-audit --no-fund
+# npm run build also bundles each service into its dist/services/<service>/main.js (scripts/post-build.mjs)
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # --- run: dist/ and production dependencies only ---
 FROM ${NODE_IMAGE}

@@ -24,9 +24,8 @@ IFS=$old_ifs
 if [ "${1:-}" = "exec" ]; then shift; exec "$@"; fi
 service="${1:?usage: lab-entrypoint <service>}"
 host="${LAB_HOST:?LAB_HOST names the lab host}"
-# the service bundled into one file (scripts/bundle.mjs) starts on half the CPU of its module tree
-main="/lab/dist/services/$service/main.bundle.js"
-[ -e "$main" ] || main="/lab/dist/services/$service/main.js"
+# the service's entry, bundled into one file by the build (scripts/post-build.mjs)
+main="/lab/dist/services/$service/main.js"
 if [ "${LAB_USER:-node}" = "root" ]; then exec node "$main" --host "$host"; fi
 # setpriv: drop to node with no capability left (the routes are in place)
 exec setpriv --reuid=node --regid=node --init-groups --inh-caps=-all --bounding-set=-all \

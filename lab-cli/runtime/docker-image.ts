@@ -19,7 +19,6 @@ const IMAGE_SOURCES = [
   'package-lock.json',
   'tsconfig.json',
   'scripts/post-build.mjs',
-  'scripts/bundle.mjs',
   'services',
   'lab-cli',
   'bench',
