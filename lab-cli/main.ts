@@ -1,11 +1,9 @@
 #!/usr/bin/env node
 // `lab`: start the lab, run scenarios, look at what happened. Subcommands live in lab-cli/commands/.
-import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { type LabSettings, settingsFromEnv } from '../services/common/settings.js';
-import type { Cli, RegisterCommands } from './commands/types.js';
+import { COMMANDS } from './commands/index.js';
+import type { Cli } from './commands/types.js';
 import { color } from './output.js';
 import { openRuntime } from './runtime/index.js';
 import type { Runtime } from './runtime/types.js';
@@ -55,19 +53,12 @@ const cli: Cli = {
   },
 };
 
-async function loadCommands(): Promise<void> {
-  const dir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith('.js') && f !== 'types.js')
-    .sort((a, b) => (a === 'lab.js' ? -1 : b === 'lab.js' ? 1 : a.localeCompare(b)));
-  for (const f of files) {
-    const mod = (await import(pathToFileURL(join(dir, f)).href)) as { register?: RegisterCommands };
-    mod.register?.(program, cli);
-  }
+function loadCommands(): void {
+  for (const mod of COMMANDS) mod.register(program, cli);
 }
 
 async function main(): Promise<void> {
-  await loadCommands();
+  loadCommands();
   try {
     await program.parseAsync(process.argv);
   } catch (err) {

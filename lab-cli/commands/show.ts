@@ -2,7 +2,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEventLine } from '../../services/common/event-schema.js';
-import { optionalModule } from '../optional.js';
 import { renderLadderFiles } from '../render/artifacts.js';
 import { renderTimeline } from '../render/timeline.js';
 import { RUNS_DIR } from '../scenario/runner.js';
@@ -71,7 +70,7 @@ export const register: RegisterCommands = (program, cli) => {
       );
       if (o.open) {
         try {
-          const { serveRun } = (await import(optionalModule('../render/serve.js'))) as {
+          const { serveRun } = (await import('../render/serve.js')) as {
             serveRun(d: string): Promise<{ url: string; close(): Promise<void> }>;
           };
           const s = await serveRun(dir);

@@ -3,7 +3,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabEvent } from '../../services/common/events.js';
-import { optionalModule } from '../optional.js';
 import type { Scenario } from '../scenario/load.js';
 import { renderTimeline } from './timeline.js';
 
@@ -46,7 +45,7 @@ export async function renderLadderFiles(runDir: string, events: LabEvent[], titl
     ): { mmd: string; html: string };
   };
   try {
-    mod = await import(optionalModule('./ladder.js'));
+    mod = await import('./ladder.js');
   } catch {
     return; // the ladder renderer is not built
   }

@@ -1,11 +1,13 @@
 // Talking to the Docker engine with dockerode: a connection that fails with what to do next,
 // log frames split into lines, and the lab's containers found by their compose labels.
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { PROJECT } from './compose.js';
 
 /** Connects and pings; a missing or stopped engine is one line saying what to do. */
 export async function connectEngine(): Promise<Docker> {
-  const docker = new Docker();
+  // loaded when a command needs the engine: dockerode (with ssh2 and grpc) is half of the CLI's start
+  const { default: Dockerode } = await import('dockerode');
+  const docker = new Dockerode();
   try {
     await docker.ping();
   } catch (err) {

@@ -4,7 +4,6 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmitter, type LabEvent, nowMicros } from '../../services/common/events.js';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
-import { optionalModule } from '../optional.js';
 import type { Printer } from '../output.js';
 import { writeRunArtifacts } from '../render/artifacts.js';
 import type { Runtime } from '../runtime/types.js';
@@ -236,7 +235,7 @@ type CaptureModule = typeof import('../capture/index.js');
 type CaptureStats = Awaited<ReturnType<Awaited<ReturnType<CaptureModule['startCapture']>>['stop']>>;
 
 async function captureModule(): Promise<CaptureModule> {
-  return (await import(optionalModule('../capture/index.js'))) as CaptureModule;
+  return (await import('../capture/index.js')) as CaptureModule;
 }
 
 async function startCapture(runtime: Runtime, runDir: string) {
