@@ -29,17 +29,6 @@ import { addLoopbackIpv6, removeLoopbackIpv6 } from './loopback.js';
 import { FileTail, readLines } from './tail.js';
 import type { EventCursor, HostStatus, Runtime, UpOptions } from './types.js';
 
-/**
- * What a host waits for before it starts; every other host starts at once. The proxy and web2 ask the
- * CA for their certificates as they start (and the proxy's first health probe should find the app).
- * Started as soon as what they need is ready, not in waves: on a two-core machine the lab is up
- * when the slowest chain (CA, then proxy) is, not when every host of a wave is.
- */
-export const START_AFTER: Readonly<Record<string, readonly string[]>> = {
-  proxy: ['ca', 'app'],
-  web2: ['ca'],
-};
-
 interface LabState {
   settings: LabSettings;
   hosts: Record<string, { pid: number; startedAt: number; service: string } | undefined>;
@@ -124,21 +113,12 @@ export class LocalRuntime implements Runtime {
       this.save(state);
     }
     const started: string[] = [];
-    const starting = new Map<string, Promise<void>>();
-    const start = (host: string): Promise<void> => {
-      let p = starting.get(host);
-      if (!p) {
-        p = (async () => {
-          // a dependency already running, or not wanted in this `up`, is not waited for
-          await Promise.all((START_AFTER[host] ?? []).filter((d) => missing.includes(d)).map(start));
-          await this.spawnHost(host, state);
-          started.push(host);
-        })();
-        starting.set(host, p);
-      }
-      return p;
+    // every host at once: the proxy and web2 wait for the CA themselves (certificate.ts), so their
+    // own start overlaps the CA's; a failure stops only that host, then it is all or nothing
+    const start = async (host: string): Promise<void> => {
+      await this.spawnHost(host, state);
+      started.push(host);
     };
-    // every start settles (a failure stops only the hosts that wait for it), then all or nothing
     const failed = (await Promise.allSettled(missing.map(start))).find((r) => r.status === 'rejected');
     if (failed) {
       for (const h of started) await this.killHost(h, state);

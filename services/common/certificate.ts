@@ -56,9 +56,27 @@ export function fetchFromCa(
       },
     );
     req.on('timeout', () => req.destroy(new Error('the CA did not answer in 5 s')));
-    req.on('error', (err) => reject(new Error(`cannot reach the CA at ca.test: ${err.message}`)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      reject(Object.assign(new Error(`cannot reach the CA at ca.test: ${err.message}`), { code: err.code })),
+    );
     req.end(body);
   });
+}
+
+/** How long a host starting beside the CA waits for it to listen (the local runtime starts all at once). */
+export const CA_START_WAIT_MS = 15_000;
+
+/** POST /issue, retried while the CA is not listening yet (it may still be starting, as this host is). */
+async function issueFromCa(settings: LabSettings, source: string, csr: string) {
+  const deadline = Date.now() + CA_START_WAIT_MS;
+  for (;;) {
+    try {
+      return await fetchFromCa(settings, source, '/issue', csr);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
 }
 
 /** Reuses the saved certificate while it covers the names and has a week left; otherwise asks the CA. */
@@ -96,7 +114,7 @@ export async function obtainCertificate(
       new x509.SubjectAlternativeNameExtension(names.map((n) => ({ type: 'dns' as const, value: n }))),
     ],
   });
-  const res = await fetchFromCa(settings, source, '/issue', csr.toString('pem'));
+  const res = await issueFromCa(settings, source, csr.toString('pem'));
   if (res.status !== 200)
     throw new Error(`the CA refused the certificate request (${res.status}): ${res.body.toString().trim()}`);
   const chain = res.body.toString('utf8');
