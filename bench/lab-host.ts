@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileTail } from '../lab-cli/runtime/tail.js';
+import { FileTail, waitForReady } from '../lab-cli/runtime/tail.js';
 import { hostStateDir, type LabSettings, PROJECT_ROOT, settingsEnv } from '../services/common/settings.js';
 import { hostSpec } from '../services/common/topology.js';
 
@@ -42,17 +42,14 @@ export async function startBenchHost(
   child.once('exit', (code) => {
     exitCode = code;
   });
-  const tail = new FileTail(eventsPath, 0);
   const t0 = Date.now();
-  for (;;) {
-    if ((await tail.lines()).some((l) => l.includes('"service.ready"'))) break;
+  await waitForReady(new FileTail(eventsPath, 0), () => {
     if (exitCode !== undefined) throw new Error(`${host} exited with ${exitCode} before it was ready`);
     if (Date.now() - t0 > READY_TIMEOUT_MS) {
       child.kill('SIGKILL');
       throw new Error(`${host} was not ready after ${READY_TIMEOUT_MS / 1000} s`);
     }
-    await new Promise((r) => setTimeout(r, 15));
-  }
+  });
   return {
     host,
     child,

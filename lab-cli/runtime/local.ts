@@ -26,7 +26,7 @@ import {
 import { hostSpec, hosts } from '../../services/common/topology.js';
 import { builtHosts, serviceEntry } from './built.js';
 import { addLoopbackIpv6, removeLoopbackIpv6 } from './loopback.js';
-import { FileTail, readLines } from './tail.js';
+import { FileTail, readLines, waitForReady } from './tail.js';
 import type { EventCursor, HostStatus, Runtime, UpOptions } from './types.js';
 
 interface LabState {
@@ -155,9 +155,7 @@ export class LocalRuntime implements Runtime {
     child.unref();
     const tail = new FileTail(evPath, from);
     const t0 = Date.now();
-    for (;;) {
-      const ready = (await tail.lines()).map(parseEventLine).find((e) => e?.kind === 'service.ready');
-      if (ready) break;
+    await waitForReady(tail, () => {
       if (exited !== undefined) {
         const why = readFileSync(errPath, 'utf8').slice(errFrom).trim().split('\n').pop();
         throw new Error(why || `${host} exited with code ${exited} before it was ready`);
@@ -166,8 +164,7 @@ export class LocalRuntime implements Runtime {
         child.kill('SIGKILL');
         throw new Error(`${host} was not ready after ${READY_TIMEOUT_MS / 1000} s (see lab logs ${host})`);
       }
-      await sleep(15);
-    }
+    });
     state.hosts[host] = { pid: child.pid as number, startedAt: Date.now(), service: spec.service };
     this.save(state);
   }

@@ -1,5 +1,6 @@
 // Reading a growing log file from an offset, line by line, keeping a partial last line for later.
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { parseEventLine } from '../../services/common/event-schema.js';
 
 export class FileTail {
   private partial = '';
@@ -25,6 +26,18 @@ export class FileTail {
     const parts = text.split('\n');
     this.partial = parts.pop() ?? '';
     return parts.filter((l) => l.length > 0);
+  }
+}
+
+/**
+ * Polls a host's events file until it prints service.ready. `check` runs between polls and throws
+ * to give up (the host exited, or too long): the local runtime and the benchmarks' hosts share it.
+ */
+export async function waitForReady(tail: FileTail, check: () => void, everyMs = 15): Promise<void> {
+  for (;;) {
+    if ((await tail.lines()).some((l) => parseEventLine(l)?.kind === 'service.ready')) return;
+    check();
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 

@@ -81,26 +81,26 @@ await runService('middlebox', async (ctx) => {
       data: { op, rule: rule && shown(rule), rules: rules.list().map((r) => r.text) },
     });
   ctx.control.register('block.list', () => rules.list().map(shown));
-  ctx.control.register('block.add', (a) => {
-    let r: Rule | undefined;
-    try {
-      r = rules.add(String(a.rule ?? ''));
-    } catch (err) {
-      refuse(err);
-    }
-    changed('add', r);
-    return r && shown(r);
-  });
-  ctx.control.register('block.rm', (a) => {
-    let r: Rule | undefined;
-    try {
-      r = rules.remove(String(a.rule ?? ''));
-    } catch (err) {
-      refuse(err);
-    }
-    changed('rm', r);
-    return r && shown(r);
-  });
+  // block.add and block.rm: one rule by its text, refused with the reason when it does not parse
+  const editRule =
+    (op: 'add' | 'rm', edit: (text: string) => Rule | undefined) => (a: Record<string, unknown>) => {
+      let r: Rule | undefined;
+      try {
+        r = edit(String(a.rule ?? ''));
+      } catch (err) {
+        refuse(err);
+      }
+      changed(op, r);
+      return r && shown(r);
+    };
+  ctx.control.register(
+    'block.add',
+    editRule('add', (t) => rules.add(t)),
+  );
+  ctx.control.register(
+    'block.rm',
+    editRule('rm', (t) => rules.remove(t)),
+  );
   ctx.control.register('block.load', (a) => {
     try {
       rules.load(String(a.text ?? ''));
