@@ -302,10 +302,22 @@ describe('a capture that cannot start', () => {
     expect(ourDumpcaps()).toEqual([]);
   });
 
-  it('without permission to capture: ERR_CAPTURE_PERMISSION with how to run', () => {
+  it('without permission to capture: ERR_CAPTURE_PERMISSION with how to run', (ctx) => {
+    // the unprivileged user must reach the built code: a checkout under a private directory
+    // (mktemp -d makes it 0700) is a setup this test cannot run in, not a failure of the lab
+    const entry = join(PROJECT_ROOT, 'dist/lab-cli/capture/index.js');
+    const readable = spawnSync('setpriv', [
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      'test',
+      '-r',
+      entry,
+    ]);
+    if (readable.status !== 0) ctx.skip(`user nobody cannot read ${entry} (a parent directory is private)`);
     const out = mkdtempSync(join(tmpdir(), 'enterlab-nobody-'));
     chmodSync(out, 0o777);
-    const script = `import(${JSON.stringify(join(PROJECT_ROOT, 'dist/lab-cli/capture/index.js'))}).then((m) => m.startCapture(${JSON.stringify(s)}, ${JSON.stringify(out)})).then(() => console.log('started'), (e) => console.log(e.message + ' | ' + e.hint))`;
+    const script = `import(${JSON.stringify(entry)}).then((m) => m.startCapture(${JSON.stringify(s)}, ${JSON.stringify(out)})).then(() => console.log('started'), (e) => console.log(e.message + ' | ' + e.hint))`;
     const r = spawnSync(
       'setpriv',
       ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script],
