@@ -17,11 +17,12 @@ export const routes: Route[] = [
   { name: 'search', path: '/search', controller: 'search' },
 ];
 
-const html = (body: string, status = 200) =>
+const html = (body: string | Buffer, status = 200) =>
   new Response(body, status, { 'content-type': 'text/html; charset=utf-8' });
 
-// the story's page is the same for everyone (that is why the proxy may cache it): rendered once
-const HEJ = hejPage();
+// the story's page is the same for everyone (that is why the proxy may cache it): rendered and
+// encoded once, as the bytes every response sends
+const HEJ = Buffer.from(hejPage());
 
 const SEARCH_INDEX = [
   {
@@ -106,7 +107,7 @@ export const controllerResolver: ControllerResolver = {
 
 export function argumentResolver(users: UserRepository): ArgumentResolver {
   return {
-    async getArguments(request, controller) {
+    getArguments(request, controller) {
       return controller.params.map((p) => {
         if (p.kind === 'request') return request;
         const raw = request.attributes.get(p.name === 'user' ? 'id' : p.name);

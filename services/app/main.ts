@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
+import { jsonValue, quote } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
@@ -23,6 +24,7 @@ import { HttpKernel, type KernelStep } from './kernel/kernel.js';
 import { registerDefaults } from './kernel/listeners.js';
 import { Router } from './kernel/router.js';
 import { Profiler } from './profiler.js';
+import { stepDataJson } from './step-events.js';
 import { buildWebServer } from './web.js';
 import { startWeb2 } from './web2.js';
 import { addWorkshopListener, KERNEL_EVENTS, parseWorkshopListener } from './workshop.js';
@@ -55,7 +57,8 @@ await runService('app', async (ctx) => {
   const perRequest = new WeakMap<Request, { token: string; trace: string | undefined }>();
   const tokenOf = (r: Request) => perRequest.get(r)?.token ?? 'none';
 
-  // one event per kernel step, built without spreads: nine of these a request on the hot path
+  // one event per kernel step, its data serialized from parts (step-events.ts): seven of these a
+  // request are the app's hot path
   const onStep = (request: Request, step: KernelStep) => {
     const meta = perRequest.get(request);
     const token = meta?.token ?? 'none';
@@ -67,19 +70,15 @@ await runService('app', async (ctx) => {
     const detail = step.detail;
     let summary = `${step.event}: ${who}`;
     if (step.event === 'kernel.request' && route) summary += ` → route ${route}`;
-    else if (step.event === 'kernel.terminate') summary += ` — profile at /_profiler/${token}`;
+    else if (step.event === 'kernel.terminate') summary += `, profile at /_profiler/${token}`;
     if (detail?.controller) summary += ` (controller ${detail.controller})`;
     if (detail?.status) summary += ` (status ${detail.status})`;
-    const data: Record<string, unknown> = { token, listeners: ls, route };
     // what the router learnt, where it matters (scenarios match on it)
-    if (step.event === 'kernel.request' || step.event === 'kernel.controller') {
-      const attributes: Record<string, unknown> = {};
-      for (const [k, v] of request.attributes) if (!k.startsWith('_blocked')) attributes[k] = v;
-      data.attributes = attributes;
-    }
-    if (detail) for (const k in detail) data[k] = detail[k];
+    const attributes =
+      step.event === 'kernel.request' || step.event === 'kernel.controller' ? request.attributes : undefined;
+    const data = stepDataJson({ token, listeners: ls, route, attributes, detail });
     const trace = meta?.trace;
-    events.emit(trace ? { kind: step.event, trace, summary, data } : { kind: step.event, summary, data });
+    events.emitJson(trace ? { kind: step.event, trace, summary } : { kind: step.event, summary }, data);
   };
   const dispatcher = new EventDispatcher();
   const kernel = new HttpKernel(dispatcher, controllerResolver, argumentResolver(users), onStep);
@@ -93,27 +92,23 @@ await runService('app', async (ctx) => {
       cdn: ['cdn.example.test'],
       search: ['search.test'],
     },
+    // the web server's two events a request, their data written as the kernel steps' are
     onVhost: (host, vhost, req) =>
-      events.emit({
-        kind: 'vhost.match',
-        ...traced(req.headers.traceparent),
-        summary: vhost
-          ? `virtual host ${vhost} for Host: ${host}`
-          : `no virtual host for Host: ${host || '(none)'}: 421 from the web server, not the kernel`,
-        data: { host, vhost: vhost ?? null, method: req.method, path: req.originalUrl },
-      }),
-    onAccess: (line, req, res, ms) =>
-      events.emit({
-        kind: 'http.access',
-        ...traced(req.headers.traceparent),
-        summary: line,
-        data: {
-          line,
-          status: res.statusCode,
-          vhost: res.locals.vhost ?? null,
-          ms: Math.round(ms * 100) / 100,
+      events.emitJson(
+        {
+          kind: 'vhost.match',
+          ...traced(req.headers.traceparent),
+          summary: vhost
+            ? `virtual host ${vhost} for Host: ${host}`
+            : `no virtual host for Host: ${host || '(none)'}: 421 from the web server, not the kernel`,
         },
-      }),
+        `{"host":${quote(host)},"vhost":${vhost ? quote(vhost) : 'null'},"method":${quote(req.method)},"path":${quote(req.originalUrl)}}`,
+      ),
+    onAccess: (line, req, res, ms) =>
+      events.emitJson(
+        { kind: 'http.access', ...traced(req.headers.traceparent), summary: line },
+        `{"line":${quote(line)},"status":${jsonValue(res.statusCode)},"vhost":${jsonValue(res.locals.vhost ?? null)},"ms":${jsonValue(Math.round(ms * 100) / 100)}}`,
+      ),
     profile: (token, req, res) => profiler.serve(token, req, res),
     begin: (request, raw) => {
       const token = nextToken();

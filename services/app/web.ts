@@ -8,7 +8,7 @@ import express, {
   type NextFunction,
 } from 'express';
 import { PROJECT_ROOT } from '../common/settings.js';
-import { parseCookies, Request } from './kernel/http.js';
+import { parseCookies, Request, type Response } from './kernel/http.js';
 import type { HttpKernel } from './kernel/kernel.js';
 
 export const STATIC_DIR = join(PROJECT_ROOT, 'services', 'app', 'static');
@@ -76,13 +76,12 @@ function clfNow(): string {
   return clfText;
 }
 
-function accessLog(d: WebDeps, req: ExpressRequest, res: ExpressResponse): void {
-  const t0 = performance.now();
-  res.on('finish', () => {
-    const ms = performance.now() - t0;
-    const line = `${clientIp(req, d.trustedProxy)} - - [${clfNow()}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
-    d.onAccess(line, req, res, ms);
-  });
+/** Apache's combined log format, written when the response is done; then the kernel's terminate. */
+function finished(d: WebDeps, req: ExpressRequest, res: ExpressResponse, ip: string, t0: number): void {
+  const ms = performance.now() - t0;
+  const line = `${ip} - - [${clfNow()}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
+  d.onAccess(line, req, res, ms);
+  (res.locals.terminate as (() => void) | undefined)?.();
 }
 
 function vhostOf(d: WebDeps, host: string): Vhost | undefined {
@@ -92,42 +91,83 @@ function vhostOf(d: WebDeps, host: string): Vhost | undefined {
   return undefined;
 }
 
-/** The front controller: everything else goes to the kernel (Apache's rewrite to index.php). */
-function frontController(d: WebDeps, req: ExpressRequest, res: ExpressResponse, next: NextFunction) {
+/** RFC 9112 §3.2: more than one Host field is a bad request */
+function hostFields(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 4 && raw[i].toLowerCase() === 'host') n++;
+  return n;
+}
+
+// an origin-form target whose path needs no normalising (no dot segments, no escapes): most of them
+const PLAIN_TARGET = /^(?:\/[\w~-]+(?:\.[\w~-]+)*)*\/?(?:\?[\x21\x22\x24-\x7e]*)?$/;
+
+/** The path and query of the request target, as the URL parser gives them, without it when plain. */
+export function pathAndQuery(target: string): { path: string; query: URLSearchParams } {
+  if (PLAIN_TARGET.test(target)) {
+    const q = target.indexOf('?');
+    return q < 0
+      ? { path: target, query: new URLSearchParams() }
+      : { path: target.slice(0, q), query: new URLSearchParams(target.slice(q + 1)) };
+  }
   // origin-form (RFC 9112 §3.2.1) kept as a path even when it starts with "//"; absolute-form parsed as is
-  const target = req.originalUrl;
   const url = target.startsWith('/') ? new URL(`http://x${target}`) : new URL(target, 'http://x/');
-  const path = res.locals.vhost === 'search' && url.pathname === '/' ? '/search' : url.pathname;
-  const lower: Record<string, string> = {};
-  for (const [k, val] of Object.entries(req.headers)) if (typeof val === 'string') lower[k] = val;
+  return { path: url.pathname, query: url.searchParams };
+}
+
+/** The front controller: everything else goes to the kernel (Apache's rewrite to index.php). */
+function frontController(
+  d: WebDeps,
+  req: ExpressRequest,
+  res: ExpressResponse,
+  next: NextFunction,
+  host: string,
+  ip: string,
+) {
+  const { path, query } = pathAndQuery(req.originalUrl);
+  const headers: Record<string, string> = {};
+  for (const k in req.headers) {
+    const v = req.headers[k];
+    if (typeof v === 'string') headers[k] = v;
+  }
   const request = new Request(
     req.method,
-    path,
-    url.searchParams,
-    lower,
+    res.locals.vhost === 'search' && path === '/' ? '/search' : path,
+    query,
+    headers,
     parseCookies(req.headers.cookie),
-    clientIp(req, d.trustedProxy),
-    hostOf(req),
+    ip,
+    host,
     typeof req.body === 'string' ? req.body : '',
   );
   d.begin(request, req);
-  d.kernel
-    .handle(request)
-    .then((response) => {
-      res.status(response.status);
-      for (const [k, val] of response.headers) res.setHeader(k, val);
-      if (response.cookies.length) res.setHeader('set-cookie', response.cookies);
-      res.setHeader('content-length', Buffer.byteLength(response.body));
-      // JOURNEY 33: kernel.terminate runs once the response is on the wire
-      res.on('finish', () => {
-        d.kernel
-          .terminate(request, response)
-          .catch((err) => d.failed('kernel.terminate', err))
-          .finally(() => d.end(request, response.status));
-      });
-      res.end(req.method === 'HEAD' ? undefined : response.body);
-    })
-    .catch(next);
+  let response: Response | Promise<Response>;
+  try {
+    response = d.kernel.handle(request);
+  } catch (err) {
+    return next(err); // the exception listener itself failed
+  }
+  if (response instanceof Promise) response.then((r) => send(d, req, res, request, r)).catch(next);
+  else send(d, req, res, request, response);
+}
+
+function send(d: WebDeps, req: ExpressRequest, res: ExpressResponse, request: Request, response: Response) {
+  res.statusCode = response.status;
+  for (const [k, val] of response.headers) res.setHeader(k, val);
+  if (response.cookies.length) res.setHeader('set-cookie', response.cookies);
+  res.setHeader('content-length', Buffer.byteLength(response.body));
+  // JOURNEY 33: kernel.terminate runs once the response is on the wire
+  res.locals.terminate = () => {
+    const done = () => d.end(request, response.status);
+    try {
+      const t = d.kernel.terminate(request, response);
+      if (t instanceof Promise) t.catch((err) => d.failed('kernel.terminate', err)).finally(done);
+      else done();
+    } catch (err) {
+      d.failed('kernel.terminate', err);
+      done();
+    }
+  };
+  res.end(req.method === 'HEAD' ? undefined : response.body);
 }
 
 const PROFILER = /^\/_profiler\/([0-9a-f]+)$/;
@@ -157,10 +197,11 @@ export function buildWebServer(d: WebDeps) {
 
   // one middleware, read top to bottom: log, virtual host, static files, profiler, front controller
   app.use((req, res, next) => {
-    accessLog(d, req, res);
+    const t0 = performance.now();
+    const ip = clientIp(req, d.trustedProxy);
+    res.on('finish', () => finished(d, req, res, ip, t0));
     // JOURNEY 25: virtual hosts: an unknown Host is refused here, the kernel never sees it
-    // RFC 9112 §3.2: a request with more than one Host is a 400
-    if (req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'host').length > 1) {
+    if (hostFields(req.rawHeaders) > 1) {
       res.status(400).type('text/plain').send('400 Bad Request: more than one Host header\n');
       return;
     }
@@ -180,8 +221,8 @@ export function buildWebServer(d: WebDeps) {
     const token = vhost === 'www' && req.method === 'GET' ? PROFILER.exec(req.path)?.[1] : undefined;
     if (token) return d.profile(token, req, res);
     // only methods that carry a body pay for the body parser
-    if (req.method === 'GET' || req.method === 'HEAD') return frontController(d, req, res, next);
-    readBody(req, res, (err?: unknown) => (err ? next(err) : frontController(d, req, res, next)));
+    if (req.method === 'GET' || req.method === 'HEAD') return frontController(d, req, res, next, host, ip);
+    readBody(req, res, (err?: unknown) => (err ? next(err) : frontController(d, req, res, next, host, ip)));
   });
   app.use(
     (

@@ -2,7 +2,12 @@
 // subscribers that declare their own events. Each call is timed for the profiler.
 
 export class KernelEvent {
-  private stopped = false;
+  // set in the constructor, not as a class field: a request makes six of these, and V8 defines
+  // class fields one by one down the subclass chain
+  declare private stopped: boolean;
+  constructor() {
+    this.stopped = false;
+  }
   stopPropagation(): void {
     this.stopped = true;
   }

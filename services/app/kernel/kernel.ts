@@ -12,7 +12,7 @@ export interface Controller {
 }
 
 export class RequestEvent extends KernelEvent {
-  response?: Response;
+  declare response?: Response;
   constructor(readonly request: Request) {
     super();
   }
@@ -67,7 +67,7 @@ export interface ControllerResolver {
   getController(request: Request): Controller | undefined;
 }
 export interface ArgumentResolver {
-  getArguments(request: Request, controller: Controller): Promise<unknown[]>;
+  getArguments(request: Request, controller: Controller): unknown[] | Promise<unknown[]>;
 }
 
 /** One kernel step as the profiler and the lab see it. */
@@ -77,6 +77,39 @@ export interface KernelStep {
   detail?: Record<string, unknown>;
 }
 
+/** A value now, or later: what a listener, a resolver or a controller may give back. */
+type Maybe<T> = T | Promise<T>;
+/** A kernel flow, written top to bottom; each `yield* settled(x)` is a point where it may wait. */
+type Flow<T> = Generator<unknown, T, unknown>;
+
+/** Hands `value` to the flow at once when it is plain, after it settles when it is a promise. */
+function* settled<T>(value: Maybe<T>): Flow<T> {
+  return (yield value) as T;
+}
+
+/**
+ * Runs a flow to its end: synchronously while every value it waits for is plain (the common case,
+ * as in Symfony, whose kernel is synchronous: no promise, no microtask per step), and from the first
+ * promise on, asynchronously. A rejection is thrown into the flow where it waited, like `await`.
+ */
+function run<T>(flow: Flow<T>, input?: unknown, failed = false, error?: unknown): Maybe<T> {
+  for (;;) {
+    const step = failed ? flow.throw(error) : flow.next(input);
+    failed = false;
+    if (step.done) return step.value;
+    if (!(step.value instanceof Promise)) {
+      input = step.value;
+      continue;
+    }
+    return step.value.then(
+      (v) => run(flow, v),
+      (e) => run(flow, undefined, true, e),
+    );
+  }
+}
+
+const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+
 export class HttpKernel {
   constructor(
     readonly dispatcher: EventDispatcher,
@@ -85,49 +118,51 @@ export class HttpKernel {
     private readonly onStep: (request: Request, step: KernelStep) => void = () => {},
   ) {}
 
-  /** Dispatches one kernel event and reports the step; no promise unless a listener is async. */
-  private fire<E extends KernelEvent>(
+  /** Dispatches one kernel event and reports the step; waits only if a listener is async. */
+  private *fire<E extends KernelEvent>(
     request: Request,
     name: string,
     event: E,
     detail?: () => Record<string, unknown>,
-  ): E | Promise<E> {
-    const step = (listeners: ListenerCall[]) => {
-      this.onStep(request, { event: name, listeners, detail: detail?.() });
-      return event;
-    };
-    const calls = this.dispatcher.dispatch(event, name);
-    return calls instanceof Promise ? calls.then(step) : step(calls);
+  ): Flow<E> {
+    const listeners = yield* settled(this.dispatcher.dispatch(event, name));
+    this.onStep(request, { event: name, listeners, detail: detail?.() });
+    return event;
   }
 
-  async handle(request: Request): Promise<Response> {
+  /** The Response for a request: a plain value when nothing on its way was asynchronous. */
+  handle(request: Request): Maybe<Response> {
+    let response: Maybe<Response>;
     try {
-      return await this.handleRaw(request);
+      response = run(this.handleRaw(request));
     } catch (err) {
-      return this.handleThrowable(request, err instanceof Error ? err : new Error(String(err)));
+      return this.handleThrowable(request, asError(err));
     }
+    return response instanceof Promise
+      ? response.catch((err) => this.handleThrowable(request, asError(err)))
+      : response;
   }
 
-  private async handleRaw(request: Request): Promise<Response> {
+  private *handleRaw(request: Request): Flow<Response> {
     // JOURNEY 27: kernel.request — a listener may answer early (the IP blocklist does)
-    const req = await this.fire(request, 'kernel.request', new RequestEvent(request), () => ({
+    const req = yield* this.fire(request, 'kernel.request', new RequestEvent(request), () => ({
       request: request.summary(),
     }));
-    if (req.response) return this.filterResponse(request, req.response);
+    if (req.response) return yield* this.filterResponse(request, req.response);
 
     // JOURNEY 28–29: the router listener set _controller; the resolver turns it into a callable
     const found = this.controllers.getController(request);
     if (!found) throw new HttpException(404, `no controller for ${request.method} ${request.path}`);
 
     // JOURNEY 29: kernel.controller — a listener may swap the controller (API versioning)
-    const ctl = await this.fire(request, 'kernel.controller', new ControllerEvent(request, found), () => ({
+    const ctl = yield* this.fire(request, 'kernel.controller', new ControllerEvent(request, found), () => ({
       controller: found.name,
     }));
     const controller = ctl.controller;
 
     // JOURNEY 30: the argument resolver turns route attributes into values (an id into a User)
-    const resolved = await this.args.getArguments(request, controller);
-    const argEv = await this.fire(
+    const resolved = yield* settled(this.args.getArguments(request, controller));
+    const argEv = yield* this.fire(
       request,
       'kernel.controller_arguments',
       new ControllerArgumentsEvent(request, controller, resolved),
@@ -138,12 +173,12 @@ export class HttpKernel {
     );
 
     // JOURNEY 31: call the controller
-    const result = await argEv.controller.fn(...argEv.args);
+    const result = yield* settled(argEv.controller.fn(...argEv.args));
     let response: Response;
     if (result instanceof Response) response = result;
     else {
       // JOURNEY 31: kernel.view turns what the controller returned into a Response
-      const view = await this.fire(request, 'kernel.view', new ViewEvent(request, result), () => ({
+      const view = yield* this.fire(request, 'kernel.view', new ViewEvent(request, result), () => ({
         resultType: typeof result,
       }));
       if (!view.response)
@@ -152,21 +187,25 @@ export class HttpKernel {
         );
       response = view.response;
     }
-    return this.filterResponse(request, response);
+    return yield* this.filterResponse(request, response);
   }
 
   /** JOURNEY 32: kernel.response listeners add headers; kernel.finish_request closes the request. */
-  private async filterResponse(request: Request, response: Response): Promise<Response> {
-    const ev = await this.fire(request, 'kernel.response', new ResponseEvent(request, response), () => ({
+  private *filterResponse(request: Request, response: Response): Flow<Response> {
+    const ev = yield* this.fire(request, 'kernel.response', new ResponseEvent(request, response), () => ({
       status: response.status,
     }));
-    await this.fire(request, 'kernel.finish_request', new KernelEvent());
+    yield* this.fire(request, 'kernel.finish_request', new KernelEvent());
     return ev.response;
   }
 
   /** JOURNEY 33: an exception becomes a response through kernel.exception. */
-  private async handleThrowable(request: Request, error: Error): Promise<Response> {
-    const ev = await this.fire(request, 'kernel.exception', new ExceptionEvent(request, error), () => ({
+  private handleThrowable(request: Request, error: Error): Maybe<Response> {
+    return run(this.exceptionFlow(request, error));
+  }
+
+  private *exceptionFlow(request: Request, error: Error): Flow<Response> {
+    const ev = yield* this.fire(request, 'kernel.exception', new ExceptionEvent(request, error), () => ({
       error: error.message,
       status: error instanceof HttpException ? error.status : 500,
     }));
@@ -176,15 +215,19 @@ export class HttpKernel {
         'content-type': 'text/plain; charset=utf-8',
       });
     try {
-      return await this.filterResponse(request, response);
+      return yield* this.filterResponse(request, response);
     } catch {
       return response; // a kernel.response listener failed while we handled a failure: send what we have
     }
   }
 
   /** kernel.terminate: after the response has been sent (Symfony's TerminableInterface). */
-  async terminate(request: Request, response: Response): Promise<void> {
-    await this.fire(request, 'kernel.terminate', new ResponseEvent(request, response), () => ({
+  terminate(request: Request, response: Response): Maybe<void> {
+    return run(this.terminateFlow(request, response));
+  }
+
+  private *terminateFlow(request: Request, response: Response): Flow<void> {
+    yield* this.fire(request, 'kernel.terminate', new ResponseEvent(request, response), () => ({
       status: response.status,
     }));
   }

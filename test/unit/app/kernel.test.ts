@@ -114,7 +114,7 @@ function kernelWith(controller: Controller | undefined, setup: (d: EventDispatch
   const k = new HttpKernel(
     d,
     { getController: () => controller },
-    { getArguments: async () => [] },
+    { getArguments: () => [] },
     (_r, s) => steps.push(s),
   );
   const req = new Request('GET', '/x', new URLSearchParams(), {}, {}, '127.0.0.1', 'www.example.test');
@@ -187,5 +187,61 @@ describe('HttpKernel', () => {
     const res = await k.handle(req);
     expect(res.status).toBe(404);
     expect(res.body).toMatch(/handled: no controller/);
+  });
+});
+
+describe('HttpKernel, synchronous and not', () => {
+  it('answers without a promise while every listener and the controller are synchronous', () => {
+    const { k, req } = kernelWith({ name: 'c', params: [], fn: () => new Response('now') });
+    const res = k.handle(req);
+    expect(res).toBeInstanceOf(Response);
+    expect((res as Response).body).toBe('now');
+    expect(k.terminate(req, res as Response)).toBeUndefined();
+  });
+
+  it('waits for an async listener before the next one runs, and keeps the order of steps', async () => {
+    const order: string[] = [];
+    const { k, steps, req } = kernelWith(
+      { name: 'c', params: [], fn: async () => new Response('later') },
+      (d) => {
+        d.addListener(
+          'kernel.request',
+          async () => {
+            await new Promise((r) => setTimeout(r, 5));
+            order.push('slow');
+          },
+          10,
+        );
+        d.addListener('kernel.request', () => void order.push('after'), 0);
+      },
+    );
+    const res = k.handle(req);
+    expect(res).toBeInstanceOf(Promise);
+    expect((await res).body).toBe('later');
+    expect(order).toEqual(['slow', 'after']);
+    expect(steps.map((s) => s.event)).toEqual([
+      'kernel.request',
+      'kernel.controller',
+      'kernel.controller_arguments',
+      'kernel.response',
+      'kernel.finish_request',
+    ]);
+  });
+
+  it('turns a rejected async controller into a page through kernel.exception', async () => {
+    const { k, steps, req } = kernelWith(
+      {
+        name: 'c',
+        params: [],
+        fn: async () => {
+          throw new HttpException(404, 'gone');
+        },
+      },
+      (d) =>
+        d.addListener('kernel.exception', (e: RequestEvent) => e.setResponse(new Response('handled', 404))),
+    );
+    const res = await k.handle(req);
+    expect([res.status, res.body]).toEqual([404, 'handled']);
+    expect(steps.map((s) => s.event)).toContain('kernel.exception');
   });
 });

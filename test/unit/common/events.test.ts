@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { createBatchedEmitter } from '../../../services/common/batched-emitter.js';
 import { labEventSchema, parseEventLine } from '../../../services/common/event-schema.js';
-import { createEmitter, nowMicros } from '../../../services/common/events.js';
+import { asciiJson, createEmitter, jsonValue, nowMicros, quote } from '../../../services/common/events.js';
 
 describe('LabEvent', () => {
   it('writes one schema-valid JSON line per event', () => {
@@ -45,5 +46,73 @@ describe('LabEvent', () => {
     expect(parseEventLine('npm warn something')).toBeUndefined();
     expect(parseEventLine('{"not":"an event"}')).toBeUndefined();
     expect(parseEventLine('{broken')).toBeUndefined();
+  });
+});
+
+describe('event lines written by hand', () => {
+  const tricky = [
+    'plain',
+    '',
+    'quote " and backslash \\ and tab \t and newline \n',
+    'arrow → em dash — and ångström',
+    'emoji 😀 and a lone surrogate \ud800',
+    '\u0000\u001f\u007f\u2028\u2029',
+  ];
+
+  it('writes each line as the JSON JSON.stringify would, in ASCII only', () => {
+    const lines: string[] = [];
+    const ev = createEmitter('app', (l) => lines.push(l));
+    for (const s of tricky) {
+      const full = ev.emit({
+        kind: 'kernel.request',
+        summary: s,
+        span: 'a1',
+        trace: 'b2',
+        peer: s,
+        dur: 12.5,
+        data: { s, n: [1, -0, Number.NaN], nested: { s }, u: undefined },
+      });
+      const line = lines.at(-1) ?? '';
+      expect(line).toMatch(/^[\x20-\x7f]*\n$/);
+      expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(full)));
+    }
+  });
+
+  it('quotes strings and values as JSON.stringify does', () => {
+    for (const s of tricky) {
+      expect(JSON.parse(quote(s))).toBe(JSON.parse(JSON.stringify(s)));
+      expect(quote(s)).toMatch(/^[\x20-\x7f]*$/);
+    }
+    for (const v of [0, -1.5, 1e21, Number.POSITIVE_INFINITY, true, null, { a: ['→'] }, [undefined]])
+      expect(JSON.parse(jsonValue(v))).toEqual(JSON.parse(JSON.stringify(v)));
+    expect(JSON.parse(asciiJson({ a: '→' }))).toEqual({ a: '→' });
+  });
+
+  it('writes timestamps whole, however many microseconds past the second', () => {
+    const lines: string[] = [];
+    const ev = createEmitter('app', (l) => lines.push(l));
+    for (const ts of [1796177828000001, 1796177828999999, 1796177829000000, 42, 1.5])
+      ev.emitJson({ kind: 'x.y', summary: 's', ts }, '{}');
+    expect(lines.map((l) => JSON.parse(l).ts)).toEqual([
+      1796177828000001, 1796177828999999, 1796177829000000, 42, 1.5,
+    ]);
+  });
+
+  it('batches lines in order, written at the end of the turn as one ASCII chunk', async () => {
+    const chunks: string[] = [];
+    const ev = createBatchedEmitter('app', (c) => chunks.push(c));
+    ev.emit({ kind: 'a.b', summary: 'one →' });
+    ev.emitJson({ kind: 'a.c', summary: 'two' }, '{"k":1}');
+    expect(chunks).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(chunks).toHaveLength(1);
+    const lines = chunks[0]
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.kind, l.summary, l.data])).toEqual([
+      ['a.b', 'one →', undefined],
+      ['a.c', 'two', { k: 1 }],
+    ]);
   });
 });
