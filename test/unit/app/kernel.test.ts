@@ -111,11 +111,8 @@ function kernelWith(controller: Controller | undefined, setup: (d: EventDispatch
   const d = new EventDispatcher();
   setup(d);
   const steps: KernelStep[] = [];
-  const k = new HttpKernel(
-    d,
-    { getController: () => controller },
-    { getArguments: () => [] },
-    (_r, s) => steps.push(s),
+  const k = new HttpKernel(d, { getController: () => controller }, { getArguments: () => [] }, (_r, s) =>
+    steps.push(s),
   );
   const req = new Request('GET', '/x', new URLSearchParams(), {}, {}, '127.0.0.1', 'www.example.test');
   return { k, d, steps, req };
