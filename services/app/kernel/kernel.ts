@@ -123,10 +123,17 @@ export class HttpKernel {
     request: Request,
     name: string,
     event: E,
-    detail?: () => Record<string, unknown>,
+    /** what the step shows besides its listeners; a function when the listeners may change it */
+    detail?: Record<string, unknown> | ((event: E) => Record<string, unknown>),
   ): Flow<E> {
     const listeners = yield* settled(this.dispatcher.dispatch(event, name));
-    this.onStep(request, { event: name, listeners, detail: detail?.() });
+    if (!detail) this.onStep(request, { event: name, listeners });
+    else
+      this.onStep(request, {
+        event: name,
+        listeners,
+        detail: typeof detail === 'function' ? detail(event) : detail,
+      });
     return event;
   }
 
@@ -145,9 +152,9 @@ export class HttpKernel {
 
   private *handleRaw(request: Request): Flow<Response> {
     // JOURNEY 27: kernel.request — a listener may answer early (the IP blocklist does)
-    const req = yield* this.fire(request, 'kernel.request', new RequestEvent(request), () => ({
+    const req = yield* this.fire(request, 'kernel.request', new RequestEvent(request), {
       request: request.summary(),
-    }));
+    });
     if (req.response) return yield* this.filterResponse(request, req.response);
 
     // JOURNEY 28–29: the router listener set _controller; the resolver turns it into a callable
@@ -155,9 +162,9 @@ export class HttpKernel {
     if (!found) throw new HttpException(404, `no controller for ${request.method} ${request.path}`);
 
     // JOURNEY 29: kernel.controller — a listener may swap the controller (API versioning)
-    const ctl = yield* this.fire(request, 'kernel.controller', new ControllerEvent(request, found), () => ({
+    const ctl = yield* this.fire(request, 'kernel.controller', new ControllerEvent(request, found), {
       controller: found.name,
-    }));
+    });
     const controller = ctl.controller;
 
     // JOURNEY 30: the argument resolver turns route attributes into values (an id into a User)
@@ -166,10 +173,7 @@ export class HttpKernel {
       request,
       'kernel.controller_arguments',
       new ControllerArgumentsEvent(request, controller, resolved),
-      () => ({
-        controller: controller.name,
-        arguments: controller.params.map((p) => p.name),
-      }),
+      { controller: controller.name, arguments: controller.params.map((p) => p.name) },
     );
 
     // JOURNEY 31: call the controller
@@ -178,9 +182,9 @@ export class HttpKernel {
     if (result instanceof Response) response = result;
     else {
       // JOURNEY 31: kernel.view turns what the controller returned into a Response
-      const view = yield* this.fire(request, 'kernel.view', new ViewEvent(request, result), () => ({
+      const view = yield* this.fire(request, 'kernel.view', new ViewEvent(request, result), {
         resultType: typeof result,
-      }));
+      });
       if (!view.response)
         throw new Error(
           `the controller ${controller.name} must return a Response (it returned ${typeof result}); no kernel.view listener made one`,
@@ -192,8 +196,9 @@ export class HttpKernel {
 
   /** JOURNEY 32: kernel.response listeners add headers; kernel.finish_request closes the request. */
   private *filterResponse(request: Request, response: Response): Flow<Response> {
-    const ev = yield* this.fire(request, 'kernel.response', new ResponseEvent(request, response), () => ({
-      status: response.status,
+    // the status as the listeners left it: that is what goes out
+    const ev = yield* this.fire(request, 'kernel.response', new ResponseEvent(request, response), (e) => ({
+      status: e.response.status,
     }));
     yield* this.fire(request, 'kernel.finish_request', new KernelEvent());
     return ev.response;
@@ -205,10 +210,10 @@ export class HttpKernel {
   }
 
   private *exceptionFlow(request: Request, error: Error): Flow<Response> {
-    const ev = yield* this.fire(request, 'kernel.exception', new ExceptionEvent(request, error), () => ({
+    const ev = yield* this.fire(request, 'kernel.exception', new ExceptionEvent(request, error), {
       error: error.message,
       status: error instanceof HttpException ? error.status : 500,
-    }));
+    });
     const response =
       ev.response ??
       new Response(`${error.message}\n`, error instanceof HttpException ? error.status : 500, {
@@ -227,8 +232,8 @@ export class HttpKernel {
   }
 
   private *terminateFlow(request: Request, response: Response): Flow<void> {
-    yield* this.fire(request, 'kernel.terminate', new ResponseEvent(request, response), () => ({
+    yield* this.fire(request, 'kernel.terminate', new ResponseEvent(request, response), {
       status: response.status,
-    }));
+    });
   }
 }
