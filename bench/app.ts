@@ -84,7 +84,17 @@ function fetchHej(url: string): Promise<{ body: Buffer; headers: Record<string, 
   });
 }
 
-async function wrk(url: string): Promise<{ rps: number; p99ms: number; non2xx: number }> {
+/** CPU time (user + system, all threads) a process has used, in microseconds. */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime, stime in USER_HZ ticks
+}
+
+async function wrk(
+  url: string,
+  pid: number,
+): Promise<{ rps: number; p99ms: number; non2xx: number; cpuPerRequestUs: number }> {
+  const cpu0 = cpuMicros(pid);
   const r = await run('wrk', [
     '-t1',
     `-c${values.connections}`,
@@ -98,7 +108,8 @@ async function wrk(url: string): Promise<{ rps: number; p99ms: number; non2xx: n
   const m = /99%\s+([\d.]+)(us|ms|s)/.exec(r.stdout);
   const p99ms = m ? Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1) : Number.NaN;
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(r.stdout)?.[1] ?? 0);
-  return { rps, p99ms, non2xx };
+  const requests = Number(/(\d+) requests in/.exec(r.stdout)?.[1]);
+  return { rps, p99ms, non2xx, cpuPerRequestUs: (cpuMicros(pid) - cpu0) / requests };
 }
 
 async function main(): Promise<void> {
@@ -106,7 +117,8 @@ async function main(): Promise<void> {
   const s = settingsFromEnv({}, { runtime: 'local', block: values.block, stateDir, ipv6: false });
   const children: ChildProcess[] = [];
   try {
-    children.push((await startBenchHost(s, 'app')).child);
+    const app = await startBenchHost(s, 'app');
+    children.push(app.child);
     const kernelUrl = `http://${addressOf('app', s, 'backend')}:${port(80, s)}/hej`;
     const hej = await fetchHej(kernelUrl);
     const bodyFile = join(stateDir, 'hej.json');
@@ -129,11 +141,11 @@ async function main(): Promise<void> {
     );
     await run('wrk', ['-t1', '-c8', '-d2s', '-H', `Host: ${VHOST}`, kernelUrl]);
     await run('wrk', ['-t1', '-c8', '-d2s', '-H', `Host: ${VHOST}`, bareUrl]);
-    const k = await wrk(kernelUrl);
-    const b = await wrk(bareUrl);
+    const k = await wrk(kernelUrl, app.pid);
+    const b = await wrk(bareUrl, bare.pid ?? 0);
     const ratio = k.rps / b.rps;
     const line = (name: string, r: typeof k) =>
-      `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2)} ms${r.non2xx ? `   (${r.non2xx} non-2xx!)` : ''}`;
+      `${name.padEnd(28)} ${r.rps.toFixed(0).padStart(8)} req/s   p99 ${r.p99ms.toFixed(2)} ms   CPU ${r.cpuPerRequestUs.toFixed(0)} µs a request${r.non2xx ? `   (${r.non2xx} non-2xx!)` : ''}`;
     console.log(`/hej, ${hej.body.length} bytes, wrk -t1 -c${values.connections} -d${values.seconds}s`);
     console.log(line('kernel (whole app)', k));
     console.log(line('bare express, same bytes', b));
