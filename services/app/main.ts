@@ -69,7 +69,7 @@ await runService('app', async (ctx) => {
     const route = request.attributes.get('_route');
     const detail = step.detail;
     let summary = `${step.event}: ${who}`;
-    if (step.event === 'kernel.request' && route) summary += ` → route ${route}`;
+    if (step.event === 'kernel.request' && route) summary += ` (route ${route})`;
     else if (step.event === 'kernel.terminate') summary += `, profile at /_profiler/${token}`;
     if (detail?.controller) summary += ` (controller ${detail.controller})`;
     if (detail?.status) summary += ` (status ${detail.status})`;

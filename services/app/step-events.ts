@@ -2,8 +2,7 @@
 // app's hottest path, and most of their bytes never change: a listener's name and priority are
 // serialized once, strings and numbers go straight in, and only nested values (the request's
 // summary) through JSON.stringify. The text is what JSON.stringify would write for
-// `{token, listeners, route, attributes, ...detail}` (ASCII only, see asciiJson in events.ts); a unit
-// test holds the two to the same JSON.
+// `{token, listeners, route, attributes, ...detail}`; a unit test holds the two to the same JSON.
 import { jsonValue, quote } from '../common/events.js';
 import type { ListenerCall } from './kernel/dispatcher.js';
 

@@ -1,16 +1,13 @@
 // An Emitter that writes its lines in batches: at thousands of requests a second, one write(2) per
 // event costs more than the work the event describes. Lines keep their order and are flushed at the
 // end of each turn of the event loop (and by flush() on close), within about a millisecond.
-//
-// The batch is one string, appended to, and written as latin1: every line the emitter makes is
-// ASCII (events.ts escapes the rest), so latin1 is its UTF-8, and writing it is a copy of each line
-// straight into the buffer, where joining an array and encoding UTF-8 read the whole batch three
-// more times.
+// The batch is one string, appended to: its encoding copies each line straight into the buffer,
+// where joining an array first would copy the whole batch once more.
 import { createEmitter, type Emitter } from './events.js';
 
 export function createBatchedEmitter(
   host: string,
-  write: (chunk: string) => void = (chunk) => void process.stdout.write(chunk, 'latin1'),
+  write: (chunk: string) => void = (chunk) => void process.stdout.write(chunk),
 ): Emitter & { flush(): void } {
   let pending = '';
   let scheduled = false;

@@ -44,7 +44,7 @@ export interface Emitter {
   emit(ev: EventInput): LabEvent;
   /**
    * Emits an event whose data its producer serialized itself, for a hot path that knows its shape
-   * (the app's kernel steps): `dataJson` must be one JSON object, ASCII only (see `asciiJson`).
+   * (the app's kernel steps): `dataJson` must be one JSON object.
    */
   emitJson(ev: Omit<EventInput, 'data'>, dataJson: string): void;
   /** Opens a span now; call the returned function to emit the closing event with `dur`. */
@@ -53,47 +53,16 @@ export interface Emitter {
 
 // printable ASCII but `"` and `\`: a string of only these is its own JSON literal between quotes
 const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-const NON_ASCII = /[\u0080-\uffff]/;
-const NON_ASCII_ALL = /[\u0080-\uffff]/g;
-const escapeChar = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-
-/**
- * JSON text with every non-ASCII character escaped (`→` as `\u2192`), as a one-byte string: the
- * same JSON to any parser, and a line V8 keeps at one byte a character. One `→` left in a line made
- * the whole batch of lines two-byte, twice the memory, and its UTF-8 encoding slow; escaping alone
- * does not undo that (the pieces of a two-byte string stay two-byte), a latin1 round trip does.
- */
-function ascii(json: string): string {
-  if (!NON_ASCII.test(json)) return json;
-  return Buffer.from(json.replace(NON_ASCII_ALL, escapeChar), 'latin1').toString('latin1');
-}
-
-/** JSON text for a value, as JSON.stringify writes it, ASCII only (see `ascii`). */
-export function asciiJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  return json === undefined ? 'null' : ascii(json);
-}
 
 /** A number as JSON writes it (NaN and the infinities as null). */
 const num = (n: number) => (Number.isFinite(n) ? String(n) : 'null');
 
-/** Literals of non-ASCII strings, kept for the next time: the same few summaries come back. */
-const escaped = new Map<string, string>();
-
-/** A string as a JSON literal, ASCII only (see `ascii`); most strings need only their quotes. */
+/** A string as a JSON literal, as JSON.stringify writes it; most strings need only their quotes. */
 export function quote(s: string): string {
-  if (PLAIN.test(s)) return `"${s}"`;
-  if (!NON_ASCII.test(s)) return JSON.stringify(s); // quotes, backslashes, control characters
-  let literal = escaped.get(s);
-  if (literal === undefined) {
-    literal = ascii(JSON.stringify(s));
-    if (escaped.size >= 512) escaped.clear();
-    escaped.set(s, literal);
-  }
-  return literal;
+  return PLAIN.test(s) ? `"${s}"` : JSON.stringify(s);
 }
 
-/** Any JSON value, ASCII only: strings and numbers directly, the rest through JSON.stringify. */
+/** Any JSON value as JSON.stringify writes it: strings and numbers directly, the rest through it. */
 export function jsonValue(v: unknown): string {
   switch (typeof v) {
     case 'string':
@@ -103,7 +72,7 @@ export function jsonValue(v: unknown): string {
     case 'boolean':
       return v ? 'true' : 'false';
     default:
-      return asciiJson(v);
+      return JSON.stringify(v) ?? 'null';
   }
 }
 
@@ -138,7 +107,7 @@ export function createEmitter(host: string, sink: EventSink = stdoutSink): Emitt
     if (ev.peer !== undefined) full.peer = ev.peer;
     if (ev.dur !== undefined) full.dur = ev.dur;
     if (ev.data !== undefined) full.data = ev.data;
-    sink(line(ev, full.ts, ev.data === undefined ? undefined : asciiJson(ev.data)));
+    sink(line(ev, full.ts, ev.data === undefined ? undefined : JSON.stringify(ev.data)));
     return full;
   };
   const emitJson = (ev: Omit<EventInput, 'data'>, dataJson: string): void => {

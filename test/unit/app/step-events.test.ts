@@ -10,7 +10,7 @@ const call = (listener: string, priority: number, dur: number, stopped = false):
 });
 
 describe('kernel-step event data', () => {
-  it('is the JSON of {token, listeners, route, attributes, ...detail}, in ASCII', () => {
+  it('is the JSON of {token, listeners, route, attributes, ...detail}', () => {
     const cases = [
       { token: 'a8f14d', listeners: [], route: undefined, attributes: undefined, detail: undefined },
       {
@@ -36,12 +36,11 @@ describe('kernel-step event data', () => {
     ];
     for (const c of cases) {
       const json = stepDataJson(c);
-      expect(json).toMatch(/^[\x20-\x7f]*$/);
       const attributes = c.attributes
         ? Object.fromEntries([...c.attributes].filter(([k]) => !k.startsWith('_blocked')))
         : undefined;
       const expected = { token: c.token, listeners: c.listeners, route: c.route, attributes, ...c.detail };
-      expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(expected)));
+      expect(json).toBe(JSON.stringify(expected));
     }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createBatchedEmitter } from '../../../services/common/batched-emitter.js';
 import { labEventSchema, parseEventLine } from '../../../services/common/event-schema.js';
-import { asciiJson, createEmitter, jsonValue, nowMicros, quote } from '../../../services/common/events.js';
+import { createEmitter, jsonValue, nowMicros, quote } from '../../../services/common/events.js';
 
 describe('LabEvent', () => {
   it('writes one schema-valid JSON line per event', () => {
@@ -59,7 +59,7 @@ describe('event lines written by hand', () => {
     '\u0000\u001f\u007f\u2028\u2029',
   ];
 
-  it('writes each line as the JSON JSON.stringify would, in ASCII only', () => {
+  it('writes each line as JSON.stringify writes the whole event', () => {
     const lines: string[] = [];
     const ev = createEmitter('app', (l) => lines.push(l));
     for (const s of tricky) {
@@ -72,20 +72,14 @@ describe('event lines written by hand', () => {
         dur: 12.5,
         data: { s, n: [1, -0, Number.NaN], nested: { s }, u: undefined },
       });
-      const line = lines.at(-1) ?? '';
-      expect(line).toMatch(/^[\x20-\x7f]*\n$/);
-      expect(JSON.parse(line)).toEqual(JSON.parse(JSON.stringify(full)));
+      expect(lines.at(-1)).toBe(`${JSON.stringify(full)}\n`);
     }
   });
 
   it('quotes strings and values as JSON.stringify does', () => {
-    for (const s of tricky) {
-      expect(JSON.parse(quote(s))).toBe(JSON.parse(JSON.stringify(s)));
-      expect(quote(s)).toMatch(/^[\x20-\x7f]*$/);
-    }
-    for (const v of [0, -1.5, 1e21, Number.POSITIVE_INFINITY, true, null, { a: ['→'] }, [undefined]])
-      expect(JSON.parse(jsonValue(v))).toEqual(JSON.parse(JSON.stringify(v)));
-    expect(JSON.parse(asciiJson({ a: '→' }))).toEqual({ a: '→' });
+    for (const s of tricky) expect(quote(s)).toBe(JSON.stringify(s));
+    for (const v of [0, -0, -1.5, 1e21, Number.POSITIVE_INFINITY, true, null, { a: ['→'] }, [undefined]])
+      expect(jsonValue(v)).toBe(JSON.stringify(v));
   });
 
   it('writes timestamps whole, however many microseconds past the second', () => {
@@ -98,7 +92,7 @@ describe('event lines written by hand', () => {
     ]);
   });
 
-  it('batches lines in order, written at the end of the turn as one ASCII chunk', async () => {
+  it('batches lines in order, written at the end of the turn as one chunk', async () => {
     const chunks: string[] = [];
     const ev = createBatchedEmitter('app', (c) => chunks.push(c));
     ev.emit({ kind: 'a.b', summary: 'one →' });
