@@ -118,18 +118,21 @@ function kernelWith(controller: Controller | undefined, setup: (d: EventDispatch
   return { k, d, steps, req };
 }
 
+/** the steps of a request that reaches its controller and returns a Response */
+const FULL_FLOW = [
+  'kernel.request',
+  'kernel.controller',
+  'kernel.controller_arguments',
+  'kernel.response',
+  'kernel.finish_request',
+];
+
 describe('HttpKernel', () => {
   it('runs request, controller, arguments, response and finish_request in order', async () => {
     const { k, steps, req } = kernelWith({ name: 'c', params: [], fn: () => new Response('ok') });
     const res = await k.handle(req);
     expect(res.body).toBe('ok');
-    expect(steps.map((s) => s.event)).toEqual([
-      'kernel.request',
-      'kernel.controller',
-      'kernel.controller_arguments',
-      'kernel.response',
-      'kernel.finish_request',
-    ]);
+    expect(steps.map((s) => s.event)).toEqual(FULL_FLOW);
   });
 
   it('skips routing and the controller when kernel.request sets a response, but still filters it', async () => {
@@ -216,13 +219,7 @@ describe('HttpKernel, synchronous and not', () => {
     expect(res).toBeInstanceOf(Promise);
     expect((await res).body).toBe('later');
     expect(order).toEqual(['slow', 'after']);
-    expect(steps.map((s) => s.event)).toEqual([
-      'kernel.request',
-      'kernel.controller',
-      'kernel.controller_arguments',
-      'kernel.response',
-      'kernel.finish_request',
-    ]);
+    expect(steps.map((s) => s.event)).toEqual(FULL_FLOW);
   });
 
   it('turns a rejected async controller into a page through kernel.exception', async () => {
