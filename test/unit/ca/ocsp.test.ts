@@ -48,6 +48,17 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Marks the leaf revoked in the database (a change the responder must see), or good again. */
+function setLeafRevoked(reason: string | undefined): void {
+  Object.assign(
+    db.records[0],
+    reason
+      ? { status: 'revoked', revokedAt: new Date().toISOString(), reason }
+      : { status: 'good', revokedAt: undefined, reason: undefined },
+  );
+  db.save();
+}
+
 describe('OCSP answers', () => {
   it('answers a nonce-less request with the same pre-produced bytes until the database changes', async () => {
     const first = answerOcsp(request.plain, h, db);
@@ -55,16 +66,10 @@ describe('OCSP answers', () => {
     expect(first.statuses).toMatchObject([{ status: 'good' }]);
     expect(Buffer.from(again.der).equals(Buffer.from(first.der))).toBe(true);
     // a revocation is a change: the next answer is signed anew and says revoked
-    Object.assign(db.records[0], {
-      status: 'revoked',
-      revokedAt: new Date().toISOString(),
-      reason: 'keyCompromise',
-    });
-    db.save();
+    setLeafRevoked('keyCompromise');
     const after = answerOcsp(request.plain, h, db);
     expect(after.statuses).toMatchObject([{ status: 'revoked', reason: 'keyCompromise' }]);
-    Object.assign(db.records[0], { status: 'good', revokedAt: undefined, reason: undefined });
-    db.save();
+    setLeafRevoked(undefined);
   });
 
   it('signs every answer to a request with a nonce, echoes the nonce, and openssl verifies it', async () => {
@@ -98,17 +103,11 @@ describe('OCSP answers', () => {
     const issuer = Buffer.from(h.intermediate.cert.rawData);
     const before = answerOcsp(request.nonce, h, db);
     expect(await ocspStatus(Buffer.from(before.der), leafDer, issuer)).toMatchObject({ status: 'good' });
-    Object.assign(db.records[0], {
-      status: 'revoked',
-      revokedAt: new Date().toISOString(),
-      reason: 'superseded',
-    });
-    db.save();
+    setLeafRevoked('superseded');
     const after = answerOcsp(request.nonce, h, db);
     expect(after.statuses).toMatchObject([{ status: 'revoked', reason: 'superseded' }]);
     expect(await ocspStatus(Buffer.from(after.der), leafDer, issuer)).toMatchObject({ status: 'revoked' });
-    Object.assign(db.records[0], { status: 'good', revokedAt: undefined, reason: undefined });
-    db.save();
+    setLeafRevoked(undefined);
   });
 
   it('answers unknown for a serial it never issued, signed all the same', async () => {
