@@ -1,5 +1,6 @@
 // DNS over UDP and TCP on node:dgram / node:net (RFC 1035 §4.2, RFC 7766): one handler for both,
-// TCP with length framing, several queries a connection, an idle timeout and a connection cap.
+// TCP with length framing, several queries a connection, an idle timeout and a connection cap that
+// no client can exhaust: a full table makes room by closing the connection idle longest.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { frameTcp, TcpDeframer } from './dns-codec.js';
@@ -18,22 +19,88 @@ export type DnsHandler = (
 
 export interface DnsServer {
   listening: string[];
+  /** TCP connections holding a slot now */
+  tcpConnections(): number;
   close(): Promise<void>;
 }
 
-const TCP_IDLE_MS = 10_000; // RFC 7766 §6.2.3 suggests seconds, not minutes
-const MAX_TCP_CONNECTIONS = 256;
+export interface TcpLimits {
+  /** a connection with no query for this long is closed (RFC 7766 §6.2.3 suggests seconds, not minutes) */
+  idleMs: number;
+  /** after our FIN, how long a client may take to close its side before the socket is destroyed */
+  graceMs: number;
+  /** slots in all */
+  max: number;
+  /** slots one client address may hold (RFC 7766 §6.2.2: servers may limit per client) */
+  perClient: number;
+}
+
+export const TCP_LIMITS: TcpLimits = { idleMs: 10_000, graceMs: 2_000, max: 256, perClient: 64 };
 const MAX_TCP_MESSAGE = 65535;
+
+/**
+ * The TCP slot table. A connection is counted from accept until it is closed or reclaimed; when the
+ * table (or one client's share) is full, the connection idle longest is closed to make room, so idle
+ * or half-closed connections never lock out a new query (RFC 7766 §6.2.3: close idle connections
+ * under resource pressure; NSD and unbound do the same).
+ */
+class TcpSlots {
+  private readonly lastActive = new Map<Socket, number>();
+  private readonly perClient = new Map<string, number>();
+
+  constructor(private readonly limits: TcpLimits) {}
+
+  get size(): number {
+    return this.lastActive.size;
+  }
+
+  admit(sock: Socket, client: string): void {
+    if (this.lastActive.size >= this.limits.max) this.reclaimOldest();
+    if ((this.perClient.get(client) ?? 0) >= this.limits.perClient) this.reclaimOldest(client);
+    this.lastActive.set(sock, performance.now());
+    this.perClient.set(client, (this.perClient.get(client) ?? 0) + 1);
+  }
+
+  touch(sock: Socket): void {
+    if (this.lastActive.has(sock)) this.lastActive.set(sock, performance.now());
+  }
+
+  /** Frees the slot (once); the socket itself is closed by the caller. */
+  release(sock: Socket): void {
+    if (!this.lastActive.delete(sock)) return;
+    const client = sock.remoteAddress ?? '';
+    const n = (this.perClient.get(client) ?? 1) - 1;
+    if (n > 0) this.perClient.set(client, n);
+    else this.perClient.delete(client);
+  }
+
+  sockets(): Socket[] {
+    return [...this.lastActive.keys()];
+  }
+
+  private reclaimOldest(client?: string): void {
+    let oldest: Socket | undefined;
+    let oldestAt = Infinity;
+    for (const [s, at] of this.lastActive) {
+      if (client !== undefined && s.remoteAddress !== client) continue;
+      if (at < oldestAt) [oldest, oldestAt] = [s, at];
+    }
+    if (!oldest) return;
+    this.release(oldest);
+    oldest.destroy();
+  }
+}
 
 export async function startDnsServer(
   addresses: string[],
   port: number,
   handler: DnsHandler,
   onError: (where: string, err: unknown) => void,
+  limits: TcpLimits = TCP_LIMITS,
 ): Promise<DnsServer> {
   const udps: UdpSocket[] = [];
   const tcps: Server[] = [];
-  const conns = new Set<Socket>();
+  const slots = new TcpSlots(limits);
   const listening: string[] = [];
   const fail = (meta: DnsRequestMeta, err: unknown) => {
     onError(`dns ${meta.transport} from ${meta.address}`, err);
@@ -76,16 +143,23 @@ export async function startDnsServer(
     listening.push(`udp ${address.includes(':') ? `[${address}]` : address}:${port}`);
 
     const tcp = createServer((sock) => {
-      if (conns.size >= MAX_TCP_CONNECTIONS) {
-        sock.destroy();
+      if (!sock.remoteAddress) {
+        sock.destroy(); // already gone
         return;
       }
-      conns.add(sock);
+      slots.admit(sock, sock.remoteAddress);
       const deframer = new TcpDeframer();
-      sock.setTimeout(TCP_IDLE_MS, () => sock.end());
-      sock.on('close', () => conns.delete(sock));
+      // idle: send our FIN, free the slot, and destroy the socket if the client never closes its side
+      // (a client that ignores the FIN would otherwise hold the slot forever in FIN-WAIT-2)
+      sock.setTimeout(limits.idleMs, () => {
+        slots.release(sock);
+        sock.end();
+        setTimeout(() => sock.destroy(), limits.graceMs).unref();
+      });
+      sock.on('close', () => slots.release(sock));
       sock.on('error', () => sock.destroy());
       sock.on('data', (chunk: Buffer) => {
+        slots.touch(sock);
         for (const msg of deframer.push(chunk)) {
           reply(
             msg,
@@ -108,7 +182,9 @@ export async function startDnsServer(
   }
   return {
     listening,
+    tcpConnections: () => slots.size,
     close: async () => {
+      const conns = slots.sockets();
       for (const c of conns) c.end();
       await Promise.all([
         ...udps.map((u) => new Promise<void>((r) => u.close(() => r()))),
