@@ -13,6 +13,7 @@ export const RCODE = {
   NOTIMP: 4,
   REFUSED: 5,
   BADVERS: 16,
+  BADCOOKIE: 23,
 } as const;
 
 export const RCODE_NAME: Record<number, string> = Object.fromEntries(
@@ -95,6 +96,7 @@ export function decodeMessage(buf: Uint8Array): Packet & { flag_tc?: boolean } {
     );
   }
   const bytes = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  scanMessage(bytes, header); // RFC 6891 §6.1.1: one OPT, owned by the root, its options inside it
   let p: Packet;
   try {
     p = dnsPacket.decode(bytes);
@@ -130,6 +132,134 @@ function questionRoundTrips(bytes: Buffer, name: string): boolean {
     i += len + 1;
   }
   return false;
+}
+
+/** An OPT record as it sits in a message's bytes (RFC 6891 §6.1.2). */
+export interface WireOpt {
+  /** offset of the record's first byte (its owner name, the root) */
+  start: number;
+  /** offset of its TYPE field */
+  fixed: number;
+  /** offset just past its RDATA */
+  end: number;
+  udpPayloadSize: number;
+  version: number;
+  do: boolean;
+  options: { code: number; data: Buffer }[];
+}
+
+export interface WireShape {
+  /** offset just past the question section */
+  questionEnd: number;
+  opt?: WireOpt;
+}
+
+const TYPE_OPT = 41;
+
+/** Offset just past the name at `off` (a pointer ends it); throws on a name running off the end. */
+function skipName(buf: Buffer, off: number, fail: (why: string) => never): number {
+  for (;;) {
+    if (off >= buf.length) fail('a name runs past the end of the message');
+    const len = buf[off];
+    if ((len & 0xc0) === 0xc0) return off + 2;
+    if (len & 0xc0) fail('a label type other than a length or a pointer (RFC 6891 §5)');
+    if (len === 0) return off + 1;
+    off += len + 1;
+  }
+}
+
+/**
+ * Walks a message's records without decoding their data: where the question ends and where the OPT
+ * record is, if any. Throws DnsDecodeError for what RFC 6891 §6.1.1 makes a FORMERR: a second OPT,
+ * an OPT whose owner is not the root, an OPT outside the additional section, an option running past
+ * the end of its record.
+ */
+export function scanMessage(buf: Buffer, header = readHeader(buf)): WireShape {
+  if (!header) throw new DnsDecodeError(`a DNS message has a 12-byte header; got ${buf.length} bytes`);
+  const fail = (why: string): never => {
+    throw new DnsDecodeError(why, header);
+  };
+  let off = 12;
+  for (let i = 0; i < header.qdcount; i++) off = skipName(buf, off, fail) + 4;
+  if (off > buf.length) fail('the question runs past the end of the message');
+  const questionEnd = off;
+  let opt: WireOpt | undefined;
+  const records = header.ancount + header.nscount + header.arcount;
+  for (let i = 0; i < records; i++) {
+    const start = off;
+    const fixed = skipName(buf, off, fail);
+    if (fixed + 10 > buf.length) fail('a record runs past the end of the message');
+    const rdlength = buf.readUInt16BE(fixed + 8);
+    off = fixed + 10 + rdlength;
+    if (off > buf.length) fail('a record runs past the end of the message');
+    if (buf.readUInt16BE(fixed) !== TYPE_OPT) continue;
+    if (i < header.ancount + header.nscount) fail('an OPT record outside the additional section');
+    if (opt) fail('two OPT records (RFC 6891 §6.1.1)');
+    if (fixed !== start + 1 || buf[start] !== 0) fail('an OPT record whose owner is not the root');
+    opt = {
+      start,
+      fixed,
+      end: off,
+      udpPayloadSize: buf.readUInt16BE(fixed + 2),
+      version: buf[fixed + 5],
+      do: (buf.readUInt16BE(fixed + 6) & 0x8000) !== 0,
+      options: readOptions(buf.subarray(fixed + 10, off), fail),
+    };
+  }
+  return { questionEnd, opt };
+}
+
+/** RFC 6891 §6.1.2: {code, length, data} options filling the RDATA exactly. */
+function readOptions(rdata: Buffer, fail: (why: string) => never): WireOpt['options'] {
+  const out: WireOpt['options'] = [];
+  for (let off = 0; off < rdata.length; ) {
+    if (off + 4 > rdata.length) fail('an EDNS option header runs past the end of the OPT record');
+    const len = rdata.readUInt16BE(off + 2);
+    if (off + 4 + len > rdata.length) fail('an EDNS option runs past the end of the OPT record');
+    out.push({ code: rdata.readUInt16BE(off), data: rdata.subarray(off + 4, off + 4 + len) });
+    off += 4 + len;
+  }
+  return out;
+}
+
+/** The options' wire form, to append to an OPT record's RDATA. */
+function encodeOptions(options: { code: number; data: Buffer }[]): Buffer {
+  return Buffer.concat(
+    options.flatMap((o) => {
+      const head = Buffer.alloc(4);
+      head.writeUInt16BE(o.code, 0);
+      head.writeUInt16BE(o.data.length, 2);
+      return [head, o.data];
+    }),
+  );
+}
+
+/**
+ * Finishes an encoded response's OPT record: the DO bit copied from the query (RFC 3225 §3) and
+ * options appended (NSID, COOKIE). A response without OPT is returned as it is.
+ */
+export function finishOpt(
+  response: Buffer,
+  add: { do: boolean; options: { code: number; data: Buffer }[] },
+): Buffer {
+  const opt = scanMessage(response).opt;
+  if (!opt || (!add.do && !add.options.length)) return response;
+  const extra = encodeOptions(add.options);
+  const out = Buffer.concat([response.subarray(0, opt.end), extra, response.subarray(opt.end)]);
+  out.writeUInt16BE(out.readUInt16BE(opt.fixed + 8) + extra.length, opt.fixed + 8);
+  if (add.do) out.writeUInt16BE(out.readUInt16BE(opt.fixed + 6) | 0x8000, opt.fixed + 6);
+  return out;
+}
+
+/** TC=1 with the question and the OPT record only (RFC 1035 §4.2.1, RFC 6891 §7), from the bytes. */
+export function truncateMessage(response: Buffer): Buffer {
+  const shape = scanMessage(response);
+  const opt = shape.opt ? response.subarray(shape.opt.start, shape.opt.end) : Buffer.alloc(0);
+  const out = Buffer.concat([response.subarray(0, shape.questionEnd), opt]);
+  out.writeUInt16BE(out.readUInt16BE(2) | 0x200, 2);
+  out.writeUInt32BE(0, 6); // ANCOUNT, NSCOUNT
+  out.writeUInt16BE(shape.opt ? 1 : 0, 10);
+  return out;
 }
 
 export interface FlagFields {

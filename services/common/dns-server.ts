@@ -3,7 +3,7 @@
 // no client can exhaust: a full table makes room by closing the connection idle longest.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
-import { frameTcp, TcpDeframer } from './dns-codec.js';
+import { finishOpt, frameTcp, scanMessage, TcpDeframer, truncateMessage, type WireOpt } from './dns-codec.js';
 
 export interface DnsRequestMeta {
   address: string;
@@ -91,6 +91,28 @@ class TcpSlots {
   }
 }
 
+/** The query's OPT record; undefined without one, or with a malformed one (the handler answers FORMERR). */
+function queryOpt(msg: Buffer): WireOpt | undefined {
+  try {
+    return scanMessage(msg).opt;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What every lab DNS server adds to an answer's OPT record, whatever its handler built: the DO bit
+ * copied from the query (RFC 3225 §3). Over UDP the result still fits the client's buffer, else it
+ * goes out truncated (RFC 6891 §7).
+ */
+function finishEdns(out: Buffer, opt: WireOpt, meta: DnsRequestMeta): Buffer {
+  const add = { do: opt.do, options: [] };
+  const done = finishOpt(out, add);
+  const limit = Math.min(Math.max(opt.udpPayloadSize, 512), 4096);
+  if (meta.transport === 'tcp' || done.length <= limit) return done;
+  return finishOpt(truncateMessage(out), add);
+}
+
 export async function startDnsServer(
   addresses: string[],
   port: number,
@@ -108,6 +130,8 @@ export async function startDnsServer(
   };
   // a synchronous handler's answer is sent at once: no promise per packet on the hot path
   const reply = (msg: Buffer, meta: DnsRequestMeta, send: (out: Buffer) => void): void => {
+    const opt = queryOpt(msg);
+    const finish = (o: Buffer) => send(opt ? finishEdns(o, opt, meta) : o);
     let out: ReturnType<DnsHandler>;
     try {
       out = handler(msg, meta);
@@ -117,10 +141,10 @@ export async function startDnsServer(
     }
     if (out instanceof Promise) {
       out.then(
-        (o) => o && send(o),
+        (o) => o && finish(o),
         (err) => fail(meta, err),
       );
-    } else if (out) send(out);
+    } else if (out) finish(out);
   };
   for (const address of addresses) {
     const udp = createSocket({ type: isIPv6(address) ? 'udp6' : 'udp4' });

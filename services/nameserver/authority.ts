@@ -139,8 +139,6 @@ export function answerQuery(query: Packet, zones: Zone[], ctx: QueryContext): Au
     return respond(RCODE.FORMERR, 'formerr');
   if (opt && ((opt as { ednsVersion?: number }).ednsVersion ?? 0) > 0)
     return respond(RCODE.BADVERS, 'badvers'); // RFC 6891 §6.1.3
-  if ((query.additionals ?? []).filter((a) => a.type === 'OPT').length > 1)
-    return respond(RCODE.FORMERR, 'formerr');
   const qclass = (q as Question).class ?? 'IN';
   if (qclass !== 'IN' && qclass !== 'ANY') return respond(RCODE.REFUSED, 'refused');
 

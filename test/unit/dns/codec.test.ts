@@ -6,6 +6,7 @@ import {
   decodeMessage,
   edeOption,
   encodeMessage,
+  finishOpt,
   frameTcp,
   inBailiwick,
   makeFlags,
@@ -13,7 +14,9 @@ import {
   RCODE,
   rcodeOf,
   readEde,
+  scanMessage,
   TcpDeframer,
+  truncateMessage,
 } from '../../../services/common/dns-codec.js';
 
 const query = dnsPacket.encode({
@@ -137,5 +140,92 @@ describe('names dns-packet cannot echo', () => {
   it('accepts ordinary names, mixed case (0x20) and the root', () => {
     expect(decodeMessage(query('WwW.Example.TEST')).questions?.[0].name).toBe('WwW.Example.TEST');
     expect(decodeMessage(query('.')).questions?.[0].name).toBe('.');
+  });
+});
+
+/** A wire OPT record: root owner unless told, version, flags, raw RDATA. */
+function optBytes(o: { owner?: Buffer; version?: number; flags?: number; rdata?: Buffer } = {}): Buffer {
+  const fixed = Buffer.alloc(10);
+  fixed.writeUInt16BE(41, 0);
+  fixed.writeUInt16BE(1232, 2);
+  fixed.writeUInt8(o.version ?? 0, 5);
+  fixed.writeUInt16BE(o.flags ?? 0, 6);
+  const rdata = o.rdata ?? Buffer.alloc(0);
+  fixed.writeUInt16BE(rdata.length, 8);
+  return Buffer.concat([o.owner ?? Buffer.from([0]), fixed, rdata]);
+}
+
+/** The query above with these records as its additional section. */
+function withAdditional(...records: Buffer[]): Buffer {
+  const q = Buffer.from(query);
+  q.writeUInt16BE(records.length, 10);
+  return Buffer.concat([q, ...records]);
+}
+
+describe('EDNS on the wire (RFC 6891 §6.1.1)', () => {
+  const formerr = (msg: Buffer) => {
+    try {
+      decodeMessage(msg);
+    } catch (err) {
+      return err instanceof DnsDecodeError && err.headerReadable;
+    }
+    return false;
+  };
+
+  it('finds the OPT record, its DO bit and its options', () => {
+    const rdata = Buffer.from([0, 3, 0, 0, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8]);
+    const opt = scanMessage(withAdditional(optBytes({ flags: 0x8000, rdata }))).opt;
+    expect(opt).toMatchObject({ udpPayloadSize: 1232, version: 0, do: true });
+    expect(opt?.options.map((o) => [o.code, o.data.length])).toEqual([
+      [3, 0],
+      [10, 8],
+    ]);
+  });
+
+  it('two OPT records are a FORMERR', () => {
+    expect(formerr(withAdditional(optBytes(), optBytes()))).toBe(true);
+  });
+
+  it('an OPT record whose owner is not the root is a FORMERR', () => {
+    expect(formerr(withAdditional(optBytes({ owner: Buffer.from([1, 0x78, 0]) })))).toBe(true);
+  });
+
+  it('an option running past the end of the OPT record is a FORMERR', () => {
+    expect(formerr(withAdditional(optBytes({ rdata: Buffer.from([0, 3, 0, 10, 1, 2]) })))).toBe(true);
+    expect(formerr(withAdditional(optBytes({ rdata: Buffer.from([0, 3, 0]) })))).toBe(true);
+  });
+
+  it('one well-formed OPT with an unknown option decodes', () => {
+    expect(formerr(withAdditional(optBytes({ rdata: Buffer.from([0xfd, 0xe9, 0, 2, 1, 2]) })))).toBe(false);
+  });
+
+  it('copies the DO bit into an answer and appends options (RFC 3225 §3)', () => {
+    const answer = encodeMessage({
+      id: 1,
+      type: 'response',
+      questions: [{ name: 'a.test', type: 'A' }],
+      answers: [{ name: 'a.test', type: 'A', ttl: 60, data: '127.0.0.1' }],
+      additionals: [makeOpt()],
+    });
+    const out = finishOpt(answer, { do: true, options: [{ code: 3, data: Buffer.from('ns1') }] });
+    const opt = scanMessage(out).opt;
+    expect(opt?.do).toBe(true);
+    expect(opt?.options).toEqual([{ code: 3, data: Buffer.from('ns1') }]);
+    expect(decodeMessage(out).answers).toHaveLength(1);
+  });
+
+  it('truncates from the bytes: TC=1, the question and the OPT record kept', () => {
+    const answer = encodeMessage({
+      id: 1,
+      type: 'response',
+      questions: [{ name: 'a.test', type: 'TXT' }],
+      answers: [{ name: 'a.test', type: 'TXT', ttl: 60, data: 'x'.repeat(200) }],
+      additionals: [makeOpt()],
+    });
+    const t = decodeMessage(truncateMessage(answer));
+    expect(t.flags ?? 0).toSatisfy((f: number) => (f & 0x200) !== 0);
+    expect(t.answers).toEqual([]);
+    expect(t.questions?.[0].name).toBe('a.test');
+    expect(t.additionals?.map((a) => a.type)).toEqual(['OPT']);
   });
 });
