@@ -120,6 +120,17 @@ describe('EDNS (RFC 6891 §6.1.1, RFC 3225 §3)', () => {
   }
 });
 
+describe('name compression (RFC 1035 §4.1.4)', () => {
+  for (const host of servers) {
+    it(`${host} answers shop.example.test A (three CNAMEs) in 118 bytes, as unbound does, not 221`, () => {
+      const rd = host === 'resolver' ? [] : ['+norec'];
+      const r = dig([`@${lab.address(host)}`, 'shop.example.test', 'A', ...rd]);
+      expect(r.answer).toHaveLength(4);
+      expect(r.raw).toMatch(/MSG SIZE {2}rcvd: 118\n/);
+    });
+  }
+});
+
 describe('300 idle TCP connections (more than the 256 slots)', () => {
   for (const host of servers) {
     it(`${host} still answers a TCP query`, async () => {

@@ -1,11 +1,14 @@
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
+import type { Packet } from '../../../services/common/dns-codec.js';
 import {
   canonicalName,
+  compressNames,
   DnsDecodeError,
   decodeMessage,
   edeOption,
   encodeMessage,
+  encodeUncompressed,
   finishOpt,
   frameTcp,
   inBailiwick,
@@ -227,5 +230,115 @@ describe('EDNS on the wire (RFC 6891 §6.1.1)', () => {
     expect(t.answers).toEqual([]);
     expect(t.questions?.[0].name).toBe('a.test');
     expect(t.additionals?.map((a) => a.type)).toEqual(['OPT']);
+  });
+});
+
+describe('name compression (RFC 1035 §4.1.4)', () => {
+  const answer: Packet = {
+    id: 7,
+    type: 'response',
+    flags: 0x8400,
+    questions: [{ name: 'ShOp.example.test', type: 'A' }],
+    answers: [
+      { name: 'ShOp.example.test', type: 'CNAME', ttl: 300, data: 'store.example.test' },
+      { name: 'store.example.test', type: 'CNAME', ttl: 300, data: 'www.example.test' },
+      { name: 'www.example.test', type: 'CNAME', ttl: 300, data: 'cdn.example.test' },
+      { name: 'cdn.example.test', type: 'A', ttl: 300, data: '127.0.0.80' },
+      { name: 'example.test', type: 'MX', ttl: 300, data: { preference: 10, exchange: 'mail.example.test' } },
+      {
+        name: '_https._tcp.example.test',
+        type: 'SRV',
+        ttl: 300,
+        data: { priority: 0, weight: 0, port: 443, target: 'cdn.example.test' },
+      },
+      { name: '80.0.0.127.in-addr.arpa', type: 'PTR', ttl: 300, data: 'proxy.test' },
+      { name: 'example.test', type: 'TXT', ttl: 300, data: ['v=spf1 -all'] },
+      { name: 'cdn.example.test', type: 'AAAA', ttl: 300, data: 'fd28:2::80' },
+    ],
+    authorities: [
+      { name: 'example.test', type: 'NS', ttl: 300, data: 'ns-example.test' },
+      {
+        name: 'example.test',
+        type: 'SOA',
+        ttl: 60,
+        data: {
+          mname: 'ns-example.test',
+          rname: 'hostmaster.example.test',
+          serial: 1,
+          refresh: 3600,
+          retry: 600,
+          expire: 86400,
+          minimum: 60,
+        },
+      },
+    ],
+    additionals: [
+      { name: 'ns-example.test', type: 'A', ttl: 300, data: '127.0.0.13' },
+      makeOpt({ do: true }),
+    ],
+  };
+
+  it('decodes to exactly what was encoded, letter case included, and is smaller', () => {
+    const full = encodeUncompressed(answer);
+    const small = encodeMessage(answer);
+    expect(small.length).toBeLessThan(full.length * 0.7);
+    expect(dnsPacket.decode(small)).toEqual(dnsPacket.decode(full));
+    expect(decodeMessage(small).questions?.[0].name).toBe('ShOp.example.test');
+  });
+
+  it('points at earlier copies: the second owner of a name is a 2-byte pointer', () => {
+    const small = encodeMessage({
+      id: 1,
+      type: 'response',
+      questions: [{ name: 'cdn.example.test', type: 'A' }],
+      answers: [{ name: 'cdn.example.test', type: 'A', ttl: 300, data: '127.0.0.80' }],
+    });
+    const answerOwner = 12 + 18 + 4; // header, question name, QTYPE and QCLASS
+    expect(small.readUInt16BE(answerOwner)).toBe(0xc000 | 12);
+    expect(small.length).toBe(12 + 22 + 2 + 10 + 4);
+  });
+
+  it('never compresses an SRV target (RFC 2782) nor types after RFC 1035 (RFC 3597 §4)', () => {
+    const small = encodeMessage(answer);
+    const target = Buffer.from([
+      0,
+      0,
+      0,
+      0,
+      1,
+      0xbb,
+      3,
+      ...Buffer.from('cdn'),
+      7,
+      ...Buffer.from('example'),
+      4,
+      ...Buffer.from('test'),
+      0,
+    ]);
+    expect(small.includes(target)).toBe(true);
+  });
+
+  it('keeps a message longer than 16 KiB correct (pointers reach 14 bits only)', () => {
+    const big: Packet = {
+      id: 2,
+      type: 'response',
+      questions: [{ name: 'big.example.test', type: 'TXT' }],
+      answers: Array.from({ length: 300 }, (_, i) => ({
+        name: `n${i}.big.example.test`,
+        type: 'CNAME' as const,
+        ttl: 60,
+        data: `t${i}.x${'y'.repeat(40)}.example.test`,
+      })),
+    };
+    const full = encodeUncompressed(big);
+    expect(full.length).toBeGreaterThan(0x4000);
+    const small = encodeMessage(big);
+    expect(dnsPacket.decode(small)).toEqual(dnsPacket.decode(full));
+  });
+
+  it('leaves a message it cannot read as it is', () => {
+    const odd = Buffer.from(query);
+    odd[12] = 0xc0; // a pointer where dns-packet never writes one
+    expect(compressNames(odd)).toBe(odd);
   });
 });
