@@ -3,7 +3,22 @@
 // no client can exhaust: a full table makes room by closing the connection idle longest.
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
-import { finishOpt, frameTcp, scanMessage, TcpDeframer, truncateMessage, type WireOpt } from './dns-codec.js';
+import { hostname } from 'node:os';
+import {
+  decodeMessage,
+  encodeMessage,
+  finishOpt,
+  frameTcp,
+  makeFlags,
+  makeOpt,
+  RCODE,
+  scanMessage,
+  TcpDeframer,
+  truncateMessage,
+  type WireOpt,
+} from './dns-codec.js';
+import { type CookieCheck, CookieJar, EDNS_OPTION_COOKIE } from './dns-cookies.js';
+import { hostAt, settingsFromEnv } from './settings.js';
 
 export interface DnsRequestMeta {
   address: string;
@@ -34,6 +49,18 @@ export interface TcpLimits {
   /** slots one client address may hold (RFC 7766 §6.2.2: servers may limit per client) */
   perClient: number;
 }
+
+export interface DnsServerOptions {
+  tcp?: TcpLimits;
+  /** what NSID names (RFC 5001); by default the lab host at the first address */
+  nsid?: string;
+  cookies?: CookieJar;
+  /** an answer the shared code gave without asking the handler (a bad COOKIE option) */
+  onOwnAnswer?: (meta: DnsRequestMeta, rcode: number, why: string) => void;
+}
+
+/** RFC 5001 §2.3: the NSID option's code */
+export const EDNS_OPTION_NSID = 3;
 
 export const TCP_LIMITS: TcpLimits = { idleMs: 10_000, graceMs: 2_000, max: 256, perClient: 64 };
 const MAX_TCP_MESSAGE = 65535;
@@ -100,17 +127,39 @@ function queryOpt(msg: Buffer): WireOpt | undefined {
   }
 }
 
-/**
- * What every lab DNS server adds to an answer's OPT record, whatever its handler built: the DO bit
- * copied from the query (RFC 3225 §3). Over UDP the result still fits the client's buffer, else it
- * goes out truncated (RFC 6891 §7).
- */
-function finishEdns(out: Buffer, opt: WireOpt, meta: DnsRequestMeta): Buffer {
-  const add = { do: opt.do, options: [] };
-  const done = finishOpt(out, add);
-  const limit = Math.min(Math.max(opt.udpPayloadSize, 512), 4096);
-  if (meta.transport === 'tcp' || done.length <= limit) return done;
-  return finishOpt(truncateMessage(out), add);
+/** What a query's OPT asks of every lab DNS server, whatever its handler does. */
+interface EdnsAsk {
+  opt: WireOpt;
+  /** RFC 5001 §2.1: NSID only to a client that sent an (empty) NSID option */
+  nsid: boolean;
+  cookie: CookieCheck;
+}
+
+/** A name for this server: the lab host at its address, else the machine's name. */
+function defaultNsid(addresses: string[]): string {
+  try {
+    return hostAt(addresses[0], settingsFromEnv()) ?? hostname();
+  } catch {
+    return hostname();
+  }
+}
+
+/** An error answer with the question and an OPT record, for the few the shared code gives itself. */
+function errorAnswer(msg: Buffer, rcode: number): Buffer | undefined {
+  let q: ReturnType<typeof decodeMessage>;
+  try {
+    q = decodeMessage(msg);
+  } catch {
+    return undefined; // the handler answers what cannot be decoded
+  }
+  const flags = q.flags ?? 0;
+  return encodeMessage({
+    id: q.id,
+    type: 'response',
+    flags: makeFlags({ opcode: (flags >> 11) & 0xf, rd: (flags & 0x100) !== 0, rcode }),
+    questions: q.questions,
+    additionals: [makeOpt({ rcode })],
+  });
 }
 
 export async function startDnsServer(
@@ -118,8 +167,11 @@ export async function startDnsServer(
   port: number,
   handler: DnsHandler,
   onError: (where: string, err: unknown) => void,
-  limits: TcpLimits = TCP_LIMITS,
+  options: DnsServerOptions = {},
 ): Promise<DnsServer> {
+  const limits = options.tcp ?? TCP_LIMITS;
+  const nsid = Buffer.from(options.nsid ?? defaultNsid(addresses), 'utf8');
+  const cookies = options.cookies ?? new CookieJar();
   const udps: UdpSocket[] = [];
   const tcps: Server[] = [];
   const slots = new TcpSlots(limits);
@@ -128,10 +180,59 @@ export async function startDnsServer(
     onError(`dns ${meta.transport} from ${meta.address}`, err);
     return undefined;
   };
+  const ednsAsk = (msg: Buffer, meta: DnsRequestMeta): EdnsAsk | undefined => {
+    const opt = queryOpt(msg);
+    if (!opt) return undefined;
+    const cookie = opt.options.find((o) => o.code === EDNS_OPTION_COOKIE)?.data;
+    return {
+      opt,
+      nsid: opt.options.some((o) => o.code === EDNS_OPTION_NSID),
+      cookie: cookies.check(cookie, meta.address),
+    };
+  };
+
+  /**
+   * What every lab DNS server adds to an answer's OPT record: the DO bit copied from the query
+   * (RFC 3225 §3), NSID if asked (RFC 5001), the client's cookie with a fresh server cookie
+   * (RFC 7873 §5.2.3). Over UDP the result still fits the client's buffer, else it goes out
+   * truncated (RFC 6891 §7).
+   */
+  const finishEdns = (out: Buffer, ask: EdnsAsk, meta: DnsRequestMeta): Buffer => {
+    const options: { code: number; data: Buffer }[] = [];
+    if (ask.nsid) options.push({ code: EDNS_OPTION_NSID, data: nsid });
+    if ('client' in ask.cookie)
+      options.push({ code: EDNS_OPTION_COOKIE, data: cookies.option(ask.cookie.client, meta.address) });
+    const add = { do: ask.opt.do, options };
+    const done = finishOpt(out, add);
+    const limit = Math.min(Math.max(ask.opt.udpPayloadSize, 512), 4096);
+    if (meta.transport === 'tcp' || done.length <= limit) return done;
+    return finishOpt(truncateMessage(out), add);
+  };
+
+  /** RFC 7873 §5.2.2: a malformed COOKIE is a FORMERR; §5.2.4: a bad server cookie over UDP, BADCOOKIE. */
+  const cookieRefusal = (msg: Buffer, ask: EdnsAsk, meta: DnsRequestMeta): Buffer | undefined => {
+    const refuse = (rcode: number, why: string) => {
+      const out = errorAnswer(msg, rcode);
+      if (out) options.onOwnAnswer?.(meta, rcode, why);
+      return out;
+    };
+    if (ask.cookie.kind === 'malformed')
+      return refuse(RCODE.FORMERR, 'a COOKIE option of a length no cookie has');
+    // over TCP the address is proven by the handshake: answered, with a fresh cookie (as BIND)
+    if (ask.cookie.kind === 'invalid' && meta.transport === 'udp')
+      return refuse(RCODE.BADCOOKIE, 'a server cookie this server did not make, or older than an hour');
+    return undefined;
+  };
+
   // a synchronous handler's answer is sent at once: no promise per packet on the hot path
   const reply = (msg: Buffer, meta: DnsRequestMeta, send: (out: Buffer) => void): void => {
-    const opt = queryOpt(msg);
-    const finish = (o: Buffer) => send(opt ? finishEdns(o, opt, meta) : o);
+    const ask = ednsAsk(msg, meta);
+    const finish = (o: Buffer) => send(ask ? finishEdns(o, ask, meta) : o);
+    const refusal = ask && cookieRefusal(msg, ask, meta);
+    if (refusal) {
+      finish(refusal);
+      return;
+    }
     let out: ReturnType<DnsHandler>;
     try {
       out = handler(msg, meta);

@@ -5,6 +5,8 @@
 //   dns.answer | dns.referral | dns.nxdomain | dns.nodata | dns.refused | dns.formerr | dns.notimp | dns.badvers
 //                 what it answered     data {name, type, id, zone, aa, tc, rcode, answers[], authority[], additional[]}
 //                                      (records as dig prints them); parent = the dns.query span
+//   dns.badcookie  a query with a server cookie this server did not make, over UDP (RFC 7873 §5.2.4)
+//                 data {from, why}; a malformed COOKIE option is a dns.formerr with the same data
 //   dns.zone.change  a record set or removed at run time  data {zone, serial, op, record}
 //   dns.delay     answers held back for a scenario        data {ms}
 import {
@@ -14,6 +16,7 @@ import {
   decodeMessage,
   encodeMessage,
   type Packet,
+  RCODE,
   RCODE_NAME,
   recordText,
 } from '../common/dns-codec.js';
@@ -143,8 +146,23 @@ await runService('nameserver', async (ctx) => {
   };
 
   const addresses = [ctx.address(), ...(ctx.address6() ? [ctx.address6() as string] : [])];
-  const server = await startDnsServer(addresses, ctx.port(53), handle, (where, err) =>
-    guard(ctx.events, where, err),
+  const server = await startDnsServer(
+    addresses,
+    ctx.port(53),
+    handle,
+    (where, err) => guard(ctx.events, where, err),
+    {
+      onOwnAnswer: (meta, rcode, why) => {
+        if (!queryEvents) return;
+        const badcookie = rcode === RCODE.BADCOOKIE;
+        ctx.events.emit({
+          kind: badcookie ? 'dns.badcookie' : 'dns.formerr',
+          summary: `answers ${badcookie ? 'BADCOOKIE' : 'FORMERR'} to ${who(meta.address)}: ${why}`,
+          peer: peerString(meta.address, meta.port),
+          data: { from: who(meta.address), why },
+        });
+      },
+    },
   );
 
   const zoneChange = (op: string, name: string, record: string) => {

@@ -120,6 +120,44 @@ describe('EDNS (RFC 6891 §6.1.1, RFC 3225 §3)', () => {
   }
 });
 
+describe('NSID (RFC 5001) and DNS cookies (RFC 7873, RFC 9018)', () => {
+  for (const host of servers) {
+    const rd = host === 'resolver' ? [] : ['+norec'];
+
+    it(`${host} names itself to dig +nsid, and only when asked`, () => {
+      const r = dig([`@${lab.address(host)}`, 'www.example.test', '+nsid', ...rd]);
+      expect(r.raw).toMatch(new RegExp(`; NSID: [0-9a-f ]+ \\("${host}"\\)`));
+      expect(dig([`@${lab.address(host)}`, 'www.example.test', ...rd]).raw).not.toMatch(/NSID/);
+    });
+
+    it(`${host} returns a server cookie that dig then finds good`, () => {
+      const first = dig([`@${lab.address(host)}`, 'www.example.test', '+cookie', ...rd]);
+      const cookie = /; COOKIE: ([0-9a-f]{48})/.exec(first.raw)?.[1];
+      expect(cookie).toBeDefined();
+      const again = dig([`@${lab.address(host)}`, 'www.example.test', `+cookie=${cookie}`, ...rd]);
+      expect(again.status).toBe('NOERROR');
+      expect(again.raw).toMatch(/; COOKIE: [0-9a-f]{48} \(good\)/);
+      expect(again.raw).not.toMatch(/BADCOOKIE/);
+    });
+
+    it(`${host} answers BADCOOKIE to a server cookie it did not make over UDP, and dig retries (RFC 7873 §5.2.4)`, () => {
+      const forged = `0102030405060708${'01000000'}${'00'.repeat(12)}`;
+      const r = dig([`@${lab.address(host)}`, 'www.example.test', `+cookie=${forged}`, ...rd]);
+      expect(r.raw).toMatch(/;; BADCOOKIE, retrying\./);
+      expect(r.status).toBe('NOERROR');
+      expect(r.raw).toMatch(/; COOKIE: 0102030405060708[0-9a-f]{32} \(good\)/);
+      const tcp = dig([`@${lab.address(host)}`, 'www.example.test', `+cookie=${forged}`, '+tcp', ...rd]);
+      expect(tcp.raw).not.toMatch(/BADCOOKIE/); // the TCP handshake proved the address
+      expect(tcp.status).toBe('NOERROR');
+    });
+
+    it(`${host} answers FORMERR to a COOKIE option of a length no cookie has (RFC 7873 §5.2.2)`, async () => {
+      const r = await udpExchange(lab.address(host), queryWith(opt({ rdata: [0, 10, 0, 4, 1, 2, 3, 4] })));
+      expect(rcodeOf(r)).toBe(1);
+    });
+  }
+});
+
 describe('name compression (RFC 1035 §4.1.4)', () => {
   for (const host of servers) {
     it(`${host} answers shop.example.test A (three CNAMEs) in 118 bytes, as unbound does, not 221`, () => {

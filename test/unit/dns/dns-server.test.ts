@@ -40,7 +40,7 @@ async function start(limits: TcpLimits): Promise<number> {
       return encodeMessage({ id: q.id, type: 'response', flags: makeFlags({}), questions: q.questions });
     },
     () => {},
-    limits,
+    { tcp: limits },
   );
   return port;
 }
