@@ -14,7 +14,7 @@ import {
   RCODE,
   readHeader,
 } from '../common/dns-codec.js';
-import { soaOf, type Zone, zoneFor } from './zones.js';
+import { soaOf, type Zone, zoneFor, zoneRecords } from './zones.js';
 
 export type Outcome =
   | 'answer'
@@ -24,7 +24,9 @@ export type Outcome =
   | 'refused'
   | 'formerr'
   | 'notimp'
-  | 'badvers';
+  | 'badvers'
+  | 'transfer'
+  | 'notauth';
 
 export interface AuthorityResult {
   response: Packet;
@@ -101,6 +103,8 @@ function wildcardFor(zone: Zone, name: string): string | undefined {
 export interface QueryContext {
   /** false for a query that came over TCP: no size limit */
   udp: boolean;
+  /** may this client have a whole zone (AXFR)? lab addresses only */
+  transferAllowed?: boolean;
 }
 
 export function answerQuery(query: Packet, zones: Zone[], ctx: QueryContext): AuthorityResult {
@@ -144,6 +148,7 @@ export function answerQuery(query: Packet, zones: Zone[], ctx: QueryContext): Au
 
   const qname = canonicalName((q as Question).name);
   const owner = (q as Question).name; // echo the client's letter case (0x20)
+  if ((q as Question).type === 'AXFR') return transfer(qname, zones, ctx, respond);
   const zone = zoneFor(zones, qname);
   if (!zone) return respond(RCODE.REFUSED, 'refused');
 
@@ -206,13 +211,9 @@ export function answerQuery(query: Packet, zones: Zone[], ctx: QueryContext): Au
     const direct = types.get(qtype);
     if (direct?.length) {
       answers.push(...withOwner(direct, synthesized));
-      return respond(
-        RCODE.NOERROR,
-        'answer',
-        { answers, additionals: additionalFor(zone, direct) },
-        true,
-        zone.origin,
-      );
+      // RFC 1035 §3.3: addresses of MX/SRV targets; of NS targets too (RFC 8109 §3.3: the priming answer)
+      const additionals = qtype === 'NS' ? glueFor(zone, direct) : additionalFor(zone, direct);
+      return respond(RCODE.NOERROR, 'answer', { answers, additionals }, true, zone.origin);
     }
     const cname = types.get('CNAME');
     if (cname?.length && qtype !== 'CNAME') {
@@ -231,6 +232,30 @@ export function answerQuery(query: Packet, zones: Zone[], ctx: QueryContext): Au
   }
   // a CNAME loop or a chain too long: what we have, as an authoritative answer
   return respond(RCODE.NOERROR, 'answer', { answers }, true, zone.origin);
+}
+
+/**
+ * AXFR (RFC 5936): the whole zone, SOA first and last, in one TCP message; over UDP NOTIMP and to a
+ * client outside the lab REFUSED, as NSD answers; NOTAUTH for a name that is no zone served here.
+ */
+function transfer(
+  qname: string,
+  zones: Zone[],
+  ctx: QueryContext,
+  respond: (
+    rcode: number,
+    outcome: Outcome,
+    extra?: Partial<Packet>,
+    aa?: boolean,
+    zone?: string,
+  ) => AuthorityResult,
+): AuthorityResult {
+  if (ctx.udp) return respond(RCODE.NOTIMP, 'notimp'); // RFC 5936 §4.2: AXFR is a TCP exchange
+  if (!ctx.transferAllowed) return respond(RCODE.REFUSED, 'refused');
+  const zone = zones.find((z) => z.origin === qname);
+  if (!zone) return respond(RCODE.NOTAUTH, 'notauth');
+  const records = zoneRecords(zone); // the SOA comes first
+  return respond(RCODE.NOERROR, 'transfer', { answers: [...records, records[0]] }, true, zone.origin);
 }
 
 /** RFC 1035 §3.3: addresses of MX and SRV targets in the zone go in the additional section. */

@@ -3,6 +3,7 @@
 // Events (contract v1):
 //   dns.query     a query arrived      data {from, name, type, id, transport}; peer = client
 //   dns.answer | dns.referral | dns.nxdomain | dns.nodata | dns.refused | dns.formerr | dns.notimp | dns.badvers
+//   | dns.transfer (AXFR) | dns.notauth
 //                 what it answered     data {name, type, id, zone, aa, tc, rcode, answers[], authority[], additional[]}
 //                                      (records as dig prints them); parent = the dns.query span
 //   dns.badcookie  a query with a server cookie this server did not make, over UDP (RFC 7873 §5.2.4)
@@ -23,7 +24,8 @@ import {
 import { startDnsServer } from '../common/dns-server.js';
 import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
-import { peerNamer, peerString, project } from '../common/settings.js';
+import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
+import { networks } from '../common/topology.js';
 import { AnswerCache } from './answer-cache.js';
 import { answerQuery, formErrFor, truncated } from './authority.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
@@ -34,6 +36,13 @@ await runService('nameserver', async (ctx) => {
   const zones = files.map((f) => loadZoneFile(f, ctx.settings));
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0'; // benchmarks may turn per-query events off
   const who = peerNamer(ctx.settings);
+  // zone transfers go to lab hosts and to the machine running the lab (dig on the host) only
+  const machine =
+    ctx.settings.runtime === 'local' ? ['127.0.0.1', '::1'] : networks.map((n) => `172.28.${n.index}.1`);
+  const labClient = (address: string) => {
+    const a = address.replace(/^::ffff:/, '');
+    return machine.includes(a) || hostAt(a, ctx.settings) !== undefined;
+  };
 
   // identical query bytes (but the ID) get identical answers: no decoding or encoding on a repeat
   const answers = new AnswerCache<{ query: Packet; result: ReturnType<typeof answerQuery>; tc: boolean }>();
@@ -69,14 +78,19 @@ await runService('nameserver', async (ctx) => {
       return e.header ? formErrFor(msg) : undefined; // unreadable header: silence
     }
     if (query.type === 'response') return undefined; // never answer an answer
-    const result = answerQuery(query, zones, { udp: meta.transport === 'udp' });
+    const result = answerQuery(query, zones, {
+      udp: meta.transport === 'udp',
+      transferAllowed: labClient(meta.address),
+    });
     let out = encodeMessage(result.response);
     let tc = false;
     if (out.length > result.udpLimit) {
       out = encodeMessage(truncated(result.response)); // RFC 1035 §4.2.1, RFC 7766: retry over TCP
       tc = true;
     }
-    if (key !== undefined) answers.set(key, out, { query, result, tc });
+    // a zone transfer depends on who asks: never served from the cache
+    const transfer = query.questions?.[0]?.type === 'AXFR';
+    if (key !== undefined && !transfer) answers.set(key, out, { query, result, tc });
     if (queryEvents) emitQuery(query, id, meta, result, tc);
     return out;
   };
@@ -124,6 +138,8 @@ await runService('nameserver', async (ctx) => {
       formerr: 'answers FORMERR',
       notimp: 'answers NOTIMP: only standard queries are served',
       badvers: 'answers BADVERS: only EDNS version 0 is spoken',
+      transfer: `transfers the zone ${r.zone || '.'} (AXFR): ${(res.answers ?? []).length} records`,
+      notauth: `answers NOTAUTH: ${q?.name} is not a zone served here`,
     };
     ctx.events.emit({
       kind: `dns.${r.outcome}`,

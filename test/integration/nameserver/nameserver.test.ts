@@ -1,5 +1,6 @@
 // The nameserver checked by real DNS software: dig, named-checkzone and unbound (block 127.41).
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +132,64 @@ describe('answers dig accepts', () => {
     expect(ev.data?.authority).toEqual(['example.test. 86400 IN NS ns-example.test.']);
     expect(ev.parent).toBeDefined();
     expect(lab.events('ns-tld').some((e) => e.kind === 'dns.query' && e.span === ev.parent)).toBe(true);
+  });
+});
+
+describe('zone transfer (RFC 5936) and priming (RFC 8109)', () => {
+  it('dig AXFR example.test prints the zone, SOA first and last, and named-checkzone reads the dump', () => {
+    const raw = execFileSync('dig', ['@127.41.2.13', 'AXFR', 'example.test', '+nocookie'], {
+      encoding: 'utf8',
+    });
+    const records = raw.split('\n').filter((l) => l && !l.startsWith(';'));
+    expect(records[0]).toMatch(/^example\.test\.\s+300\s+IN\s+SOA\s/);
+    expect(records.at(-1)).toBe(records[0]);
+    expect(records.some((l) => /^cdn\.example\.test\.\s+300\s+IN\s+A\s+127\.41\.2\.80$/.test(l))).toBe(true);
+    const path = join(tmp, 'example.test.axfr');
+    writeFileSync(path, raw);
+    const out = execFileSync('named-checkzone', ['-k', 'fail', '-n', 'fail', 'example.test', path], {
+      encoding: 'utf8',
+    });
+    expect(out.trim().split('\n')).toEqual([expect.stringMatching(/loaded serial \d+$/), 'OK']);
+  });
+
+  it('AXFR is REFUSED to a client outside the lab, NOTAUTH below a zone apex', () => {
+    const outside = execFileSync('dig', ['-b', '127.41.9.7', '@127.41.2.13', 'AXFR', 'example.test'], {
+      encoding: 'utf8',
+    });
+    expect(outside).toMatch(/Transfer failed/);
+    expect(outside).not.toMatch(/IN\s+SOA/);
+    const below = execFileSync('dig', ['@127.41.2.13', 'AXFR', 'www.example.test'], { encoding: 'utf8' });
+    expect(below).toMatch(/Transfer failed/);
+  });
+
+  it('AXFR over UDP is NOTIMP, as NSD answers', async () => {
+    // dig always transfers over TCP: the query by hand (ID 0x4242, QTYPE 252)
+    const qname = Buffer.from([7, ...Buffer.from('example'), 4, ...Buffer.from('test'), 0]);
+    const msg = Buffer.concat([
+      Buffer.from([0x42, 0x42, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]),
+      qname,
+      Buffer.from([0, 252, 0, 1]),
+    ]);
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      const sock = createSocket('udp4');
+      const t = setTimeout(() => reject(new Error('no answer')), 3000);
+      sock.on('message', (m) => {
+        clearTimeout(t);
+        sock.close();
+        resolve(m);
+      });
+      sock.send(msg, 53, '127.41.2.13');
+    });
+    expect(answer.readUInt16BE(0)).toBe(0x4242);
+    expect(answer.readUInt16BE(2) & 0xf).toBe(4); // NOTIMP
+    expect(answer.readUInt16BE(6)).toBe(0); // no records
+  });
+
+  it("ns-root's priming answer (. NS) carries the root servers' addresses", () => {
+    const r = dig(['@127.41.2.11', '.', 'NS', '+norec']);
+    expect(r.flags).toContain('aa');
+    expect(r.answer).toEqual(['. 86400 IN NS ns-root.test.']);
+    expect(r.additional).toContain('ns-root.test. 86400 IN A 127.41.2.11');
   });
 });
 

@@ -150,3 +150,32 @@ describe('authoritative answers', () => {
     expect(() => removeRecord(zones, 'example.test', 'SOA')).toThrow(/apex/);
   });
 });
+
+describe('zone transfer (RFC 5936) and priming (RFC 8109)', () => {
+  it('AXFR over TCP to a lab client: the zone, SOA first and last, authoritative', () => {
+    const r = answerQuery(q('example.test', 'AXFR'), example, { udp: false, transferAllowed: true });
+    expect(r.outcome).toBe('transfer');
+    expect(aa(r.response)).toBe(true);
+    const answers = r.response.answers ?? [];
+    expect(answers[0].type).toBe('SOA');
+    expect(answers.at(-1)?.type).toBe('SOA');
+    expect(answers.some((a) => a.name === 'cdn.example.test' && a.type === 'A')).toBe(true);
+  });
+
+  it('AXFR over UDP is NOTIMP, to a client outside the lab REFUSED, below an apex NOTAUTH (as NSD)', () => {
+    const axfr = q('example.test', 'AXFR');
+    expect(rcode(answerQuery(axfr, example, { udp: true, transferAllowed: true }).response)).toBe(4);
+    expect(rcode(answerQuery(axfr, example, { udp: false, transferAllowed: false }).response)).toBe(5);
+    const below = answerQuery(q('www.example.test', 'AXFR'), example, { udp: false, transferAllowed: true });
+    expect(rcode(below.response)).toBe(9);
+  });
+
+  it("the root's answer to . NS carries the root servers' addresses (RFC 8109 §3.3)", () => {
+    const r = answerQuery(q('', 'NS'), root, { udp: true });
+    expect(r.response.answers?.map((a) => (a as { data: string }).data)).toEqual(['ns-root.test']);
+    expect(r.response.additionals?.map((a) => `${a.name} ${a.type}`)).toEqual([
+      'ns-root.test A',
+      'ns-root.test AAAA',
+    ]);
+  });
+});
