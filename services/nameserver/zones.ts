@@ -1,16 +1,16 @@
 // The zones each nameserver host serves: master files under zones/, rendered with the runtime's
 // addresses from the topology (no address literal is written twice), and changed at run time.
 import { readFileSync } from 'node:fs';
+import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
-import type { Answer } from '../common/dns-codec.js';
-import { canonicalName } from '../common/dns-codec.js';
-import { address6Of, addressOf, type LabSettings, PROJECT_ROOT } from '../common/settings.js';
+import { type Answer, canonicalName, recordText } from '../common/dns-codec.js';
+import { address6Of, addressOf, type LabSettings, PROJECT_ROOT, ula } from '../common/settings.js';
 import { hosts, type NetworkName, publicNetwork } from '../common/topology.js';
 import { formatZone, parseZone, type RecordType, SUPPORTED_TYPES, ZoneSyntaxError } from './zonefile.js';
 
 export const ZONE_DIR = join(PROJECT_ROOT, 'services', 'nameserver', 'zones');
 
-/** Which zone files each nameserver host serves ("reverse" is generated from the topology). */
+/** Which zone files each nameserver host serves ("reverse" and "reverse6" are generated from the topology). */
 export const ZONES_BY_HOST: Record<string, string[]> = {
   'ns-root': ['root.zone'],
   'ns-tld': ['test.zone'],
@@ -21,8 +21,17 @@ export const ZONES_BY_HOST: Record<string, string[]> = {
     'xn--sjsten-xxa.test.zone',
     'blocked.test.zone',
     'reverse',
+    'reverse6',
   ],
 };
+
+/** The zones delegated below test. (each served from its own file): ca.test, example.test, … */
+const CHILDREN_OF_TEST = new Set(
+  Object.values(ZONES_BY_HOST)
+    .flat()
+    .filter((f) => /^[a-z0-9-]+\.test\.zone$/.test(f))
+    .map((f) => f.replace(/\.zone$/, '')),
+);
 
 /** The reverse zone of the lab's IPv4 addresses: 28.172.in-addr.arpa in docker, N.127.… locally. */
 export function reverseZoneName(s: LabSettings): string {
@@ -30,15 +39,36 @@ export function reverseZoneName(s: LabSettings): string {
   return `${b}.${a}.in-addr.arpa`;
 }
 
+/** The reverse zone of the lab's IPv6 addresses (RFC 3596 §2.5): fd28::/16 is 8.2.d.f.ip6.arpa. */
+export function reverse6ZoneName(s: LabSettings): string {
+  return `${[...ula(s)].reverse().join('.')}.ip6.arpa`;
+}
+
+/** RFC 3596 §2.5: the 32 nibbles of an IPv6 address, last first, as ip6.arpa labels. */
+export function ip6ArpaName(address: string): string {
+  if (!isIPv6(address)) throw new Error(`${address} is not an IPv6 address`);
+  const [head, tail = ''] = address.split('::');
+  const groups = (part: string) => (part ? part.split(':') : []);
+  const h = groups(head);
+  const t = groups(tail);
+  const all = [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
+  const nibbles = all.map((g) => g.padStart(4, '0')).join('');
+  return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
+}
+
 export function originOfFile(file: string, s: LabSettings): string {
   if (file === 'reverse') return reverseZoneName(s);
+  if (file === 'reverse6') return reverse6ZoneName(s);
   if (file === 'root.zone') return '';
   return file.replace(/\.zone$/, '');
 }
 
-/** Fills {{A:host}}, {{AAAA:host}}, {{A:host:network}}, {{REV4}} and {{HOSTS}}; drops AAAA lines without IPv6. */
+/** Fills {{A:host}}, {{AAAA:host}}, {{A:host:network}}, {{REV4}}, {{REV6}} and {{HOSTS}}; drops AAAA lines without IPv6. */
 export function renderTemplate(text: string, s: LabSettings): string {
   const hostLines = hosts
+    // a host whose name is a delegated zone (ca.test) has its addresses in that zone: in test. they
+    // would sit at the delegation point, occluded (RFC 1034 §4.2.1; named-checkzone warns)
+    .filter((h) => !CHILDREN_OF_TEST.has(`${h.name}.test`))
     .map((h) => {
       const net = publicNetwork(h.name);
       const lines = [`${h.name}.test. IN A ${addressOf(h.name, s, net)}`];
@@ -52,6 +82,7 @@ export function renderTemplate(text: string, s: LabSettings): string {
     .join('\n')
     .replace('{{HOSTS}}', hostLines)
     .replaceAll('{{REV4}}', reverseZoneName(s))
+    .replaceAll('{{REV6}}', reverse6ZoneName(s))
     .replace(/\{\{(A|AAAA):([a-z0-9-]+)(?::([a-z]+))?\}\}/g, (_, type: string, host: string, net?: string) =>
       type === 'A'
         ? addressOf(host, s, net as NetworkName | undefined)
@@ -77,11 +108,32 @@ export function renderReverseZone(s: LabSettings): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** PTR for every lab IPv6 address → <host>.test; the zone is empty but for SOA and NS without IPv6. */
+export function renderReverse6Zone(s: LabSettings): string {
+  const lines = [
+    `$ORIGIN ${reverse6ZoneName(s)}.`,
+    '$TTL 300',
+    `@ IN SOA ns-example.test. hostmaster.test. ( 1 3600 600 86400 60 )`,
+    '  IN NS ns-example.test.',
+  ];
+  if (s.ipv6) {
+    for (const h of hosts) {
+      for (const net of Object.keys(h.on) as NetworkName[]) {
+        lines.push(`${ip6ArpaName(address6Of(h.name, s, net))}. IN PTR ${h.name}.test.`);
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
 export interface Zone {
   origin: string;
   /** owner (canonical) → type → records */
   names: Map<string, Map<string, Answer[]>>;
 }
+
+/** The record without its TTL: two records with the same text are the same member of an RRset. */
+const rdataKey = (r: Answer) => recordText({ ...r, ttl: 0 } as Answer);
 
 export function buildZone(origin: string, records: Answer[]): Zone {
   const names = new Map<string, Map<string, Answer[]>>();
@@ -90,7 +142,9 @@ export function buildZone(origin: string, records: Answer[]): Zone {
     const types = names.get(owner) ?? new Map<string, Answer[]>();
     names.set(owner, types);
     const list = types.get(r.type) ?? [];
-    list.push({ ...r, name: owner } as Answer);
+    const rec = { ...r, name: owner } as Answer;
+    // RFC 2181 §5: an RRset is a set; a record written twice is served once (as NSD and BIND do)
+    if (!list.some((x) => rdataKey(x) === rdataKey(rec))) list.push(rec);
     types.set(r.type, list);
   }
   const soa = names.get(canonicalName(origin))?.get('SOA');
@@ -119,16 +173,15 @@ export function soaOf(z: Zone): Answer {
 
 export function loadZoneFile(file: string, s: LabSettings): Zone {
   const origin = originOfFile(file, s);
-  const text =
-    file === 'reverse' ? renderReverseZone(s) : renderTemplate(readFileSync(join(ZONE_DIR, file), 'utf8'), s);
+  const text = renderZoneFile(file, s);
   const parsed = parseZone(text, { origin: origin ? `${origin}.` : '.' });
   return buildZone(parsed.origin, parsed.records);
 }
 
 export function renderZoneFile(file: string, s: LabSettings): string {
-  return file === 'reverse'
-    ? renderReverseZone(s)
-    : renderTemplate(readFileSync(join(ZONE_DIR, file), 'utf8'), s);
+  if (file === 'reverse') return renderReverseZone(s);
+  if (file === 'reverse6') return renderReverse6Zone(s);
+  return renderTemplate(readFileSync(join(ZONE_DIR, file), 'utf8'), s);
 }
 
 /** Finds the zone that holds a name: the longest origin that is a suffix of it. */

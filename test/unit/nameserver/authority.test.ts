@@ -4,6 +4,7 @@ import { makeOpt } from '../../../services/common/dns-codec.js';
 import { settingsFromEnv } from '../../../services/common/settings.js';
 import { answerQuery } from '../../../services/nameserver/authority.js';
 import {
+  ip6ArpaName,
   loadZoneFile,
   removeRecord,
   setRecord,
@@ -177,5 +178,29 @@ describe('zone transfer (RFC 5936) and priming (RFC 8109)', () => {
       'ns-root.test A',
       'ns-root.test AAAA',
     ]);
+  });
+});
+
+describe('zone data as loaded', () => {
+  it('an RRset is a set: a record written twice is served once (RFC 2181 §5)', () => {
+    const r = answerQuery(q('big.example.test', 'TXT'), example, { udp: false });
+    const texts = (r.response.answers ?? []).map((a) => String((a as { data: Buffer[] }).data));
+    expect(texts).toHaveLength(6);
+    expect(new Set(texts).size).toBe(6);
+  });
+
+  it('test. holds no address at the ca.test delegation point (it would be occluded)', () => {
+    const r = answerQuery(q('ca.test', 'A'), tld, { udp: true });
+    expect(r.outcome).toBe('referral');
+    expect(tld[0].names.get('ca.test')?.has('A')).toBe(false);
+    expect(tld[0].names.get('proxy.test')?.has('A')).toBe(true);
+  });
+
+  it('every lab IPv6 address has a PTR under ip6.arpa (RFC 3596 §2.5)', () => {
+    expect(ip6ArpaName('fd41:2::80')).toBe(
+      '0.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.4.d.f.ip6.arpa',
+    );
+    const r = answerQuery(q(ip6ArpaName('fd41:2::80'), 'PTR'), example, { udp: true });
+    expect(r.response.answers?.map((a) => (a as { data: string }).data)).toEqual(['proxy.test']);
   });
 });
