@@ -30,6 +30,8 @@ export interface IssuedRecord {
   status: 'good' | 'revoked';
   revokedAt?: string;
   reason?: ReasonName;
+  /** the lab host that asked for it (who serves it), if known */
+  requester?: string;
   pem: string;
 }
 
@@ -156,10 +158,11 @@ export async function readCsr(pem: string): Promise<{ publicKey: CryptoKey; name
   return { publicKey, names };
 }
 
-export function record(cert: x509.X509Certificate, names: string[]): IssuedRecord {
+export function record(cert: x509.X509Certificate, names: string[], requester?: string): IssuedRecord {
   return {
     serial: cert.serialNumber,
     names,
+    requester,
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     status: 'good',

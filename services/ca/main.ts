@@ -165,7 +165,7 @@ await runService('ca', async (ctx) => {
         const csr = await readCsr((await readBody(req, MAX_BODY)).toString('utf8'));
         checkNames(csr.names, inLab);
         const cert = await issueLeaf(h, urls, csr.publicKey, csr.names);
-        db.records.push(record(cert, csr.names));
+        db.records.push(record(cert, csr.names, who(addr)));
         db.save();
         ctx.events.emit({
           kind: 'ca.issue',
