@@ -97,16 +97,26 @@ export interface ResetReport {
  */
 export async function resetEverywhere(runtime: Runtime): Promise<ResetReport> {
   const { root } = (await runtime.control('ca', 'ca.reset')) as { root: string };
-  const hosts = await Promise.all(
-    CERT_HOLDERS.map(async (host) => {
+  const hosts = await renewEverywhere(runtime);
+  const browser = await tell(runtime, 'browser', 'browser.trust.forget');
+  return { root, hosts, browserForgot: browser.ok };
+}
+
+/** Every running holder (or the one named) asks the CA for a fresh certificate and staples its answer. */
+export async function renewEverywhere(
+  runtime: Runtime,
+  only?: string,
+): Promise<{ host: string; serial?: string; staple?: string; error?: string }[]> {
+  if (only && !(CERT_HOLDERS as readonly string[]).includes(only))
+    throw new Error(`${only} holds no certificate of the lab CA (hosts that do: ${CERT_HOLDERS.join(', ')})`);
+  return Promise.all(
+    CERT_HOLDERS.filter((h) => !only || h === only).map(async (host) => {
       const r = await tell(runtime, host, 'tls.renew');
       if (!r.ok) return { host, error: r.error };
       const renewed = r.result as { serial: string; staple: string };
       return { host, serial: renewed.serial, staple: renewed.staple };
     }),
   );
-  const browser = await tell(runtime, 'browser', 'browser.trust.forget');
-  return { root, hosts, browserForgot: browser.ok };
 }
 
 export const actions = [

@@ -1,6 +1,13 @@
 // `lab ca`: the certificates the lab's CA issued, revocation, a fresh hierarchy, and the root to trust.
 import type { Command } from 'commander';
-import { type ResetReport, type RevokeReport, resetEverywhere, revokeEverywhere } from '../actions/ca.js';
+import {
+  CERT_HOLDERS,
+  type ResetReport,
+  type RevokeReport,
+  renewEverywhere,
+  resetEverywhere,
+  revokeEverywhere,
+} from '../actions/ca.js';
 import type { Runtime } from '../runtime/types.js';
 import type { RegisterCommands } from './types.js';
 
@@ -60,6 +67,28 @@ export const register: RegisterCommands = (program, cli) => {
       cli.print(r, () => revokeText(target, r));
     });
 
+  ca.command('renew [host]')
+    .description(
+      'the proxy and web2 (or the one named) get a fresh certificate from the CA and staple its answer',
+    )
+    .addHelpText('after', '\nExample:\n  $ lab ca renew proxy')
+    .action(async (host: string | undefined) => {
+      if (host && !(CERT_HOLDERS as readonly string[]).includes(host))
+        cli.fail(
+          `ca renew: ${host} holds no certificate of the lab CA (hosts that do: ${CERT_HOLDERS.join(', ')})`,
+        );
+      const rows = await withLab((rt) => renewEverywhere(rt, host));
+      cli.print(rows, () =>
+        rows
+          .map((h) =>
+            h.serial
+              ? `${h.host} serves a new certificate (serial ${h.serial}, OCSP ${h.staple})`
+              : `${h.host}: not renewed (${h.error})`,
+          )
+          .join('\n'),
+      );
+    });
+
   ca.command('reset')
     .description(
       'throw the hierarchy away and make a new root, intermediate and OCSP responder; the proxy and web2 get certificates from it and the browser trusts the new root',
@@ -105,6 +134,7 @@ export function revokeText(target: string, r: RevokeReport): string {
   for (const s of r.staples)
     lines.push(s.status === 'revoked' ? `${s.host} now staples "revoked"` : `${s.host} staples: ${s.status}`);
   if (r.staples.length === 0) lines.push('no running host serves it: nothing staples it');
+  else lines.push(`to serve good certificates again: lab ca renew`);
   lines.push(
     r.browserForgot
       ? 'the browser forgot the OCSP answers it had verified'

@@ -100,6 +100,15 @@ describe.skipIf(!built)('lab ca revoke and lab ca reset, on a whole lab', () => 
     expect(JSON.parse(after.stdout).error.code).toBe('ERR_CERT_REVOKED');
   });
 
+  it('lab ca renew gives the proxy and web2 new certificates that staple "good": the site is back', () => {
+    const r = lab('ca', 'renew');
+    expect(r.stdout).toMatch(/proxy serves a new certificate .*OCSP good/);
+    expect(r.stdout).toMatch(/web2 serves a new certificate .*OCSP good/);
+    expect(handshake(PROXY)).toMatch(/Cert Status: good/);
+    expect(handshake(WEB2)).toMatch(/Cert Status: good/);
+    expect(JSON.parse(lab('browse', '--json', 'https://www.example.test/').stdout).error).toBeUndefined();
+  });
+
   it('lab ca reset puts every host and the browser on the new hierarchy; press-enter passes after it', () => {
     const oldRoot = fetchRoot('old-root.pem');
     const r = lab('ca', 'reset');
