@@ -63,7 +63,8 @@ export async function loadTlsIdentity(
       context = createSecureContext({ ...CONTEXT_POLICY, key: cert.key, cert: cert.chain });
       for (const n of own) contexts.set(n, context);
       for (const server of servers) {
-        server.setSecureContext({ key: cert.key, cert: cert.chain });
+        // setSecureContext replaces every context option: the policy goes in again
+        server.setSecureContext({ ...CONTEXT_POLICY, key: cert.key, cert: cert.chain });
         // sessions from the old certificate must not be resumed without showing the new one
         server.setTicketKeys(randomBytes(48));
         forgetSessions(server);
