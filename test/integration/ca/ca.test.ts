@@ -152,6 +152,28 @@ describe('the lab CA, as OpenSSL sees it', () => {
     );
     expect(headers).toMatch(/Cache-Control: max-age=\d+, public, no-transform, must-revalidate/);
     expect(headers).toMatch(/Expires: /);
+    // the same question with a nonce: an answer for this request only (RFC 5019 §6, RFC 8954)
+    const withNonce = execFileSync('openssl', [
+      'ocsp',
+      '-issuer',
+      f('inter.pem'),
+      '-cert',
+      f('leaf.pem'),
+      '-nonce',
+      '-reqout',
+      '-',
+    ]);
+    const nonceHeaders = curl(
+      '-D',
+      '-',
+      '-o',
+      '/dev/null',
+      `${CA}/ocsp/${encodeURIComponent(withNonce.toString('base64'))}`,
+    );
+    expect(nonceHeaders).toMatch(/Cache-Control: no-store/);
+    expect(nonceHeaders).not.toMatch(/public/);
+    expect(nonceHeaders).not.toMatch(/ETag/i);
+    expect(headers).toMatch(/ETag: "[0-9a-f]{32}"/);
   });
 
   it('answers malformedRequest to garbage and stays up', () => {
