@@ -17,6 +17,14 @@ export function web2Names(): string[] {
   return [...new Set(['www.example.test', 'web2.example.test', ...(hostSpec('proxy').names ?? [])])];
 }
 
+/** The same HTTP/1 limits as the proxy's ports: slow or idle clients are closed within seconds. */
+const HTTP1 = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+};
+
 export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
@@ -37,7 +45,7 @@ export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
-  const servers = [createHttp(handler('http'))];
+  const servers = [createHttp(HTTP1, handler('http'))];
   const listening = [`http ${ctx.address()}:${ctx.port(80)}`];
   let tlsNote: string | undefined;
   let tls: TlsIdentity | undefined;
