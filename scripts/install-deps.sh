@@ -15,6 +15,7 @@ packages=(
   chromium                     # renders the ladder page in tests
   docker.io docker-compose     # the docker runtime: engine 20.10 and compose v1 (test/docker)
   debootstrap                  # the offline base image (scripts/docker-base.sh)
+  testssl.sh                   # audits the proxy's and web2's TLS (test/integration/ca/testssl.test.ts)
 )
 
 missing=()

@@ -1,6 +1,123 @@
-// Scenario actions for certificates: revoke one, or make the proxy serve a bad one (JOURNEY 20–21).
+// Scenario actions for certificates: revoke one, or make the proxy serve a bad one (JOURNEY 20–21);
+// and what `lab ca revoke` and `lab ca reset` do after the CA has answered: they tell every host
+// that holds a certificate or caches a verdict, so the whole lab shows the change at once.
 import { z } from 'zod';
+import type { Runtime } from '../runtime/types.js';
 import { defineAction } from '../scenario/types.js';
+
+/** The hosts that serve a certificate from the lab CA and staple its OCSP answer. */
+export const CERT_HOLDERS = ['proxy', 'web2'] as const;
+const TELL_TIMEOUT_MS = 5_000;
+
+export interface RevokedRow {
+  serial: string;
+  names: string[];
+  notBefore: string;
+  notAfter: string;
+  status: string;
+  revokedAt?: string;
+  reason?: string;
+  requester?: string;
+  /** the lab hosts serving this certificate now */
+  servedBy: string[];
+}
+
+export interface RevokeReport {
+  revoked: RevokedRow[];
+  /** what each host that served a revoked certificate staples now: revoked, or why not */
+  staples: { host: string; status: string }[];
+  /** the browser forgot its verified OCSP answers (false: it is not running) */
+  browserForgot: boolean;
+}
+
+/** A control command that may fail because the host is down or lacks it: its error, not a throw. */
+async function tell(
+  runtime: Runtime,
+  host: string,
+  command: string,
+): Promise<{ ok: true; result: unknown } | { ok: false; error: string }> {
+  try {
+    return { ok: true, result: await runtime.control(host, command, {}, TELL_TIMEOUT_MS) };
+  } catch (err) {
+    return { ok: false, error: (err as Error).message };
+  }
+}
+
+/**
+ * Revokes at the CA, then has every host that serves a revoked certificate fetch its OCSP answer again
+ * (its next handshake staples "revoked", RFC 6066 §8) and the browser forget the answers it verified.
+ */
+export async function revokeEverywhere(
+  runtime: Runtime,
+  target: string,
+  reason: string,
+): Promise<RevokeReport> {
+  const rows = (await runtime.control('ca', 'ca.revoke', { target, reason })) as Omit<
+    RevokedRow,
+    'servedBy'
+  >[];
+  const serials = new Set(rows.map((r) => r.serial.toLowerCase()));
+  const holders = await Promise.all(
+    CERT_HOLDERS.map(async (host) => {
+      const info = await tell(runtime, host, 'tls.info');
+      const serial = info.ok ? String((info.result as { serial: string }).serial).toLowerCase() : '';
+      return { host, serial, holds: serials.has(serial) };
+    }),
+  );
+  const staples = await Promise.all(
+    holders
+      .filter((h) => h.holds)
+      .map(async ({ host }) => {
+        const r = await tell(runtime, host, 'ocsp.refresh');
+        return { host, status: r.ok ? String((r.result as { status: string }).status) : `error: ${r.error}` };
+      }),
+  );
+  const browser = await tell(runtime, 'browser', 'browser.revocation.forget');
+  return {
+    revoked: rows.map((r) => ({
+      ...r,
+      servedBy: holders.filter((h) => h.serial === r.serial.toLowerCase()).map((h) => h.host),
+    })),
+    staples,
+    browserForgot: browser.ok,
+  };
+}
+
+export interface ResetReport {
+  root: string;
+  /** each certificate holder: its new serial, or why it has none */
+  hosts: { host: string; serial?: string; staple?: string; error?: string }[];
+  /** the browser dropped the old root from its profile (false: it is not running) */
+  browserForgot: boolean;
+}
+
+/**
+ * A new hierarchy at the CA, then every running holder gets a certificate from it (its cached one names
+ * the old issuer) and the browser drops the old root: the lab is coherent again in one command.
+ */
+export async function resetEverywhere(runtime: Runtime): Promise<ResetReport> {
+  const { root } = (await runtime.control('ca', 'ca.reset')) as { root: string };
+  const hosts = await renewEverywhere(runtime);
+  const browser = await tell(runtime, 'browser', 'browser.trust.forget');
+  return { root, hosts, browserForgot: browser.ok };
+}
+
+/** Every running holder (or the one named) asks the CA for a fresh certificate and staples its answer. */
+export async function renewEverywhere(
+  runtime: Runtime,
+  only?: string,
+): Promise<{ host: string; serial?: string; staple?: string; error?: string }[]> {
+  if (only && !(CERT_HOLDERS as readonly string[]).includes(only))
+    throw new Error(`${only} holds no certificate of the lab CA (hosts that do: ${CERT_HOLDERS.join(', ')})`);
+  return Promise.all(
+    CERT_HOLDERS.filter((h) => !only || h === only).map(async (host) => {
+      const r = await tell(runtime, host, 'tls.renew');
+      if (!r.ok) return { host, error: r.error };
+      const renewed = r.result as { serial: string; staple: string };
+      return { host, serial: renewed.serial, staple: renewed.staple };
+    }),
+  );
+}
 
 export const actions = [
   defineAction({
@@ -23,10 +140,12 @@ export const actions = [
         ? ((await ctx.runtime.control(a.of, 'tls.info')) as { serial: string }).serial
         : a.target;
       if (!target) return { ok: false, detail: 'ca.revoke needs target or of' };
-      const r = (await ctx.runtime.control('ca', 'ca.revoke', { target, reason: a.reason })) as {
-        serial: string;
-      }[];
-      return { ok: true, detail: `revoked ${r.map((x) => x.serial.slice(0, 12)).join(', ')}` };
+      const r = await revokeEverywhere(ctx.runtime, target, a.reason);
+      const staples = r.staples.map((s) => `${s.host} staples ${s.status}`).join(', ');
+      return {
+        ok: true,
+        detail: `revoked ${r.revoked.map((x) => x.serial.slice(0, 12)).join(', ')}${staples ? `; ${staples}` : ''}`,
+      };
     },
   }),
   defineAction({

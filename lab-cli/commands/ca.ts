@@ -1,5 +1,14 @@
 // `lab ca`: the certificates the lab's CA issued, revocation, a fresh hierarchy, and the root to trust.
 import type { Command } from 'commander';
+import {
+  CERT_HOLDERS,
+  type ResetReport,
+  type RevokeReport,
+  renewEverywhere,
+  resetEverywhere,
+  revokeEverywhere,
+} from '../actions/ca.js';
+import type { Runtime } from '../runtime/types.js';
 import type { RegisterCommands } from './types.js';
 
 interface Row {
@@ -14,13 +23,15 @@ interface Row {
 
 export const register: RegisterCommands = (program, cli) => {
   const ca: Command = program.command('ca').description("the lab's certificate authority (ca.test)");
-  const call = async (command: string, args: Record<string, unknown> = {}) => {
+  const withLab = async <T>(f: (rt: Runtime) => Promise<T>): Promise<T> => {
     try {
-      return await (await cli.runtime()).control('ca', command, args);
+      return await f(await cli.runtime());
     } catch (err) {
       return cli.fail(`ca: ${(err as Error).message}`, 'is the lab up? (lab status)');
     }
   };
+  const call = (command: string, args: Record<string, unknown> = {}) =>
+    withLab((rt) => rt.control('ca', command, args));
 
   ca.command('list')
     .description('every certificate issued: serial, names, status, dates')
@@ -42,7 +53,9 @@ export const register: RegisterCommands = (program, cli) => {
     });
 
   ca.command('revoke <nameOrSerial>')
-    .description('revoke a certificate: OCSP says revoked at once, and the CRL is regenerated')
+    .description(
+      'revoke a certificate: OCSP says revoked at once, the CRL is regenerated, and the hosts that serve it staple "revoked" now',
+    )
     .option(
       '--reason <reason>',
       'unspecified, keyCompromise, caCompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn',
@@ -50,17 +63,40 @@ export const register: RegisterCommands = (program, cli) => {
     )
     .addHelpText('after', '\nExample:\n  $ lab ca revoke www.example.test --reason keyCompromise')
     .action(async (target: string, o: { reason: string }) => {
-      const rows = (await call('ca.revoke', { target, reason: o.reason })) as Row[];
+      const r = await withLab((rt) => revokeEverywhere(rt, target, o.reason));
+      cli.print(r, () => revokeText(target, r));
+    });
+
+  ca.command('renew [host]')
+    .description(
+      'the proxy and web2 (or the one named) get a fresh certificate from the CA and staple its answer',
+    )
+    .addHelpText('after', '\nExample:\n  $ lab ca renew proxy')
+    .action(async (host: string | undefined) => {
+      if (host && !(CERT_HOLDERS as readonly string[]).includes(host))
+        cli.fail(
+          `ca renew: ${host} holds no certificate of the lab CA (hosts that do: ${CERT_HOLDERS.join(', ')})`,
+        );
+      const rows = await withLab((rt) => renewEverywhere(rt, host));
       cli.print(rows, () =>
-        rows.map((r) => `revoked ${r.serial} (${r.names.join(', ')}): ${r.reason}`).join('\n'),
+        rows
+          .map((h) =>
+            h.serial
+              ? `${h.host} serves a new certificate (serial ${h.serial}, OCSP ${h.staple})`
+              : `${h.host}: not renewed (${h.error})`,
+          )
+          .join('\n'),
       );
     });
 
   ca.command('reset')
-    .description('throw the hierarchy away and make a new root, intermediate and OCSP responder')
+    .description(
+      'throw the hierarchy away and make a new root, intermediate and OCSP responder; the proxy and web2 get certificates from it and the browser trusts the new root',
+    )
+    .addHelpText('after', '\nExample:\n  $ lab ca reset && lab run press-enter')
     .action(async () => {
-      const r = (await call('ca.reset')) as { root: string };
-      cli.print(r, () => `new root ${r.root}; restart the hosts that hold certificates (lab restart proxy)`);
+      const r = await withLab(resetEverywhere);
+      cli.print(r, () => resetText(r));
     });
 
   ca.command('trust')
@@ -85,3 +121,38 @@ export const register: RegisterCommands = (program, cli) => {
       );
     });
 };
+
+/** Each revoked certificate and who served it, then what each of those hosts staples now. */
+export function revokeText(target: string, r: RevokeReport): string {
+  const lines = r.revoked.map(
+    (c) =>
+      `revoked ${c.serial} (${c.names.join(', ')}): ${c.reason}${c.servedBy.length ? `; served by ${c.servedBy.join(', ')}` : ''}`,
+  );
+  const holders = [...new Set(r.revoked.flatMap((c) => c.servedBy))];
+  if (r.revoked.length > 1 && holders.length > 1)
+    lines.push(`${r.revoked.length} certificates name ${target}: ${holders.join(' and ')} each served one`);
+  for (const s of r.staples)
+    lines.push(s.status === 'revoked' ? `${s.host} now staples "revoked"` : `${s.host} staples: ${s.status}`);
+  if (r.staples.length === 0) lines.push('no running host serves it: nothing staples it');
+  else lines.push(`to serve good certificates again: lab ca renew`);
+  lines.push(
+    r.browserForgot
+      ? 'the browser forgot the OCSP answers it had verified'
+      : 'the browser is not running (it checks afresh when it starts)',
+  );
+  return lines.join('\n');
+}
+
+export function resetText(r: ResetReport): string {
+  return [
+    `new root ${r.root}`,
+    ...r.hosts.map((h) =>
+      h.serial
+        ? `${h.host} serves a certificate from the new hierarchy (serial ${h.serial}, OCSP ${h.staple})`
+        : `${h.host}: not renewed (${h.error}); it gets one from the new hierarchy when it starts`,
+    ),
+    r.browserForgot
+      ? 'the browser trusts the new root (it fetches it from ca.test on its next TLS connection)'
+      : 'the browser is not running: its profile still trusts the old root; run lab ca reset again once it is up',
+  ].join('\n');
+}

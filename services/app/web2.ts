@@ -1,12 +1,29 @@
 // web2: another web server on the internet network. It answers every Host with a page that says so:
-// the hosts-file story points www.example.test here (JOURNEY 6). HTTPS with a chain from the lab CA.
+// the hosts-file story points www.example.test here (JOURNEY 6). HTTPS with a chain from the lab CA,
+// the lab's TLS policy, and its OCSP answer stapled, as the proxy does (JOURNEY 21).
+//
+// Control: tls.info, tls.renew (a fresh certificate from the CA), ocsp.refresh (staple again now).
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
-import { obtainCertificate } from '../common/certificate.js';
 import type { RunningService, ServiceContext } from '../common/service.js';
+import { loadTlsIdentity, type TlsIdentity } from '../common/tls-identity.js';
+import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
 import { hostSpec } from '../common/topology.js';
 import { traceId } from '../common/trace.js';
 import { web2Page } from './pages.js';
+
+/** web2 stands in for www.example.test (hosts-file story), so its certificate names the proxy's names too. */
+export function web2Names(): string[] {
+  return [...new Set(['www.example.test', 'web2.example.test', ...(hostSpec('proxy').names ?? [])])];
+}
+
+/** The same HTTP/1 limits as the proxy's ports: slow or idle clients are closed within seconds. */
+const HTTP1 = {
+  headersTimeout: 10_000,
+  requestTimeout: 30_000,
+  keepAliveTimeout: 5_000,
+  connectionsCheckingInterval: 1_000,
+};
 
 export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
@@ -23,20 +40,41 @@ export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
       server: 'web2',
+      // RFC 6797 §7.2: HSTS only over a secure transport (as the proxy sends it for www)
+      ...(scheme === 'https' ? { 'strict-transport-security': 'max-age=31536000' } : {}),
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   };
-  const servers = [createHttp(handler('http'))];
+  const servers = [createHttp(HTTP1, handler('http'))];
   const listening = [`http ${ctx.address()}:${ctx.port(80)}`];
   let tlsNote: string | undefined;
+  let tls: TlsIdentity | undefined;
   try {
-    const names = ['www.example.test', 'web2.example.test', ...(hostSpec('proxy').names ?? [])];
-    const cert = await obtainCertificate(ctx.settings, ctx.stateDir, ctx.address(), [...new Set(names)]);
-    servers.push(createHttps({ key: cert.key, cert: cert.chain }, handler('https')));
+    tls = await loadTlsIdentity(ctx.settings, ctx.stateDir, ctx.address(), web2Names(), ctx.events);
+    const identity = tls;
+    const https = createHttps(
+      { ...SERVER_POLICY, key: identity.key(), cert: identity.chain() },
+      handler('https'),
+    );
+    enableSessionIdResumption(https);
+    // RFC 6066 §8: the OCSP answer goes in the handshake to a client that asks (status_request)
+    https.on('OCSPRequest', (_c: Buffer, _i: Buffer, cb: (err: Error | null, resp?: Buffer) => void) =>
+      cb(null, identity.staple()),
+    );
+    // a ClientHello that never comes, or a bad one, ends that connection only
+    https.on('tlsClientError', (_err, sock) => sock.destroy());
+    identity.attach(https);
+    servers.push(https);
     listening.push(`https ${ctx.address()}:${ctx.port(443)}`);
   } catch (err) {
     tlsNote = `HTTPS off: ${(err as Error).message}`;
   }
+  const noTls = () => {
+    throw new Error(tlsNote ?? 'web2 has no certificate');
+  };
+  ctx.control.register('tls.info', () => tls?.info() ?? noTls());
+  ctx.control.register('tls.renew', () => tls?.renew() ?? noTls());
+  ctx.control.register('ocsp.refresh', () => tls?.refreshStaple() ?? noTls());
   await Promise.all(
     servers.map(
       (s, i) =>
@@ -53,6 +91,7 @@ export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
   return {
     listening,
     close: async () => {
+      tls?.stop();
       await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
     },
   };

@@ -9,7 +9,7 @@
 //   ocsp.check {host, status: good|revoked|unknown|unavailable, source: stapled|ocsp|crl|none, detail} · http.request {id, method, url, headers} · http.response {id, status, httpVersion, connection}
 //   http.redirect {status, to} · html.parse {title, subresources} · page.render {title, headings, links, images, requests}
 //   tcp.close {connection, src, dst, error} (no trace: a pooled socket outlives a load) · page.error {code, step, message} · subresource.error {url, code}
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
@@ -174,6 +174,17 @@ await runService('browser', async (ctx) => {
     clearVerifiedStaples();
     writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
     return { dns: clearDnsCache(), cleared: ['HTTP cache', 'HSTS (learned)', 'cookies', 'DNS cache'] };
+  });
+  // lab ca revoke: verified OCSP answers are forgotten, so the next handshake's staple is checked anew
+  ctx.control.register('browser.revocation.forget', () => {
+    clearVerifiedStaples();
+    return { forgot: 'verified OCSP answers' };
+  });
+  // lab ca reset: the old root leaves the trust store; the next TLS connection fetches the new one
+  ctx.control.register('browser.trust.forget', () => {
+    rmSync(rootPath, { force: true });
+    clearVerifiedStaples();
+    return { forgot: rootPath };
   });
   ctx.control.register('browser.dns.flush', () => ({ removed: clearDnsCache() }));
 

@@ -67,7 +67,25 @@ async function importKeys(pem: string, cert: x509.X509Certificate): Promise<Cryp
   return { privateKey: privateKey as CryptoKey, publicKey: publicKey as CryptoKey };
 }
 
-/** RFC 5280 §4.2.1.10: DNS names under .test and the lab's address ranges only. */
+/**
+ * The CA/Browser Forum reserved policy for domain-validated server certificates (BR §7.1.6.1): the
+ * intermediate and every leaf assert it (BR §7.1.2.6.5, §7.1.2.7.9).
+ */
+export const DOMAIN_VALIDATED = '2.23.140.1.2.1';
+
+/**
+ * CA subject names (BR §7.1.2.10.2, order per §7.1.4.2): countryName, organizationName, commonName;
+ * no organizationalUnitName. The country is the ISO 3166-1 code of the CA's (here, notional) seat.
+ */
+export const CA_COUNTRY = 'SE';
+export const caName = (cn: string) => `C=${CA_COUNTRY}, O=enterlab, CN=${cn}`;
+
+/**
+ * RFC 5280 §4.2.1.10: DNS names under .test and the lab's address ranges only.
+ * The lab's safety: a root trusted in a real browser profile can never vouch for a real site. The
+ * dNSName constraint "test" is a single label: pkilint flags it (it expects a registrable domain),
+ * but RFC 5280 §4.2.1.10 defines the match on labels, so "test" permits exactly the names under .test.
+ */
 export function nameConstraintsExtension(ipRanges: string[]): x509.Extension {
   const subtrees = [
     new GeneralSubtree({ base: new GeneralName({ dNSName: 'test' }) }),
@@ -84,22 +102,26 @@ async function createHierarchy(urls: CaUrls, ipRanges: string[]): Promise<Hierar
   const rootKeys = await generateKeys();
   const root = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: newSerial(),
-    name: 'CN=enterlab Root CA, O=enterlab, OU=lab only - never trust outside the lab',
+    name: caName('enterlab Root CA'),
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 3650 * DAY),
     keys: rootKeys,
     signingAlgorithm: ALG,
     extensions: [
-      new x509.BasicConstraintsExtension(true, 1, true),
+      // BR §7.1.2.1.4: no pathLenConstraint on a root
+      new x509.BasicConstraintsExtension(true, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
       await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
+      // BR §7.1.2.1.3: the root's authority key identifier is its own key's
+      await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
+      // not in the BR's root profile (a warning for linters): kept, it is what makes the lab safe
       nameConstraintsExtension(ipRanges),
     ],
   });
   const interKeys = await generateKeys();
   const intermediate = await x509.X509CertificateGenerator.create({
     serialNumber: newSerial(),
-    subject: 'CN=enterlab Issuing CA 1, O=enterlab',
+    subject: caName('enterlab Issuing CA 1'),
     issuer: root.subject,
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 1825 * DAY),
@@ -113,12 +135,15 @@ async function createHierarchy(urls: CaUrls, ipRanges: string[]): Promise<Hierar
       await x509.AuthorityKeyIdentifierExtension.create(rootKeys.publicKey),
       new x509.CRLDistributionPointsExtension([`${urls.base}/crl/root.crl`]),
       new x509.AuthorityInfoAccessExtension({ caIssuers: [`${urls.base}/root.cer`] }),
+      // BR §7.1.2.6.5: the policy its leaves are issued under; §7.1.2.6.6: TLS server certificates only
+      new x509.CertificatePolicyExtension([DOMAIN_VALIDATED]),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
     ],
   });
   const respKeys = await generateKeys();
   const responder = await x509.X509CertificateGenerator.create({
     serialNumber: newSerial(),
-    subject: 'CN=enterlab OCSP Responder, O=enterlab',
+    subject: caName('enterlab OCSP Responder'),
     issuer: intermediate.subject,
     notBefore: new Date(now - DAY),
     notAfter: new Date(now + 365 * DAY),

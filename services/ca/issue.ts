@@ -5,7 +5,15 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CRLNumber, id_ce_cRLNumber } from '@peculiar/asn1-x509';
-import { ALG, type CaUrls, type Hierarchy, newSerial, writeAtomic, x509 } from './hierarchy.js';
+import {
+  ALG,
+  type CaUrls,
+  DOMAIN_VALIDATED,
+  type Hierarchy,
+  newSerial,
+  writeAtomic,
+  x509,
+} from './hierarchy.js';
 
 const DAY = 86_400_000;
 export const LEAF_DAYS = 90;
@@ -30,6 +38,8 @@ export interface IssuedRecord {
   status: 'good' | 'revoked';
   revokedAt?: string;
   reason?: ReasonName;
+  /** the lab host that asked for it (who serves it), if known */
+  requester?: string;
   pem: string;
 }
 
@@ -101,10 +111,10 @@ export async function issueLeaf(
 ): Promise<x509.X509Certificate> {
   const signer = opts.signer ?? h.intermediate;
   const now = Date.now();
-  const dns = names.filter((n) => !isIP(n));
   return x509.X509CertificateGenerator.create({
     serialNumber: newSerial(),
-    subject: `CN=${dns[0] ?? names[0]}`,
+    // BR §7.1.2.7.2: a domain-validated subject has no CN (NOT RECOMMENDED); the names are in the SAN
+    subject: '',
     issuer: signer.cert.subject,
     notBefore: opts.notBefore ?? new Date(now - 3_600_000),
     notAfter: opts.notAfter ?? new Date(now + LEAF_DAYS * DAY),
@@ -115,11 +125,15 @@ export async function issueLeaf(
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical
       new x509.SubjectAlternativeNameExtension(
         names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })),
+        true,
       ),
-      await x509.SubjectKeyIdentifierExtension.create(publicKey),
+      // BR §7.1.2.7.6: no subject key identifier on a subscriber certificate (NOT RECOMMENDED)
       await x509.AuthorityKeyIdentifierExtension.create(signer.keys.publicKey),
+      // BR §7.1.2.7.9: the reserved domain-validated policy
+      new x509.CertificatePolicyExtension([DOMAIN_VALIDATED]),
       new x509.AuthorityInfoAccessExtension({
         ocsp: [`${urls.base}/ocsp`],
         caIssuers: [`${urls.base}/intermediate.cer`],
@@ -156,10 +170,11 @@ export async function readCsr(pem: string): Promise<{ publicKey: CryptoKey; name
   return { publicKey, names };
 }
 
-export function record(cert: x509.X509Certificate, names: string[]): IssuedRecord {
+export function record(cert: x509.X509Certificate, names: string[], requester?: string): IssuedRecord {
   return {
     serial: cert.serialNumber,
     names,
+    requester,
     notBefore: cert.notBefore.toISOString(),
     notAfter: cert.notAfter.toISOString(),
     status: 'good',

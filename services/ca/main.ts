@@ -11,6 +11,7 @@
 //   crl.fetch     a CRL downloaded           data {ca, entries, from}
 //   http.refused  a request the CA will not serve   data {from, path, status, reason}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { guard, runService } from '../common/service.js';
@@ -32,6 +33,26 @@ import { answerOcsp, MAX_OCSP_REQUEST } from './ocsp.js';
 import { ocspCacheHeaders, ocspExchangeEvents } from './ocsp-events.js';
 
 const MAX_BODY = 64 * 1024;
+const LINGER_MS = 2_000;
+
+class TooLarge extends Error {
+  constructor(limit: number) {
+    super(`the body is larger than ${limit} bytes`);
+  }
+}
+
+/** After the answer: FIN, keep reading (and dropping) until the client closes or LINGER_MS, then close. */
+function lingeringClose(sock: Socket): void {
+  sock.destroySoon = () => {
+    sock.end();
+    sock.resume();
+    const timer = setTimeout(() => sock.destroy(), LINGER_MS);
+    sock.once('end', () => {
+      clearTimeout(timer);
+      sock.destroy();
+    });
+  };
+}
 
 await runService('ca', async (ctx) => {
   const s = ctx.settings;
@@ -82,20 +103,33 @@ await runService('ca', async (ctx) => {
     });
     send(res, status, 'text/plain; charset=utf-8', `${reason}\n`);
   };
+  /** The request body, or a TooLarge refusal as soon as it passes the limit (declared or sent). */
   const readBody = (req: IncomingMessage, limit: number) =>
     new Promise<Buffer>((resolve, reject) => {
+      if (Number(req.headers['content-length'] ?? 0) > limit) return reject(new TooLarge(limit));
       const chunks: Buffer[] = [];
       let n = 0;
-      req.on('data', (c: Buffer) => {
+      const onData = (c: Buffer) => {
         n += c.length;
-        if (n > limit) {
-          reject(new CaRefusal(`the body is larger than ${limit} bytes`));
-          req.destroy();
-        } else chunks.push(c);
-      });
+        if (n <= limit) return void chunks.push(c);
+        req.off('data', onData);
+        reject(new TooLarge(limit));
+      };
+      req.on('data', onData);
       req.on('end', () => resolve(Buffer.concat(chunks)));
       req.on('error', reject);
     });
+  /**
+   * RFC 9110 §15.5.14: 413, then the connection closes. The rest of the body is read and dropped
+   * meanwhile (RFC 9112 §9.6): closing a socket with unread data would reset it, and the client could
+   * lose the 413 it has not read yet.
+   */
+  const tooLarge = (req: IncomingMessage, res: ServerResponse, err: TooLarge) => {
+    req.resume();
+    lingeringClose(req.socket);
+    res.setHeader('Connection', 'close');
+    refuse(req, res, 413, err.message);
+  };
 
   const ocsp = (req: IncomingMessage, res: ServerResponse, body: Uint8Array, method: 'GET' | 'POST') => {
     const a = answerOcsp(body, h, db);
@@ -153,7 +187,8 @@ await runService('ca', async (ctx) => {
       let body: Buffer;
       try {
         body = await readBody(req, MAX_OCSP_REQUEST);
-      } catch {
+      } catch (err) {
+        if (err instanceof TooLarge) return tooLarge(req, res, err);
         return ocsp(req, res, new Uint8Array(0), 'POST');
       }
       return ocsp(req, res, body, 'POST');
@@ -165,7 +200,7 @@ await runService('ca', async (ctx) => {
         const csr = await readCsr((await readBody(req, MAX_BODY)).toString('utf8'));
         checkNames(csr.names, inLab);
         const cert = await issueLeaf(h, urls, csr.publicKey, csr.names);
-        db.records.push(record(cert, csr.names));
+        db.records.push(record(cert, csr.names, who(addr)));
         db.save();
         ctx.events.emit({
           kind: 'ca.issue',
@@ -179,6 +214,7 @@ await runService('ca', async (ctx) => {
         });
         return send(res, 200, 'application/x-pem-file', `${pem(cert)}${pem(h.intermediate.cert)}`);
       } catch (err) {
+        if (err instanceof TooLarge) return tooLarge(req, res, err);
         if (err instanceof CaRefusal) return refuse(req, res, 400, err.message);
         throw err;
       }
@@ -194,7 +230,13 @@ await runService('ca', async (ctx) => {
   };
 
   const server = createServer(
-    { requestTimeout: 10_000, headersTimeout: 5_000, maxHeaderSize: 8192 },
+    // idle and slow connections are checked every second (Node's default is 30 s)
+    {
+      requestTimeout: 10_000,
+      headersTimeout: 5_000,
+      maxHeaderSize: 8192,
+      connectionsCheckingInterval: 1_000,
+    },
     (req, res) => {
       routes(req, res).catch((err) => {
         guard(ctx.events, `ca ${req.method} ${req.url}`, err);

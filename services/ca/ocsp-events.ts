@@ -1,6 +1,7 @@
 // What the CA says about each OCSP exchange (ocsp.request, ocsp.response) and the HTTP headers of its
 // answer. At thousands of answers a second the wording is made once per statement — every answer
 // made from one statement shares its `statuses` array — not once per request.
+import { createHash } from 'node:crypto';
 import type { EventInput } from '../common/events.js';
 import type { OcspAnswer } from './ocsp.js';
 
@@ -56,13 +57,29 @@ export function ocspExchangeEvents(
   ];
 }
 
-/** RFC 5019 §6: answers over GET are cacheable until nextUpdate; POST answers and refusals are not. */
+const etagOf = new WeakMap<Uint8Array, string>();
+
+/** A strong validator of the whole answer (its tail alone is the responder certificate, the same in all). */
+function etag(der: Uint8Array): string {
+  let tag = etagOf.get(der);
+  if (!tag) {
+    tag = `"${createHash('sha256').update(der).digest('hex').slice(0, 32)}"`;
+    etagOf.set(der, tag);
+  }
+  return tag;
+}
+
+/**
+ * RFC 5019 §6: answers over GET are cacheable until nextUpdate; POST answers and refusals are not.
+ * An answer that echoes a nonce was made for one request only (RFC 8954 §2.1): no cache may keep
+ * it or hand it to another client, so it is no-store with no validator.
+ */
 export function ocspCacheHeaders(a: OcspAnswer, method: 'GET' | 'POST', now: number): Record<string, string> {
-  if (method !== 'GET' || a.malformed) return { 'Cache-Control': 'no-store' };
+  if (method !== 'GET' || a.malformed || a.nonce !== undefined) return { 'Cache-Control': 'no-store' };
   return {
     'Cache-Control': `max-age=${Math.max(0, Math.floor((a.nextUpdate.getTime() - now) / 1000))}, public, no-transform, must-revalidate`,
     'Last-Modified': a.thisUpdate.toUTCString(),
     Expires: a.nextUpdate.toUTCString(),
-    ETag: `"${Buffer.from(a.der).subarray(-16).toString('hex')}"`,
+    ETag: etag(a.der),
   };
 }

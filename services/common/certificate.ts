@@ -66,12 +66,12 @@ export function fetchFromCa(
 /** How long a host starting beside the CA waits for it to listen (the local runtime starts all at once). */
 export const CA_START_WAIT_MS = 15_000;
 
-/** POST /issue, retried while the CA is not listening yet (it may still be starting, as this host is). */
-async function issueFromCa(settings: LabSettings, source: string, csr: string) {
+/** A request to the CA, retried while it is not listening yet (it may still be starting, as this host is). */
+async function askCa(settings: LabSettings, source: string, path: string, body?: string) {
   const deadline = Date.now() + CA_START_WAIT_MS;
   for (;;) {
     try {
-      return await fetchFromCa(settings, source, '/issue', csr);
+      return await fetchFromCa(settings, source, path, body);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 20));
@@ -79,7 +79,29 @@ async function issueFromCa(settings: LabSettings, source: string, csr: string) {
   }
 }
 
-/** Reuses the saved certificate while it covers the names and has a week left; otherwise asks the CA. */
+const derOf = (pem: string) => x509.PemConverter.decode(pem).map((d) => Buffer.from(d));
+
+/**
+ * Whether a saved chain was issued by the CA's intermediate of today: after `lab ca reset` the CA has
+ * a new hierarchy, and a leaf of the old one would not verify (the cache is keyed by issuer too).
+ * If the CA cannot be asked, the saved chain is kept (it is checked again on the next renewal).
+ */
+async function issuedByCurrentCa(settings: LabSettings, source: string, chain: string): Promise<boolean> {
+  let current: Buffer | undefined;
+  try {
+    const res = await askCa(settings, source, '/intermediate.pem');
+    if (res.status === 200) current = derOf(res.body.toString('utf8'))[0];
+  } catch {
+    return true;
+  }
+  const saved = derOf(chain)[1];
+  return !current || (!!saved && saved.equals(current));
+}
+
+/**
+ * Reuses the saved certificate while it covers the names, has a week left and comes from the CA's
+ * current intermediate; otherwise asks the CA.
+ */
 export async function obtainCertificate(
   settings: LabSettings,
   stateDir: string,
@@ -95,7 +117,11 @@ export async function obtainCertificate(
     const leaf = new x509.X509Certificate(chain);
     const san = leaf.getExtension(x509.SubjectAlternativeNameExtension);
     const has = new Set(san?.names.items.map((n) => n.value) ?? []);
-    if (names.every((n) => has.has(n)) && leaf.notAfter.getTime() - Date.now() > 7 * 86_400_000) {
+    if (
+      names.every((n) => has.has(n)) &&
+      leaf.notAfter.getTime() - Date.now() > 7 * 86_400_000 &&
+      (await issuedByCurrentCa(settings, source, chain))
+    ) {
       return {
         key: readFileSync(keyPath, 'utf8'),
         chain,
@@ -114,7 +140,7 @@ export async function obtainCertificate(
       new x509.SubjectAlternativeNameExtension(names.map((n) => ({ type: 'dns' as const, value: n }))),
     ],
   });
-  const res = await issueFromCa(settings, source, csr.toString('pem'));
+  const res = await askCa(settings, source, '/issue', csr.toString('pem'));
   if (res.status !== 200)
     throw new Error(`the CA refused the certificate request (${res.status}): ${res.body.toString().trim()}`);
   const chain = res.body.toString('utf8');

@@ -73,7 +73,15 @@ export const hosts: readonly HostSpec[] = [
     name: 'proxy',
     service: 'proxy',
     on: { internet: 80, backend: 80 },
-    names: ['www.example.test', 'cdn.example.test', 'search.test', 'www.xn--sjsten-xxa.test', 'blocked.test'],
+    // the apex example.test resolves here too (its zone's A/AAAA), so its certificate names it
+    names: [
+      'www.example.test',
+      'cdn.example.test',
+      'example.test',
+      'search.test',
+      'www.xn--sjsten-xxa.test',
+      'blocked.test',
+    ],
     role: 'Varnish-like caching reverse proxy with TLS',
   },
   { name: 'app', service: 'app', on: { backend: 10 }, role: 'web server and Symfony-style kernel' },

@@ -6,6 +6,7 @@ import { createSecureServer, type Http2ServerRequest, type Http2ServerResponse }
 import type { Duplex } from 'node:stream';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Emitter } from '../common/events.js';
+import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
 
 export type Handler = (
   req: IncomingMessage | Http2ServerRequest,
@@ -83,18 +84,20 @@ export function createListeners(o: ListenerOptions) {
   const ocspAsked: number[] = [];
   const tlsServer = createSecureServer(
     {
+      // the lab's TLS policy (services/common/tls-policy.ts): AEAD suites, EC groups, a handshake deadline
+      ...SERVER_POLICY,
       key: o.key,
       cert: o.chain,
       allowHTTP1: true,
       SNICallback: (servername, cb) =>
         cb(null, o.contexts.get(servername.toLowerCase()) ?? o.defaultContext()),
-      minVersion: 'TLSv1.2',
       maxHeaderListPairs: 200,
       maxSessionMemory: 64,
     },
     (req, res) => o.onRequest(req, res, 'https'),
   );
   Object.assign(tlsServer, HTTP1);
+  enableSessionIdResumption(tlsServer);
   tlsServer.on(
     'OCSPRequest',
     (_cert: Buffer, _issuer: Buffer, cb: (err: Error | null, resp?: Buffer) => void) => {

@@ -68,7 +68,9 @@ export interface Vcl {
 }
 
 /** Names that get Strict-Transport-Security, and a 301 from port 80 to https (JOURNEY 18). */
-export const HSTS_NAMES = ['www.example.test', 'cdn.example.test'];
+export const HSTS_NAMES = ['www.example.test', 'cdn.example.test', 'search.test'];
+// no includeSubDomains (README, "PKI and TLS"): docs.example.test is an alias of ca.test, which serves
+// CRLs and OCSP over plain http only (an https fetch would need a revocation check of its own)
 export const HSTS_HEADER = 'max-age=31536000';
 
 export const DEFAULT_TTL = 120; // Varnish's default_ttl

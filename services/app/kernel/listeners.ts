@@ -69,7 +69,11 @@ export function CacheHeadersListener(e: ResponseEvent) {
 
 export function VisitorCookieListener(e: ResponseEvent) {
   if (e.request.cookies.visitor || e.request.attributes.get('_route') === 'hej') return; // a cookie would make /hej uncacheable
-  e.response.cookies.push(`visitor=${randomBytes(6).toString('hex')}; Path=/; HttpOnly; SameSite=Lax`);
+  // RFC 6265 §4.1.2.5: Secure when the visit came over https (the proxy says so in X-Forwarded-Proto)
+  const secure = e.request.headers['x-forwarded-proto'] === 'https' ? '; Secure' : '';
+  e.response.cookies.push(
+    `visitor=${randomBytes(6).toString('hex')}; Path=/${secure}; HttpOnly; SameSite=Lax`,
+  );
 }
 
 export function debugTokenListener(tokenOf: (r: ResponseEvent['request']) => string) {

@@ -2,6 +2,7 @@
 // name constraints, AIA and CRL DP are there, bad requests are refused.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +152,28 @@ describe('the lab CA, as OpenSSL sees it', () => {
     );
     expect(headers).toMatch(/Cache-Control: max-age=\d+, public, no-transform, must-revalidate/);
     expect(headers).toMatch(/Expires: /);
+    // the same question with a nonce: an answer for this request only (RFC 5019 §6, RFC 8954)
+    const withNonce = execFileSync('openssl', [
+      'ocsp',
+      '-issuer',
+      f('inter.pem'),
+      '-cert',
+      f('leaf.pem'),
+      '-nonce',
+      '-reqout',
+      '-',
+    ]);
+    const nonceHeaders = curl(
+      '-D',
+      '-',
+      '-o',
+      '/dev/null',
+      `${CA}/ocsp/${encodeURIComponent(withNonce.toString('base64'))}`,
+    );
+    expect(nonceHeaders).toMatch(/Cache-Control: no-store/);
+    expect(nonceHeaders).not.toMatch(/public/);
+    expect(nonceHeaders).not.toMatch(/ETag/i);
+    expect(headers).toMatch(/ETag: "[0-9a-f]{32}"/);
   });
 
   it('answers malformedRequest to garbage and stays up', () => {
@@ -222,4 +245,40 @@ describe('the lab CA, as OpenSSL sees it', () => {
       /kind must be/,
     );
   });
+});
+
+/** One raw HTTP/1.1 POST: what came back before the CA closed, and whether it closed with a reset. */
+function rawPost(path: string, body: Buffer, headers: string): Promise<{ text: string; reset: boolean }> {
+  return new Promise((resolve) => {
+    const sock = connect({ host: '127.43.2.20', port: 80, localAddress: '127.43.2.80' });
+    let text = '';
+    let reset = false;
+    sock.on('data', (c) => {
+      text += c.toString('latin1');
+    });
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      reset = e.code === 'ECONNRESET' || e.code === 'EPIPE';
+    });
+    sock.on('close', () => resolve({ text, reset }));
+    sock.write(`POST ${path} HTTP/1.1\r\nHost: ca.test\r\n${headers}\r\n`);
+    sock.write(body);
+  });
+}
+
+describe('the CA and oversized bodies (RFC 9110 §15.5.14)', () => {
+  const big = Buffer.alloc(70 * 1024, 0x41);
+  for (const path of ['/issue', '/ocsp']) {
+    it(`answers 413 to a POST ${path} over its limit, then closes without a reset`, async () => {
+      for (const headers of [`Content-Length: ${big.length}\r\n`, 'Transfer-Encoding: chunked\r\n']) {
+        const body = headers.startsWith('Transfer')
+          ? Buffer.concat([Buffer.from(`${big.length.toString(16)}\r\n`), big, Buffer.from('\r\n0\r\n\r\n')])
+          : big;
+        const r = await rawPost(path, body, headers);
+        expect(r.text).toMatch(/^HTTP\/1\.1 413 /);
+        expect(r.text).toMatch(/connection: close/i);
+        expect(r.text).toMatch(/the body is larger than \d+ bytes/);
+        expect(r.reset).toBe(false);
+      }
+    });
+  }
 });

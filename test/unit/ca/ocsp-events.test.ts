@@ -1,5 +1,6 @@
 // The words and headers of an OCSP exchange: the same wording for every answer of one statement,
 // the nonce and the asker per request, RFC 5019 caching headers on GET answers only.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { OcspAnswer } from '../../../services/ca/ocsp.js';
 import { ocspCacheHeaders, ocspExchangeEvents } from '../../../services/ca/ocsp-events.js';
@@ -52,11 +53,23 @@ describe('OCSP exchange events and headers', () => {
       'Cache-Control': 'max-age=3000, public, no-transform, must-revalidate',
       'Last-Modified': 'Tue, 01 Jan 2030 12:00:00 GMT',
       Expires: 'Tue, 01 Jan 2030 13:00:00 GMT',
-      ETag: `"${'09'.repeat(16)}"`,
+      ETag: `"${createHash('sha256').update(new Uint8Array(40).fill(9)).digest('hex').slice(0, 32)}"`,
     });
     expect(ocspCacheHeaders(answer(), 'POST', now)).toEqual({ 'Cache-Control': 'no-store' });
     expect(ocspCacheHeaders(answer({ malformed: true }), 'GET', now)).toEqual({
       'Cache-Control': 'no-store',
     });
+  });
+
+  it("never lets a cache keep an answer that echoes a nonce, nor give it the nonce-less answer's ETag", () => {
+    const withNonce = ocspCacheHeaders(answer({ nonce: '0410ab' }), 'GET', now);
+    expect(withNonce).toEqual({ 'Cache-Control': 'no-store' });
+    // two answers that differ only before their last bytes (the responder certificate) differ in ETag
+    const a = new Uint8Array(40).fill(9);
+    const b = new Uint8Array(40).fill(9);
+    b[0] = 1;
+    expect(ocspCacheHeaders(answer({ der: a }), 'GET', now).ETag).not.toBe(
+      ocspCacheHeaders(answer({ der: b }), 'GET', now).ETag,
+    );
   });
 });
