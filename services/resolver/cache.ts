@@ -53,7 +53,8 @@ export class ResolverCache {
 
   constructor(
     readonly opts: CacheOptions = DEFAULT_CACHE_OPTIONS,
-    private readonly now: () => number = Date.now,
+    /** the clock (tests pass their own) */
+    readonly now: () => number = Date.now,
   ) {}
 
   /** A fresh entry, with the records' TTLs set to what remains; or a stale one when allowed. */
@@ -65,11 +66,13 @@ export class ResolverCache {
     const k = key(name, type);
     const e = this.entries.get(k);
     if (!e) return undefined;
-    const remaining = Math.floor((e.expiresAt - this.now()) / 1000);
-    if (remaining <= 0) {
-      if (!allowStale || this.now() > e.expiresAt + this.opts.staleWindow * 1000) return undefined;
+    const now = this.now();
+    // fresh until the very millisecond the TTL runs out: a TTL 1 record is served within its second
+    if (now >= e.expiresAt) {
+      if (!allowStale || now > e.expiresAt + this.opts.staleWindow * 1000) return undefined;
       return { entry: e, remaining: 0, stale: true };
     }
+    const remaining = ttlLeft(e.expiresAt, now);
     // LRU: a hit moves the entry to the young end
     this.entries.delete(k);
     this.entries.set(k, e);
@@ -145,7 +148,7 @@ export class ResolverCache {
       name: e.name,
       type: e.type,
       kind: e.kind,
-      ttl: Math.floor((e.expiresAt - now) / 1000),
+      ttl: ttlLeft(e.expiresAt, now),
       records: e.records,
       source: e.source,
     }));
@@ -154,7 +157,7 @@ export class ResolverCache {
         name: d.zone || '.',
         type: 'NS (delegation)',
         kind: 'delegation',
-        ttl: Math.floor((d.expiresAt - now) / 1000),
+        ttl: ttlLeft(d.expiresAt, now),
         records: d.nameservers.map((n) => ({ name: d.zone, type: 'NS', data: n }) as Answer),
         source: [...d.addresses.values()].flat().join(' '),
       });
@@ -165,6 +168,20 @@ export class ResolverCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/**
+ * The whole seconds of TTL a client sees (RFC 1035 §6.1.2: decremented by the time in the cache):
+ * the full TTL in the second it was stored, one less per second since, never 0 while fresh. Expiry
+ * itself is kept to the millisecond; only the wire rounds.
+ */
+export function ttlLeft(expiresAt: number, now: number): number {
+  return Math.ceil((expiresAt - now) / 1000);
+}
+
+/** Until when (ms) ttlLeft stays what it is now. */
+export function ttlSameUntil(expiresAt: number, now: number): number {
+  return expiresAt - (ttlLeft(expiresAt, now) - 1) * 1000;
 }
 
 /** Copies records with the TTL a client should see now (RFC 1035 §6.1.2: decremented). */

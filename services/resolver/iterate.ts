@@ -2,7 +2,7 @@
 // glue, glueless NS names resolved on the side, CNAME chains across zones, QNAME minimisation
 // (RFC 9156), negative caching (RFC 2308), serve-stale (RFC 8767) and bounded work.
 import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns-codec.js';
-import { type CacheEntry, type Delegation, type ResolverCache, withTtl } from './cache.js';
+import { type CacheEntry, type Delegation, type ResolverCache, ttlSameUntil, withTtl } from './cache.js';
 import type { UpstreamAnswer, UpstreamError } from './upstream.js';
 
 export const LIMITS = {
@@ -80,24 +80,36 @@ function negativeTtl(soa: Answer | undefined): number {
   return Math.min(s.ttl, s.data.minimum);
 }
 
-/** Follows the CNAME chain for `name` inside an answer section; unrelated records are dropped. */
+/**
+ * Follows the CNAME chain for `name` inside an answer section; unrelated records are dropped.
+ * `loop`: the chain comes back to a name it already passed (loop1 → loop2 → loop1).
+ */
 export function chainFrom(
   answers: Answer[],
   name: string,
   type: string,
-): { records: Answer[]; final: string } {
+): { records: Answer[]; final: string; loop: boolean } {
   const out: Answer[] = [];
   let cur = canonicalName(name);
   for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
     const direct = answers.filter((a) => canonicalName(a.name) === cur && a.type === type);
-    if (direct.length) return { records: [...out, ...direct], final: cur };
+    if (direct.length) return { records: [...out, ...direct], final: cur, loop: false };
     const cname = answers.find((a) => canonicalName(a.name) === cur && a.type === 'CNAME');
     if (!cname || type === 'CNAME') break;
     out.push(cname);
     cur = canonicalName((cname as { data: string }).data);
-    if (out.some((r) => canonicalName(r.name) === cur)) break; // loop
+    if (out.some((r) => canonicalName(r.name) === cur)) return { records: out, final: cur, loop: true };
   }
-  return { records: out, final: cur };
+  return { records: out, final: cur, loop: false };
+}
+
+/** RFC 2672 / RFC 1034 §3.6.2: a name with a CNAME has no other data, so its CNAME answers any type. */
+function cachedAt(it: Iterator, name: string, type: string) {
+  const hit = it.cache.get(name, type);
+  if (hit || type === 'CNAME') return hit;
+  const alias = it.cache.get(name, 'CNAME');
+  // only a CNAME that exists: a cached "no CNAME here" says nothing about the other types
+  return alias?.entry.kind === 'positive' ? alias : undefined;
 }
 
 export async function resolve(
@@ -115,8 +127,9 @@ export async function resolve(
     try {
       r = await resolveOne(it, name, qtype, budget, 0);
     } catch (err) {
+      // like unbound, a failed resolution answers SERVFAIL with no partial chain
       if (err instanceof ResolveFailure)
-        return { rcode: RCODE.SERVFAIL, answers: chain, authority: [], source: 'upstream', ede: err.ede };
+        return { rcode: RCODE.SERVFAIL, answers: [], authority: [], source: 'upstream', ede: err.ede };
       throw err;
     }
     if (r.source !== 'cache') source = r.source;
@@ -138,7 +151,7 @@ export async function resolve(
     if (seen.has(final))
       return {
         rcode: RCODE.SERVFAIL,
-        answers: chain,
+        answers: [],
         authority: [],
         source,
         ede: { code: EDE.OTHER, text: `CNAME loop at ${final}` },
@@ -148,7 +161,7 @@ export async function resolve(
   }
   return {
     rcode: RCODE.SERVFAIL,
-    answers: chain,
+    answers: [],
     authority: [],
     source,
     ede: { code: EDE.OTHER, text: 'CNAME chain too long' },
@@ -171,18 +184,15 @@ export function resolveCached(
   let name = canonicalName(qname);
   const seen = new Set<string>([name]);
   for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
-    const hit = it.cache.get(name, qtype) ?? (qtype !== 'CNAME' ? it.cache.get(name, 'CNAME') : undefined);
+    const hit = cachedAt(it, name, qtype);
     if (!hit || hit.stale) return undefined;
     hits.push([name, hit.entry]);
     const r = fromEntry(hit.entry, hit.remaining, 'cache');
     chain.push(...r.records);
     const done = (rcode: number, authority: Answer[]): Resolution => {
       for (const [n, e] of hits) it.onCache?.(n, qtype, 'hit', e, span);
-      // a remaining TTL of r s (floor) turns r-1 at expiresAt - r s
-      const now = Date.now();
-      const sameUntil = Math.min(
-        ...hits.map(([, e]) => e.expiresAt - Math.floor((e.expiresAt - now) / 1000) * 1000),
-      );
+      const now = it.cache.now();
+      const sameUntil = Math.min(...hits.map(([, e]) => ttlSameUntil(e.expiresAt, now)));
       return { rcode, answers: chain, authority, source: 'cache', sameUntil };
     };
     if (r.kind !== 'positive')
@@ -227,7 +237,7 @@ async function resolveOne(
   depth: number,
 ): Promise<OneResult> {
   // JOURNEY 10: answers from the cache carry the TTL that remains
-  const hit = it.cache.get(name, type) ?? (type !== 'CNAME' ? it.cache.get(name, 'CNAME') : undefined);
+  const hit = cachedAt(it, name, type);
   if (hit && !hit.stale) {
     it.onCache?.(name, type, 'hit', hit.entry, budget.span);
     return fromEntry(hit.entry, hit.remaining, 'cache');
@@ -371,7 +381,9 @@ async function iterate(
     }
     if (rcode !== RCODE.NOERROR)
       throw new ResolveFailure({ code: EDE.OTHER, text: `${res.server.name} answered rcode ${rcode}` });
-    const { records } = chainFrom(answers, name, type);
+    const { records, final, loop } = chainFrom(answers, name, type);
+    // RFC 1034 §3.6.2: a chain that comes back on itself inside the zone never ends
+    if (loop) throw new ResolveFailure({ code: EDE.OTHER, text: `CNAME loop at ${final}` });
     if (records.length) {
       const e = it.cache.put(
         { name, type, kind: 'positive', records, source: res.server.name },

@@ -30,7 +30,7 @@ import { address6Of, addressOf, hostAt, peerNamer, peerString } from '../common/
 import { networks } from '../common/topology.js';
 import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
-import { ResolverCache } from './cache.js';
+import { ResolverCache, ttlLeft } from './cache.js';
 import { type Iterator, LIMITS, type Resolution, resolve, resolveCached } from './iterate.js';
 import { askServer } from './upstream.js';
 
@@ -68,7 +68,7 @@ await runService('resolver', async (ctx) => {
     },
     onCache: (name, type, result, entry, span) => {
       if (!queryEvents) return;
-      const ttl = entry ? Math.floor((entry.expiresAt - Date.now()) / 1000) : undefined;
+      const ttl = entry ? ttlLeft(entry.expiresAt, Date.now()) : undefined;
       ctx.events.emit({
         kind: 'dns.cache',
         parent: span,

@@ -177,6 +177,62 @@ describe('recursive resolution', () => {
   });
 });
 
+describe('right answers from the cache (issue 17, first part)', () => {
+  it('answers mail.example.test A after a CNAME query for it got NODATA, as unbound does (RFC 2308 §5)', async () => {
+    await lab.control('resolver', 'dns.flush', {});
+    const cname = dig([`@${RESOLVER}`, 'mail.example.test', 'CNAME']);
+    expect([cname.status, cname.answer.length]).toEqual(['NOERROR', 0]);
+    const ours = dig([`@${RESOLVER}`, 'mail.example.test', 'A']);
+    const theirs = dig([`@${UNBOUND}`, 'mail.example.test', 'A']);
+    expect(ours.answer).toEqual([`mail.example.test. 300 IN A ${B}.2.80`]);
+    expect(ours.answer.map((a) => a.split(' ')[4])).toEqual(theirs.answer.map((a) => a.split(' ')[4]));
+  });
+
+  it('answers SERVFAIL with an empty answer to a CNAME loop inside one zone, as unbound does', async () => {
+    for (const [from, to] of [
+      ['loop1', 'loop2'],
+      ['loop2', 'loop1'],
+    ])
+      await lab.control('ns-example', 'dns.set', {
+        name: `${from}.example.test`,
+        type: 'CNAME',
+        value: `${to}.example.test.`,
+      });
+    try {
+      for (const server of [RESOLVER, UNBOUND]) {
+        const r = dig([`@${server}`, 'loop1.example.test', 'A']);
+        expect([server, r.status, r.answer]).toEqual([server, 'SERVFAIL', []]);
+      }
+    } finally {
+      for (const n of ['loop1', 'loop2'])
+        await lab.control('ns-example', 'dns.rm', { name: `${n}.example.test` });
+    }
+  });
+
+  it('serves a TTL 1 record from the cache within its second (RFC 1035 §6.1.2)', async () => {
+    await lab.control('ns-example', 'dns.set', {
+      name: 'one.example.test',
+      type: 'A',
+      value: `${B}.2.80`,
+      ttl: 1,
+    });
+    try {
+      await lab.control('resolver', 'dns.flush', { name: 'one.example.test' });
+      const first = dig([`@${RESOLVER}`, 'one.example.test', 'A']);
+      const second = dig([`@${RESOLVER}`, 'one.example.test', 'A']);
+      expect(first.answer).toEqual([`one.example.test. 1 IN A ${B}.2.80`]);
+      expect(second.answer).toEqual(first.answer);
+      // the second dig comes milliseconds after the first: answered from the cache, not upstream
+      await lab.waitFor(
+        (e) => e.kind === 'dns.answer' && e.data?.name === 'one.example.test' && e.data?.source === 'cache',
+        2000,
+      );
+    } finally {
+      await lab.control('ns-example', 'dns.rm', { name: 'one.example.test' });
+    }
+  });
+});
+
 describe('spoofing resistance (the poisoning scenario action)', () => {
   it.skipIf(process.getuid?.() !== 0)(
     'drops forged answers injected from ns-example:53 while it waits, and caches the real records',

@@ -149,7 +149,63 @@ describe('iterative resolution', () => {
     expect(asked.length).toBeLessThanOrEqual(LIMITS.queries);
   });
 
-  it('ends a CNAME loop across zones in SERVFAIL with the chain so far', async () => {
+  it('answers A after a cached "no CNAME here" (NODATA for CNAME hides no other type, RFC 2308 §5)', async () => {
+    const mail = (q: AskContext) =>
+      canonicalName(q.qname) === 'mail.example.test' && q.qtype === 'A'
+        ? { flags: makeFlags({ aa: true }), answers: [rr('mail.example.test', 'A', '192.0.2.25')] }
+        : { flags: makeFlags({ aa: true }), authorities: [soa('example.test')] };
+    const { it: iter } = world({ '10.0.0.3': mail });
+    const nodata = await resolve(iter, 'mail.example.test', 'CNAME');
+    expect([nodata.rcode, nodata.answers.length]).toEqual([RCODE.NOERROR, 0]);
+    expect(resolveCached(iter, 'mail.example.test', 'A')).toBeUndefined(); // not from the CNAME entry
+    const r = await resolve(iter, 'mail.example.test', 'A');
+    expect(r.answers.map((a) => (a as { data: string }).data)).toEqual(['192.0.2.25']);
+    expect(resolveCached(iter, 'mail.example.test', 'A')?.answers).toHaveLength(1);
+  });
+
+  it('still answers any type from a cached CNAME that exists (RFC 1034 §3.6.2)', async () => {
+    const { it: iter, asked } = world({
+      '10.0.0.3': (q) =>
+        canonicalName(q.qname) === 'www.example.test'
+          ? { flags: makeFlags({ aa: true }), answers: [rr('www.example.test', 'CNAME', 'cdn.example.test')] }
+          : { flags: makeFlags({ aa: true }), answers: [rr(q.qname, q.qtype, '192.0.2.80')] },
+    });
+    await resolve(iter, 'www.example.test', 'CNAME');
+    await resolve(iter, 'cdn.example.test', 'A');
+    const n = asked.length;
+    const r = resolveCached(iter, 'www.example.test', 'A');
+    expect(r?.answers.map((a) => a.type)).toEqual(['CNAME', 'A']);
+    expect(asked).toHaveLength(n);
+  });
+
+  it('answers SERVFAIL with no answer to a CNAME loop inside one zone, as unbound does (RFC 1034 §3.6.2)', async () => {
+    const loop = {
+      'loop1.example.test': rr('loop1.example.test', 'CNAME', 'loop2.example.test'),
+      'loop2.example.test': rr('loop2.example.test', 'CNAME', 'loop1.example.test'),
+    };
+    const { it: iter, cache } = world({
+      // the authority follows the chain inside its zone, as NSD does, and stops where it repeats
+      '10.0.0.3': (q) => {
+        const first = canonicalName(q.qname) as keyof typeof loop;
+        const other = first === 'loop1.example.test' ? 'loop2.example.test' : 'loop1.example.test';
+        return { flags: makeFlags({ aa: true }), answers: [loop[first], loop[other]] };
+      },
+    });
+    for (const name of ['loop1.example.test', 'loop2.example.test']) {
+      const r = await resolve(iter, name, 'A');
+      expect(r.rcode).toBe(RCODE.SERVFAIL);
+      expect(r.answers).toEqual([]);
+      expect(r.ede?.text).toMatch(/loop/);
+      expect(cache.get(name, 'A')).toBeUndefined(); // a loop is not cached as an answer
+    }
+    // the CNAME itself is data and is answered (unbound: NOERROR, one CNAME)
+    const c = await resolve(iter, 'loop1.example.test', 'CNAME');
+    expect([c.rcode, c.answers.length]).toEqual([RCODE.NOERROR, 1]);
+    const again = await resolve(iter, 'loop1.example.test', 'A');
+    expect(again.rcode).toBe(RCODE.SERVFAIL);
+  });
+
+  it('ends a CNAME loop across zones in SERVFAIL with no answer', async () => {
     const { it: iter } = world({
       '10.0.0.2': (q) =>
         canonicalName(q.qname).endsWith('example.test')
@@ -162,6 +218,7 @@ describe('iterative resolution', () => {
     });
     const r = await resolve(iter, 'a.example.test', 'A');
     expect(r.rcode).toBe(RCODE.SERVFAIL);
+    expect(r.answers).toEqual([]);
     expect(r.ede?.text).toMatch(/loop|too long/);
   });
 
