@@ -2,7 +2,14 @@
 // glue, glueless NS names resolved on the side, CNAME chains across zones, QNAME minimisation
 // (RFC 9156), negative caching (RFC 2308), serve-stale (RFC 8767) and bounded work.
 import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns-codec.js';
-import { type CacheEntry, type Delegation, type ResolverCache, ttlSameUntil, withTtl } from './cache.js';
+import {
+  type CacheEntry,
+  type Delegation,
+  type ResolverCache,
+  ttlLeft,
+  ttlSameUntil,
+  withTtl,
+} from './cache.js';
 import type { UpstreamAnswer, UpstreamError } from './upstream.js';
 
 export const LIMITS = {
@@ -25,6 +32,8 @@ export interface Resolution {
   ede?: { code: number; text: string };
   /** from resolveCached: until when (ms) every TTL in the answer stays the same whole second */
   sameUntil?: number;
+  /** a referral's glue */
+  additional?: Answer[];
 }
 
 export interface AskContext {
@@ -92,7 +101,10 @@ export function chainFrom(
   const out: Answer[] = [];
   let cur = canonicalName(name);
   for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
-    const direct = answers.filter((a) => canonicalName(a.name) === cur && a.type === type);
+    // RFC 8482: an ANY answer is whatever the authority chose to give for the name
+    const direct = answers.filter(
+      (a) => canonicalName(a.name) === cur && (a.type === type || type === 'ANY'),
+    );
     if (direct.length) return { records: [...out, ...direct], final: cur, loop: false };
     const cname = answers.find((a) => canonicalName(a.name) === cur && a.type === 'CNAME');
     if (!cname || type === 'CNAME') break;
@@ -207,6 +219,28 @@ export function resolveCached(
   return undefined;
 }
 
+/**
+ * RFC 1034 §4.3.1: a question with RD=0 that the cache cannot answer gets a referral to the closest
+ * delegation the cache knows (as unbound with access-control allow_snoop), or REFUSED when it knows
+ * none; the resolver never walks the tree for it.
+ */
+export function referralFromCache(it: Iterator, qname: string): Resolution {
+  const d = it.cache.closestDelegation(qname);
+  if (!d) return { rcode: RCODE.REFUSED, answers: [], authority: [], source: 'cache' };
+  const ttl = ttlLeft(d.expiresAt, it.cache.now());
+  const zone = d.zone || '.';
+  const rr = (name: string, type: string, data: string) => ({ name, type, ttl, class: 'IN', data }) as Answer;
+  return {
+    rcode: RCODE.NOERROR,
+    answers: [],
+    authority: d.nameservers.map((ns) => rr(zone, 'NS', ns)),
+    additional: d.nameservers.flatMap((ns) =>
+      (d.addresses.get(ns) ?? []).map((a) => rr(ns, a.includes(':') ? 'AAAA' : 'A', a)),
+    ),
+    source: 'cache',
+  };
+}
+
 interface OneResult {
   kind: 'positive' | 'nodata' | 'nxdomain';
   records: Answer[];
@@ -295,6 +329,12 @@ async function addressesFor(it: Iterator, d: Delegation, budget: Budget, depth: 
   );
 }
 
+/** The name one label up ("" is the root). */
+function parentOf(name: string): string {
+  const dot = name.indexOf('.');
+  return dot < 0 ? '' : name.slice(dot + 1);
+}
+
 /** RFC 9156: ask each zone only for one label more than it is responsible for. */
 function minimised(qname: string, zone: string): string {
   const q = qname.split('.');
@@ -309,7 +349,9 @@ async function iterate(
   budget: Budget,
   depth: number,
 ): Promise<OneResult> {
-  let deleg = it.cache.closestDelegation(name) ?? it.roots;
+  // RFC 4035 §4.2: a DS RRset lives on the parent side of the cut, so its question starts above the name
+  const parentSide = type === 'DS' && name !== '';
+  let deleg = it.cache.closestDelegation(parentSide ? parentOf(name) : name) ?? it.roots;
   let asked = deleg.zone; // how far down the minimised name has reached at this zone
   for (let step = 0; step < LIMITS.referrals + LIMITS.cnameHops * 2; step++) {
     await addressesFor(it, deleg, budget, depth);
@@ -340,7 +382,8 @@ async function iterate(
       cut !== undefined &&
       cut !== zone &&
       inBailiwick(name, cut) &&
-      cut.length > zone.length
+      cut.length > zone.length &&
+      !(parentSide && cut === name)
     ) {
       const nameservers = [
         ...new Set(

@@ -6,6 +6,7 @@ import {
   canonicalName,
   makeFlags,
   type Packet,
+  type Question,
   RCODE,
 } from '../../../services/common/dns-codec.js';
 import { ResolverCache } from '../../../services/resolver/cache.js';
@@ -13,9 +14,11 @@ import {
   type AskContext,
   type Iterator,
   LIMITS,
+  referralFromCache,
   resolve,
   resolveCached,
 } from '../../../services/resolver/iterate.js';
+import { localAnswer } from '../../../services/resolver/local.js';
 import type { UpstreamAnswer, UpstreamError } from '../../../services/resolver/upstream.js';
 
 type Script = (q: AskContext) => Partial<Packet> | 'timeout';
@@ -252,5 +255,74 @@ describe('iterative resolution', () => {
     const never = await resolve(down.it, 'never.example.test', 'A');
     expect(never.rcode).toBe(RCODE.SERVFAIL);
     expect(never.ede?.code).toBe(22);
+  });
+});
+
+describe('protocol fidelity (issue 17)', () => {
+  it('asks the parent for DS even when the child delegation is cached (RFC 4035 §4.2)', async () => {
+    const { it: iter, asked } = world({
+      '10.0.0.2': (q) =>
+        q.qtype === 'DS' && canonicalName(q.qname) === 'example.test'
+          ? { flags: makeFlags({ aa: true }), authorities: [soa('test')] }
+          : {
+              authorities: [rr('example.test', 'NS', 'ns-example.test')],
+              additionals: [rr('ns-example.test', 'A', '10.0.0.3')],
+            },
+    });
+    await resolve(iter, 'www.example.test', 'A'); // the delegation to example.test is now cached
+    const n = asked.length;
+    const r = await resolve(iter, 'example.test', 'DS');
+    expect(asked.slice(n).map((q) => [q.server.address, q.qname, q.qtype])).toEqual([
+      ['10.0.0.2', 'example.test', 'DS'],
+    ]);
+    expect(r.rcode).toBe(RCODE.NOERROR);
+    expect(r.authority.map((a) => `${a.name} ${a.type}`)).toEqual(['test SOA']);
+  });
+
+  it('passes on what the authority gave for ANY, here RFC 8482 HINFO', async () => {
+    const hinfo = rr('example.test', 'HINFO', { cpu: 'RFC8482', os: '' }, 3600);
+    const { it: iter } = world({
+      '10.0.0.3': () => ({ flags: makeFlags({ aa: true }), answers: [hinfo] }),
+    });
+    const r = await resolve(iter, 'example.test', 'ANY');
+    expect([r.rcode, r.answers]).toEqual([RCODE.NOERROR, [hinfo]]);
+    expect(resolveCached(iter, 'example.test', 'ANY')?.answers.map((a) => a.type)).toEqual(['HINFO']);
+  });
+
+  it('answers RD=0 from the cache or with a referral from it, never asking upstream (RFC 1034 §4.3.1)', async () => {
+    const { it: iter, asked } = world();
+    expect(referralFromCache(iter, 'www.example.test').rcode).toBe(RCODE.REFUSED); // knows nothing yet
+    await resolve(iter, 'www.example.test', 'A');
+    const n = asked.length;
+    const r = referralFromCache(iter, 'other.example.test');
+    expect(r.rcode).toBe(RCODE.NOERROR);
+    expect(r.answers).toEqual([]);
+    expect(r.authority.map((a) => `${a.name} ${a.type} ${(a as { data: string }).data}`)).toEqual([
+      'example.test NS ns-example.test',
+    ]);
+    expect(r.additional?.map((a) => `${a.name} ${a.type} ${(a as { data: string }).data}`)).toEqual([
+      'ns-example.test A 10.0.0.3',
+    ]);
+    expect(asked).toHaveLength(n);
+  });
+});
+
+describe('local answers', () => {
+  const q = (name: string, type: string, cls: string) => ({ name, type, class: cls }) as Question;
+  it('answers CH TXT version.bind and hostname.bind itself with TTL 0, as unbound (RFC 4892 §2.2)', () => {
+    const v = localAnswer(q('VERSION.BIND', 'TXT', 'CH'), 'resolver');
+    expect(v && 'answers' in v && v.answers[0]).toMatchObject({ class: 'CH', ttl: 0, type: 'TXT' });
+    const h = localAnswer(q('hostname.bind', 'TXT', 'CH'), 'resolver');
+    expect(h && 'answers' in h && h.answers[0]).toMatchObject({ data: ['resolver'] });
+    const id = localAnswer(q('id.server.', 'TXT', 'CH'), 'resolver');
+    expect(id && 'answers' in id && id.answers[0]).toMatchObject({ data: ['resolver'] });
+  });
+
+  it('refuses every other CH or HS question and leaves IN to the iterator (RFC 1035 §3.2.4)', () => {
+    expect(localAnswer(q('www.example.test', 'A', 'CH'), 'r')).toHaveProperty('refused');
+    expect(localAnswer(q('version.bind', 'A', 'CH'), 'r')).toHaveProperty('refused');
+    expect(localAnswer(q('www.example.test', 'A', 'HS'), 'r')).toHaveProperty('refused');
+    expect(localAnswer(q('version.bind', 'TXT', 'IN'), 'r')).toBeUndefined();
+    expect(localAnswer(q('www.example.test', 'A', 'ANY'), 'r')).toBeUndefined();
   });
 });
