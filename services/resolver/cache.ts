@@ -82,7 +82,15 @@ export class ResolverCache {
   put(e: Omit<CacheEntry, 'storedAt' | 'expiresAt'>, ttl: number): CacheEntry {
     const max = e.kind === 'positive' ? this.opts.maxTtl : this.opts.maxNegativeTtl;
     const t = Math.max(0, Math.min(ttl, max));
-    const entry: CacheEntry = { ...e, storedAt: this.now(), expiresAt: this.now() + t * 1000 };
+    const entry: CacheEntry = {
+      ...e,
+      // each record keeps its own TTL, capped like the entry's (RFC 8767 §4); the SOA of a negative
+      // answer says how long the negative answer lives (RFC 2308 §5)
+      records: e.records.map((r) => ({ ...r, ttl: Math.min(ttlOf(r), this.opts.maxTtl) }) as Answer),
+      soa: e.soa ? ({ ...e.soa, ttl: t } as Answer) : undefined,
+      storedAt: this.now(),
+      expiresAt: this.now() + t * 1000,
+    };
     this.generation++;
     const k = key(e.name, e.type);
     this.entries.delete(k);
@@ -184,7 +192,18 @@ export function ttlSameUntil(expiresAt: number, now: number): number {
   return expiresAt - (ttlLeft(expiresAt, now) - 1) * 1000;
 }
 
+const ttlOf = (r: Answer) => (r as { ttl?: number }).ttl ?? 0;
+
 /** Copies records with the TTL a client should see now (RFC 1035 §6.1.2: decremented). */
 export function withTtl(records: Answer[], ttl: number): Answer[] {
   return records.map((r) => ({ ...r, ttl }) as Answer);
+}
+
+/**
+ * Copies an entry's records, each with its own TTL less the whole seconds it has been cached, as
+ * unbound counts them: a CNAME of 300 s in front of a negative answer of 60 s keeps its 300.
+ */
+export function countedDown(records: Answer[], e: CacheEntry, now: number): Answer[] {
+  const elapsed = Math.floor((now - e.storedAt) / 1000);
+  return records.map((r) => ({ ...r, ttl: Math.max(0, ttlOf(r) - elapsed) }) as Answer);
 }

@@ -4,6 +4,7 @@
 import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns-codec.js';
 import {
   type CacheEntry,
+  countedDown,
   type Delegation,
   type ResolverCache,
   ttlLeft,
@@ -101,9 +102,10 @@ export function chainFrom(
   const out: Answer[] = [];
   let cur = canonicalName(name);
   for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
-    // RFC 8482: an ANY answer is whatever the authority chose to give for the name
+    // RFC 8482: an ANY answer is whatever the authority chose to give for the name (but a CNAME
+    // there is followed, RFC 1034 §4.3.2 step 3a)
     const direct = answers.filter(
-      (a) => canonicalName(a.name) === cur && (a.type === type || type === 'ANY'),
+      (a) => canonicalName(a.name) === cur && (a.type === type || (type === 'ANY' && a.type !== 'CNAME')),
     );
     if (direct.length) return { records: [...out, ...direct], final: cur, loop: false };
     const cname = answers.find((a) => canonicalName(a.name) === cur && a.type === 'CNAME');
@@ -199,7 +201,7 @@ export function resolveCached(
     const hit = cachedAt(it, name, qtype);
     if (!hit || hit.stale) return undefined;
     hits.push([name, hit.entry]);
-    const r = fromEntry(hit.entry, hit.remaining, 'cache');
+    const r = fromEntry(it, hit.entry, 'cache');
     chain.push(...r.records);
     const done = (rcode: number, authority: Answer[]): Resolution => {
       for (const [n, e] of hits) it.onCache?.(n, qtype, 'hit', e, span);
@@ -230,10 +232,16 @@ export function referralFromCache(it: Iterator, qname: string): Resolution {
   const ttl = ttlLeft(d.expiresAt, it.cache.now());
   const zone = d.zone || '.';
   const rr = (name: string, type: string, data: string) => ({ name, type, ttl, class: 'IN', data }) as Answer;
+  // RFC 2181 §5.4.1: the zone's own NS RRset, when cached, ranks above the parent's referral
+  const own = it.cache.get(d.zone, 'NS');
+  const ns =
+    own && !own.stale && own.entry.kind === 'positive'
+      ? fromEntry(it, own.entry, 'cache').records.filter((r) => r.type === 'NS')
+      : d.nameservers.map((n) => rr(zone, 'NS', n));
   return {
     rcode: RCODE.NOERROR,
     answers: [],
-    authority: d.nameservers.map((ns) => rr(zone, 'NS', ns)),
+    authority: ns,
     additional: d.nameservers.flatMap((ns) =>
       (d.addresses.get(ns) ?? []).map((a) => rr(ns, a.includes(':') ? 'AAAA' : 'A', a)),
     ),
@@ -249,12 +257,15 @@ interface OneResult {
   ede?: { code: number; text: string };
 }
 
-function fromEntry(e: CacheEntry, remaining: number, source: 'cache' | 'stale'): OneResult {
-  const ttl = source === 'stale' ? 30 : remaining; // RFC 8767 §4: stale answers get a TTL of 30 s
+function fromEntry(it: Iterator, e: CacheEntry, source: 'cache' | 'stale' | 'upstream'): OneResult {
+  const now = it.cache.now();
+  // RFC 8767 §4: stale answers get a TTL of 30 s
+  const records = source === 'stale' ? withTtl(e.records, 30) : countedDown(e.records, e, now);
+  const soa = e.soa && (source === 'stale' ? withTtl([e.soa], 30) : countedDown([e.soa], e, now));
   return {
     kind: e.kind,
-    records: withTtl(e.records, ttl),
-    soa: e.soa ? withTtl([e.soa], ttl)[0] : undefined,
+    records,
+    soa: soa?.[0],
     source,
     ede:
       source === 'stale'
@@ -274,7 +285,7 @@ async function resolveOne(
   const hit = cachedAt(it, name, type);
   if (hit && !hit.stale) {
     it.onCache?.(name, type, 'hit', hit.entry, budget.span);
-    return fromEntry(hit.entry, hit.remaining, 'cache');
+    return fromEntry(it, hit.entry, 'cache');
   }
   it.onCache?.(name, type, 'miss', undefined, budget.span);
   try {
@@ -284,7 +295,7 @@ async function resolveOne(
       const stale = it.cache.get(name, type, true);
       if (stale) {
         it.onCache?.(name, type, 'stale', stale.entry, budget.span);
-        return fromEntry(stale.entry, 0, 'stale');
+        return fromEntry(it, stale.entry, 'stale');
       }
     }
     throw err;
@@ -371,7 +382,7 @@ async function iterate(
         { name, type, kind: 'nxdomain', records, soa, source: res.server.name },
         negativeTtl(soa),
       );
-      return { kind: 'nxdomain', records: e.records, soa, source: 'upstream' };
+      return fromEntry(it, e, 'upstream');
     }
     const answers = (resp.answers ?? []).filter(inZone);
     const ns = (resp.authorities ?? []).filter((a) => a.type === 'NS' && inZone(a));
@@ -438,14 +449,14 @@ async function iterate(
           minTtl([c]),
         );
       }
-      return { kind: 'positive', records: e.records, source: 'upstream' };
+      return fromEntry(it, e, 'upstream');
     }
     if (soa || ((resp.flags ?? 0) & 0x400) !== 0) {
-      it.cache.put(
+      const e = it.cache.put(
         { name, type, kind: 'nodata', records: [], soa, source: res.server.name },
         negativeTtl(soa),
       );
-      return { kind: 'nodata', records: [], soa, source: 'upstream' };
+      return fromEntry(it, e, 'upstream');
     }
     throw new ResolveFailure({
       code: EDE.OTHER,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Answer } from '../../../services/common/dns-codec.js';
-import { ResolverCache } from '../../../services/resolver/cache.js';
+import { countedDown, ResolverCache } from '../../../services/resolver/cache.js';
 
 const a = (name: string, ttl: number) => ({ name, type: 'A', ttl, class: 'IN', data: '192.0.2.1' }) as Answer;
 
@@ -45,6 +45,20 @@ describe('ResolverCache', () => {
       now += 600;
     }
     expect(seen).toEqual([300, 300, 299, 299]); // 0, 0.6, 1.2 and 1.8 s after it was stored
+  });
+
+  it("counts each record down from its own TTL, and a negative answer's SOA from the negative TTL (RFC 2308 §5)", () => {
+    let now = 0;
+    const c = new ResolverCache(undefined, () => now);
+    const cname = { name: 'out.test', type: 'CNAME', ttl: 300, class: 'IN', data: 'gone.test' } as Answer;
+    const soa = { name: 'test', type: 'SOA', ttl: 86400, class: 'IN', data: {} } as Answer;
+    const e = c.put(
+      { name: 'out.test', type: 'A', kind: 'nxdomain', records: [cname], soa, source: 't' },
+      60,
+    );
+    now = 2_500;
+    expect(countedDown(e.records, e, now).map((r) => (r as { ttl: number }).ttl)).toEqual([298]);
+    expect(countedDown(e.soa ? [e.soa] : [], e, now).map((r) => (r as { ttl: number }).ttl)).toEqual([58]);
   });
 
   it('evicts the least recently used entry, and flush bumps the generation', () => {
