@@ -53,7 +53,8 @@ export class ResolverCache {
 
   constructor(
     readonly opts: CacheOptions = DEFAULT_CACHE_OPTIONS,
-    private readonly now: () => number = Date.now,
+    /** the clock (tests pass their own) */
+    readonly now: () => number = Date.now,
   ) {}
 
   /** A fresh entry, with the records' TTLs set to what remains; or a stale one when allowed. */
@@ -65,11 +66,13 @@ export class ResolverCache {
     const k = key(name, type);
     const e = this.entries.get(k);
     if (!e) return undefined;
-    const remaining = Math.floor((e.expiresAt - this.now()) / 1000);
-    if (remaining <= 0) {
-      if (!allowStale || this.now() > e.expiresAt + this.opts.staleWindow * 1000) return undefined;
+    const now = this.now();
+    // fresh until the very millisecond the TTL runs out: a TTL 1 record is served within its second
+    if (now >= e.expiresAt) {
+      if (!allowStale || now > e.expiresAt + this.opts.staleWindow * 1000) return undefined;
       return { entry: e, remaining: 0, stale: true };
     }
+    const remaining = ttlLeft(e.expiresAt, now);
     // LRU: a hit moves the entry to the young end
     this.entries.delete(k);
     this.entries.set(k, e);
@@ -79,7 +82,15 @@ export class ResolverCache {
   put(e: Omit<CacheEntry, 'storedAt' | 'expiresAt'>, ttl: number): CacheEntry {
     const max = e.kind === 'positive' ? this.opts.maxTtl : this.opts.maxNegativeTtl;
     const t = Math.max(0, Math.min(ttl, max));
-    const entry: CacheEntry = { ...e, storedAt: this.now(), expiresAt: this.now() + t * 1000 };
+    const entry: CacheEntry = {
+      ...e,
+      // each record keeps its own TTL, capped like the entry's (RFC 8767 §4); the SOA of a negative
+      // answer says how long the negative answer lives (RFC 2308 §5)
+      records: e.records.map((r) => ({ ...r, ttl: Math.min(ttlOf(r), this.opts.maxTtl) }) as Answer),
+      soa: e.soa ? ({ ...e.soa, ttl: t } as Answer) : undefined,
+      storedAt: this.now(),
+      expiresAt: this.now() + t * 1000,
+    };
     this.generation++;
     const k = key(e.name, e.type);
     this.entries.delete(k);
@@ -145,7 +156,7 @@ export class ResolverCache {
       name: e.name,
       type: e.type,
       kind: e.kind,
-      ttl: Math.floor((e.expiresAt - now) / 1000),
+      ttl: ttlLeft(e.expiresAt, now),
       records: e.records,
       source: e.source,
     }));
@@ -154,7 +165,7 @@ export class ResolverCache {
         name: d.zone || '.',
         type: 'NS (delegation)',
         kind: 'delegation',
-        ttl: Math.floor((d.expiresAt - now) / 1000),
+        ttl: ttlLeft(d.expiresAt, now),
         records: d.nameservers.map((n) => ({ name: d.zone, type: 'NS', data: n }) as Answer),
         source: [...d.addresses.values()].flat().join(' '),
       });
@@ -167,7 +178,32 @@ export class ResolverCache {
   }
 }
 
+/**
+ * The whole seconds of TTL a client sees (RFC 1035 §6.1.2: decremented by the time in the cache):
+ * the full TTL in the second it was stored, one less per second since, never 0 while fresh. Expiry
+ * itself is kept to the millisecond; only the wire rounds.
+ */
+export function ttlLeft(expiresAt: number, now: number): number {
+  return Math.ceil((expiresAt - now) / 1000);
+}
+
+/** Until when (ms) ttlLeft stays what it is now. */
+export function ttlSameUntil(expiresAt: number, now: number): number {
+  return expiresAt - (ttlLeft(expiresAt, now) - 1) * 1000;
+}
+
+const ttlOf = (r: Answer) => (r as { ttl?: number }).ttl ?? 0;
+
 /** Copies records with the TTL a client should see now (RFC 1035 §6.1.2: decremented). */
 export function withTtl(records: Answer[], ttl: number): Answer[] {
   return records.map((r) => ({ ...r, ttl }) as Answer);
+}
+
+/**
+ * Copies an entry's records, each with its own TTL less the whole seconds it has been cached, as
+ * unbound counts them: a CNAME of 300 s in front of a negative answer of 60 s keeps its 300.
+ */
+export function countedDown(records: Answer[], e: CacheEntry, now: number): Answer[] {
+  const elapsed = Math.floor((now - e.storedAt) / 1000);
+  return records.map((r) => ({ ...r, ttl: Math.max(0, ttlOf(r) - elapsed) }) as Answer);
 }

@@ -2,7 +2,15 @@
 // glue, glueless NS names resolved on the side, CNAME chains across zones, QNAME minimisation
 // (RFC 9156), negative caching (RFC 2308), serve-stale (RFC 8767) and bounded work.
 import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns-codec.js';
-import { type CacheEntry, type Delegation, type ResolverCache, withTtl } from './cache.js';
+import {
+  type CacheEntry,
+  countedDown,
+  type Delegation,
+  type ResolverCache,
+  ttlLeft,
+  ttlSameUntil,
+  withTtl,
+} from './cache.js';
 import type { UpstreamAnswer, UpstreamError } from './upstream.js';
 
 export const LIMITS = {
@@ -25,6 +33,8 @@ export interface Resolution {
   ede?: { code: number; text: string };
   /** from resolveCached: until when (ms) every TTL in the answer stays the same whole second */
   sameUntil?: number;
+  /** a referral's glue */
+  additional?: Answer[];
 }
 
 export interface AskContext {
@@ -80,24 +90,40 @@ function negativeTtl(soa: Answer | undefined): number {
   return Math.min(s.ttl, s.data.minimum);
 }
 
-/** Follows the CNAME chain for `name` inside an answer section; unrelated records are dropped. */
+/**
+ * Follows the CNAME chain for `name` inside an answer section; unrelated records are dropped.
+ * `loop`: the chain comes back to a name it already passed (loop1 → loop2 → loop1).
+ */
 export function chainFrom(
   answers: Answer[],
   name: string,
   type: string,
-): { records: Answer[]; final: string } {
+): { records: Answer[]; final: string; loop: boolean } {
   const out: Answer[] = [];
   let cur = canonicalName(name);
   for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
-    const direct = answers.filter((a) => canonicalName(a.name) === cur && a.type === type);
-    if (direct.length) return { records: [...out, ...direct], final: cur };
+    // RFC 8482: an ANY answer is whatever the authority chose to give for the name (but a CNAME
+    // there is followed, RFC 1034 §4.3.2 step 3a)
+    const direct = answers.filter(
+      (a) => canonicalName(a.name) === cur && (a.type === type || (type === 'ANY' && a.type !== 'CNAME')),
+    );
+    if (direct.length) return { records: [...out, ...direct], final: cur, loop: false };
     const cname = answers.find((a) => canonicalName(a.name) === cur && a.type === 'CNAME');
     if (!cname || type === 'CNAME') break;
     out.push(cname);
     cur = canonicalName((cname as { data: string }).data);
-    if (out.some((r) => canonicalName(r.name) === cur)) break; // loop
+    if (out.some((r) => canonicalName(r.name) === cur)) return { records: out, final: cur, loop: true };
   }
-  return { records: out, final: cur };
+  return { records: out, final: cur, loop: false };
+}
+
+/** RFC 2672 / RFC 1034 §3.6.2: a name with a CNAME has no other data, so its CNAME answers any type. */
+function cachedAt(it: Iterator, name: string, type: string) {
+  const hit = it.cache.get(name, type);
+  if (hit || type === 'CNAME') return hit;
+  const alias = it.cache.get(name, 'CNAME');
+  // only a CNAME that exists: a cached "no CNAME here" says nothing about the other types
+  return alias?.entry.kind === 'positive' ? alias : undefined;
 }
 
 export async function resolve(
@@ -115,8 +141,9 @@ export async function resolve(
     try {
       r = await resolveOne(it, name, qtype, budget, 0);
     } catch (err) {
+      // like unbound, a failed resolution answers SERVFAIL with no partial chain
       if (err instanceof ResolveFailure)
-        return { rcode: RCODE.SERVFAIL, answers: chain, authority: [], source: 'upstream', ede: err.ede };
+        return { rcode: RCODE.SERVFAIL, answers: [], authority: [], source: 'upstream', ede: err.ede };
       throw err;
     }
     if (r.source !== 'cache') source = r.source;
@@ -138,7 +165,7 @@ export async function resolve(
     if (seen.has(final))
       return {
         rcode: RCODE.SERVFAIL,
-        answers: chain,
+        answers: [],
         authority: [],
         source,
         ede: { code: EDE.OTHER, text: `CNAME loop at ${final}` },
@@ -148,7 +175,7 @@ export async function resolve(
   }
   return {
     rcode: RCODE.SERVFAIL,
-    answers: chain,
+    answers: [],
     authority: [],
     source,
     ede: { code: EDE.OTHER, text: 'CNAME chain too long' },
@@ -171,18 +198,15 @@ export function resolveCached(
   let name = canonicalName(qname);
   const seen = new Set<string>([name]);
   for (let hop = 0; hop <= LIMITS.cnameHops; hop++) {
-    const hit = it.cache.get(name, qtype) ?? (qtype !== 'CNAME' ? it.cache.get(name, 'CNAME') : undefined);
+    const hit = cachedAt(it, name, qtype);
     if (!hit || hit.stale) return undefined;
     hits.push([name, hit.entry]);
-    const r = fromEntry(hit.entry, hit.remaining, 'cache');
+    const r = fromEntry(it, hit.entry, 'cache');
     chain.push(...r.records);
     const done = (rcode: number, authority: Answer[]): Resolution => {
       for (const [n, e] of hits) it.onCache?.(n, qtype, 'hit', e, span);
-      // a remaining TTL of r s (floor) turns r-1 at expiresAt - r s
-      const now = Date.now();
-      const sameUntil = Math.min(
-        ...hits.map(([, e]) => e.expiresAt - Math.floor((e.expiresAt - now) / 1000) * 1000),
-      );
+      const now = it.cache.now();
+      const sameUntil = Math.min(...hits.map(([, e]) => ttlSameUntil(e.expiresAt, now)));
       return { rcode, answers: chain, authority, source: 'cache', sameUntil };
     };
     if (r.kind !== 'positive')
@@ -197,6 +221,34 @@ export function resolveCached(
   return undefined;
 }
 
+/**
+ * RFC 1034 §4.3.1: a question with RD=0 that the cache cannot answer gets a referral to the closest
+ * delegation the cache knows (as unbound with access-control allow_snoop), or REFUSED when it knows
+ * none; the resolver never walks the tree for it.
+ */
+export function referralFromCache(it: Iterator, qname: string): Resolution {
+  const d = it.cache.closestDelegation(qname);
+  if (!d) return { rcode: RCODE.REFUSED, answers: [], authority: [], source: 'cache' };
+  const ttl = ttlLeft(d.expiresAt, it.cache.now());
+  const zone = d.zone || '.';
+  const rr = (name: string, type: string, data: string) => ({ name, type, ttl, class: 'IN', data }) as Answer;
+  // RFC 2181 §5.4.1: the zone's own NS RRset, when cached, ranks above the parent's referral
+  const own = it.cache.get(d.zone, 'NS');
+  const ns =
+    own && !own.stale && own.entry.kind === 'positive'
+      ? fromEntry(it, own.entry, 'cache').records.filter((r) => r.type === 'NS')
+      : d.nameservers.map((n) => rr(zone, 'NS', n));
+  return {
+    rcode: RCODE.NOERROR,
+    answers: [],
+    authority: ns,
+    additional: d.nameservers.flatMap((ns) =>
+      (d.addresses.get(ns) ?? []).map((a) => rr(ns, a.includes(':') ? 'AAAA' : 'A', a)),
+    ),
+    source: 'cache',
+  };
+}
+
 interface OneResult {
   kind: 'positive' | 'nodata' | 'nxdomain';
   records: Answer[];
@@ -205,12 +257,15 @@ interface OneResult {
   ede?: { code: number; text: string };
 }
 
-function fromEntry(e: CacheEntry, remaining: number, source: 'cache' | 'stale'): OneResult {
-  const ttl = source === 'stale' ? 30 : remaining; // RFC 8767 §4: stale answers get a TTL of 30 s
+function fromEntry(it: Iterator, e: CacheEntry, source: 'cache' | 'stale' | 'upstream'): OneResult {
+  const now = it.cache.now();
+  // RFC 8767 §4: stale answers get a TTL of 30 s
+  const records = source === 'stale' ? withTtl(e.records, 30) : countedDown(e.records, e, now);
+  const soa = e.soa && (source === 'stale' ? withTtl([e.soa], 30) : countedDown([e.soa], e, now));
   return {
     kind: e.kind,
-    records: withTtl(e.records, ttl),
-    soa: e.soa ? withTtl([e.soa], ttl)[0] : undefined,
+    records,
+    soa: soa?.[0],
     source,
     ede:
       source === 'stale'
@@ -227,10 +282,10 @@ async function resolveOne(
   depth: number,
 ): Promise<OneResult> {
   // JOURNEY 10: answers from the cache carry the TTL that remains
-  const hit = it.cache.get(name, type) ?? (type !== 'CNAME' ? it.cache.get(name, 'CNAME') : undefined);
+  const hit = cachedAt(it, name, type);
   if (hit && !hit.stale) {
     it.onCache?.(name, type, 'hit', hit.entry, budget.span);
-    return fromEntry(hit.entry, hit.remaining, 'cache');
+    return fromEntry(it, hit.entry, 'cache');
   }
   it.onCache?.(name, type, 'miss', undefined, budget.span);
   try {
@@ -240,7 +295,7 @@ async function resolveOne(
       const stale = it.cache.get(name, type, true);
       if (stale) {
         it.onCache?.(name, type, 'stale', stale.entry, budget.span);
-        return fromEntry(stale.entry, 0, 'stale');
+        return fromEntry(it, stale.entry, 'stale');
       }
     }
     throw err;
@@ -285,6 +340,12 @@ async function addressesFor(it: Iterator, d: Delegation, budget: Budget, depth: 
   );
 }
 
+/** The name one label up ("" is the root). */
+function parentOf(name: string): string {
+  const dot = name.indexOf('.');
+  return dot < 0 ? '' : name.slice(dot + 1);
+}
+
 /** RFC 9156: ask each zone only for one label more than it is responsible for. */
 function minimised(qname: string, zone: string): string {
   const q = qname.split('.');
@@ -299,7 +360,9 @@ async function iterate(
   budget: Budget,
   depth: number,
 ): Promise<OneResult> {
-  let deleg = it.cache.closestDelegation(name) ?? it.roots;
+  // RFC 4035 §4.2: a DS RRset lives on the parent side of the cut, so its question starts above the name
+  const parentSide = type === 'DS' && name !== '';
+  let deleg = it.cache.closestDelegation(parentSide ? parentOf(name) : name) ?? it.roots;
   let asked = deleg.zone; // how far down the minimised name has reached at this zone
   for (let step = 0; step < LIMITS.referrals + LIMITS.cnameHops * 2; step++) {
     await addressesFor(it, deleg, budget, depth);
@@ -319,7 +382,7 @@ async function iterate(
         { name, type, kind: 'nxdomain', records, soa, source: res.server.name },
         negativeTtl(soa),
       );
-      return { kind: 'nxdomain', records: e.records, soa, source: 'upstream' };
+      return fromEntry(it, e, 'upstream');
     }
     const answers = (resp.answers ?? []).filter(inZone);
     const ns = (resp.authorities ?? []).filter((a) => a.type === 'NS' && inZone(a));
@@ -330,7 +393,8 @@ async function iterate(
       cut !== undefined &&
       cut !== zone &&
       inBailiwick(name, cut) &&
-      cut.length > zone.length
+      cut.length > zone.length &&
+      !(parentSide && cut === name)
     ) {
       const nameservers = [
         ...new Set(
@@ -371,7 +435,9 @@ async function iterate(
     }
     if (rcode !== RCODE.NOERROR)
       throw new ResolveFailure({ code: EDE.OTHER, text: `${res.server.name} answered rcode ${rcode}` });
-    const { records } = chainFrom(answers, name, type);
+    const { records, final, loop } = chainFrom(answers, name, type);
+    // RFC 1034 §3.6.2: a chain that comes back on itself inside the zone never ends
+    if (loop) throw new ResolveFailure({ code: EDE.OTHER, text: `CNAME loop at ${final}` });
     if (records.length) {
       const e = it.cache.put(
         { name, type, kind: 'positive', records, source: res.server.name },
@@ -383,14 +449,14 @@ async function iterate(
           minTtl([c]),
         );
       }
-      return { kind: 'positive', records: e.records, source: 'upstream' };
+      return fromEntry(it, e, 'upstream');
     }
     if (soa || ((resp.flags ?? 0) & 0x400) !== 0) {
-      it.cache.put(
+      const e = it.cache.put(
         { name, type, kind: 'nodata', records: [], soa, source: res.server.name },
         negativeTtl(soa),
       );
-      return { kind: 'nodata', records: [], soa, source: 'upstream' };
+      return fromEntry(it, e, 'upstream');
     }
     throw new ResolveFailure({
       code: EDE.OTHER,

@@ -30,8 +30,16 @@ import { address6Of, addressOf, hostAt, peerNamer, peerString } from '../common/
 import { networks } from '../common/topology.js';
 import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
-import { ResolverCache } from './cache.js';
-import { type Iterator, LIMITS, type Resolution, resolve, resolveCached } from './iterate.js';
+import { ResolverCache, ttlLeft } from './cache.js';
+import {
+  type Iterator,
+  LIMITS,
+  type Resolution,
+  referralFromCache,
+  resolve,
+  resolveCached,
+} from './iterate.js';
+import { localAnswer } from './local.js';
 import { askServer } from './upstream.js';
 
 const UPSTREAM_TIMEOUT_MS = 800;
@@ -68,7 +76,7 @@ await runService('resolver', async (ctx) => {
     },
     onCache: (name, type, result, entry, span) => {
       if (!queryEvents) return;
-      const ttl = entry ? Math.floor((entry.expiresAt - Date.now()) / 1000) : undefined;
+      const ttl = entry ? ttlLeft(entry.expiresAt, Date.now()) : undefined;
       ctx.events.emit({
         kind: 'dns.cache',
         parent: span,
@@ -190,20 +198,28 @@ await runService('resolver', async (ctx) => {
     const rd = ((query.flags ?? 0) & 0x100) !== 0;
     const opt = findOpt(query);
     const span = queryEvents ? newSpanId() : '';
+    // RFC 3225 §3: the DO bit of the query is copied into the response
+    const dnssecOk = ((opt?.flags ?? 0) & 0x8000) !== 0;
     const reply = (
       rcode: number,
       answers: Packet['answers'] = [],
       authority: Packet['authorities'] = [],
       ede?: { code: number; text: string },
+      more: { additional?: Packet['additionals']; ra?: boolean } = {},
     ) => {
       const p: Packet = {
         id: query.id,
         type: 'response',
-        flags: makeFlags({ opcode: ((query.flags ?? 0) >> 11) & 0xf, rd, ra: true, rcode }),
+        flags: makeFlags({ opcode: ((query.flags ?? 0) >> 11) & 0xf, rd, ra: more.ra ?? true, rcode }),
         questions: q ? [q] : [],
         answers,
         authorities: authority,
-        additionals: opt ? [makeOpt({ rcode, options: ede ? [edeOption(ede.code, ede.text)] : [] })] : [],
+        additionals: [
+          ...(more.additional ?? []),
+          ...(opt
+            ? [makeOpt({ rcode, do: dnssecOk, options: ede ? [edeOption(ede.code, ede.text)] : [] })]
+            : []),
+        ],
       };
       const limit =
         meta.transport === 'udp' ? Math.min(Math.max(opt?.udpPayloadSize ?? 512, 512), 4096) : 65535;
@@ -223,6 +239,13 @@ await runService('resolver', async (ctx) => {
     if ((((query.flags ?? 0) >> 11) & 0xf) !== 0) return reply(RCODE.NOTIMP);
     if (!q || (query.questions?.length ?? 0) !== 1) return reply(RCODE.FORMERR);
     if (opt && ((opt as { ednsVersion?: number }).ednsVersion ?? 0) > 0) return reply(RCODE.BADVERS);
+    // a resolver holds no zone to transfer (RFC 5936 §6): REFUSED, as unbound answers (without RA)
+    if (q.type === 'AXFR' || q.type === 'IXFR') return reply(RCODE.REFUSED, [], [], undefined, { ra: false });
+    const local = localAnswer(q, ctx.host);
+    if (local) {
+      if ('refused' in local) return reply(RCODE.REFUSED);
+      return reply(RCODE.NOERROR, local.answers as Packet['answers']);
+    }
     if (queryEvents) {
       ctx.events.emit({
         kind: 'dns.query',
@@ -260,7 +283,9 @@ await runService('resolver', async (ctx) => {
     };
     const answer = (r: Resolution) => {
       if (queryEvents) emitAnswer(r);
-      return reply(r.rcode, r.answers as Packet['answers'], r.authority as Packet['authorities'], r.ede);
+      return reply(r.rcode, r.answers as Packet['answers'], r.authority as Packet['authorities'], r.ede, {
+        additional: r.additional as Packet['additionals'],
+      });
     };
     // JOURNEY 10: a fully cached answer is built synchronously; anything else walks from the root
     const cached = resolveCached(it, q.name, q.type, queryEvents ? span : undefined);
@@ -270,6 +295,8 @@ await runService('resolver', async (ctx) => {
         wire.set(key, out, { until: cached.sameUntil, generation: cache.generation });
       return out;
     }
+    // RFC 1034 §4.3.1: RD=0 asks for what the cache holds; the rest is a referral, never a walk
+    if (!rd) return answer(referralFromCache(it, q.name));
     return resolve(it, q.name, q.type, { queries: LIMITS.queries, span }).then(answer);
   };
 

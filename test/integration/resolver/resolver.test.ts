@@ -36,7 +36,8 @@ beforeAll(async () => {
   outgoing-interface: ${UNBOUND}
   do-ip6: no
   do-not-query-localhost: no
-  access-control: 127.0.0.0/8 allow
+  # allow_snoop: RD=0 questions are answered from the cache, as the lab's resolver does
+  access-control: 127.0.0.0/8 allow_snoop
   root-hints: "${tmp}/root.hints"
   local-zone: "test." nodefault
   module-config: "iterator"
@@ -174,6 +175,160 @@ describe('recursive resolution', () => {
     await lab.control('resolver', 'dns.flush', { name: 'cdn.example.test' });
     const after = (await lab.control('resolver', 'dns.cache', {})) as { name: string; type: string }[];
     expect(after.some((r) => r.name === 'cdn.example.test' && r.type === 'A')).toBe(false);
+  });
+});
+
+describe('right answers from the cache (issue 17, first part)', () => {
+  it('answers mail.example.test A after a CNAME query for it got NODATA, as unbound does (RFC 2308 §5)', async () => {
+    await lab.control('resolver', 'dns.flush', {});
+    const cname = dig([`@${RESOLVER}`, 'mail.example.test', 'CNAME']);
+    expect([cname.status, cname.answer.length]).toEqual(['NOERROR', 0]);
+    const ours = dig([`@${RESOLVER}`, 'mail.example.test', 'A']);
+    const theirs = dig([`@${UNBOUND}`, 'mail.example.test', 'A']);
+    expect(ours.answer).toEqual([`mail.example.test. 300 IN A ${B}.2.80`]);
+    expect(ours.answer.map((a) => a.split(' ')[4])).toEqual(theirs.answer.map((a) => a.split(' ')[4]));
+  });
+
+  it('answers SERVFAIL with an empty answer to a CNAME loop inside one zone, as unbound does', async () => {
+    for (const [from, to] of [
+      ['loop1', 'loop2'],
+      ['loop2', 'loop1'],
+    ])
+      await lab.control('ns-example', 'dns.set', {
+        name: `${from}.example.test`,
+        type: 'CNAME',
+        value: `${to}.example.test.`,
+      });
+    try {
+      for (const server of [RESOLVER, UNBOUND]) {
+        const r = dig([`@${server}`, 'loop1.example.test', 'A']);
+        expect([server, r.status, r.answer]).toEqual([server, 'SERVFAIL', []]);
+      }
+    } finally {
+      for (const n of ['loop1', 'loop2'])
+        await lab.control('ns-example', 'dns.rm', { name: `${n}.example.test` });
+    }
+  });
+
+  it('serves a TTL 1 record from the cache within its second (RFC 1035 §6.1.2)', async () => {
+    await lab.control('ns-example', 'dns.set', {
+      name: 'one.example.test',
+      type: 'A',
+      value: `${B}.2.80`,
+      ttl: 1,
+    });
+    try {
+      await lab.control('resolver', 'dns.flush', { name: 'one.example.test' });
+      const first = dig([`@${RESOLVER}`, 'one.example.test', 'A']);
+      const second = dig([`@${RESOLVER}`, 'one.example.test', 'A']);
+      expect(first.answer).toEqual([`one.example.test. 1 IN A ${B}.2.80`]);
+      expect(second.answer).toEqual(first.answer);
+      // the second dig comes milliseconds after the first: answered from the cache, not upstream
+      await lab.waitFor(
+        (e) => e.kind === 'dns.answer' && e.data?.name === 'one.example.test' && e.data?.source === 'cache',
+        2000,
+      );
+    } finally {
+      await lab.control('ns-example', 'dns.rm', { name: 'one.example.test' });
+    }
+  });
+});
+
+describe('protocol fidelity, compared with unbound (issue 17)', () => {
+  const same = (args: string[]) => {
+    const ours = dig([`@${RESOLVER}`, ...args]);
+    const theirs = dig([`@${UNBOUND}`, ...args]);
+    const view = (r: ReturnType<typeof dig>) => ({
+      status: r.status,
+      flags: r.flags.sort(),
+      answer: r.answer.map((a) =>
+        a
+          .split(' ')
+          .filter((_, i) => i !== 1)
+          .join(' '),
+      ),
+      authority: r.authority.map((a) =>
+        a
+          .split(' ')
+          .filter((_, i) => i !== 1)
+          .join(' '),
+      ),
+      edns: /; EDNS: version: \d+, flags:([a-z ]*);/.exec(r.raw)?.[1].trim(),
+    });
+    return { ours: view(ours), theirs: view(theirs), raw: ours };
+  };
+
+  it('answers CH TXT hostname.bind itself and REFUSES other CH and HS questions (RFC 1035 §3.2.4, RFC 4892)', () => {
+    const id = dig([`@${RESOLVER}`, 'hostname.bind', 'CH', 'TXT']);
+    expect(id.answer).toEqual(['hostname.bind. 0 CH TXT "resolver"']);
+    for (const args of [
+      ['www.example.test', 'CH', 'A'],
+      ['www.example.test', 'HS', 'A'],
+      ['version.bind', 'CH', 'A'],
+    ]) {
+      const r = same(args);
+      expect(r.ours).toEqual(r.theirs);
+      expect(r.ours.status).toBe('REFUSED');
+    }
+    const up = lab
+      .events('resolver')
+      .filter((e) => e.kind === 'dns.upstream' && /bind|server/.test(String(e.data?.name)));
+    expect(up).toEqual([]); // never asked upstream
+  });
+
+  it('answers RD=0 from the cache, and with a referral to the closest cut it knows on a miss (RFC 1034 §4.3.1)', () => {
+    dig([`@${RESOLVER}`, 'mail.example.test']);
+    dig([`@${UNBOUND}`, 'mail.example.test']);
+    const before = lab.events('resolver').filter((e) => e.kind === 'dns.upstream').length;
+    for (const name of ['mail.example.test', 'not-cached.example.test']) {
+      const r = same(['+norec', name, 'A']);
+      expect(r.ours).toEqual(r.theirs);
+    }
+    expect(lab.events('resolver').filter((e) => e.kind === 'dns.upstream').length).toBe(before);
+  });
+
+  it('asks the parent for DS though the child delegation is cached (RFC 4035 §4.2)', () => {
+    dig([`@${RESOLVER}`, 'www.example.test']);
+    const r = same(['example.test', 'DS']);
+    expect(r.ours).toEqual(r.theirs);
+    expect(r.ours.authority[0]).toMatch(/^test\. IN SOA ns-tld\.test\./);
+  });
+
+  it("passes on the authority's RFC 8482 answer to ANY", () => {
+    // a name neither has cached: unbound would otherwise answer ANY with the RRsets in its cache
+    // (RFC 8482 §4.1 allows any subset); the lab's resolver passes on the authority's answer
+    const r = same(['web2.example.test', 'ANY']);
+    expect(r.ours).toEqual(r.theirs);
+    expect(r.ours.answer).toEqual(['web2.example.test. IN HINFO "RFC8482" ""']);
+  });
+
+  it('copies the DO bit into its answer (RFC 3225 §3)', () => {
+    const r = same(['+dnssec', 'cdn.example.test', 'A']);
+    expect(r.ours).toEqual(r.theirs);
+    expect(r.ours.edns).toBe('do');
+  });
+
+  it('refuses AXFR and IXFR, as unbound does (RFC 5936 §6)', async () => {
+    const { default: dnsPacket } = await import('dns-packet');
+    const { connect } = await import('node:net');
+    for (const type of ['AXFR', 'IXFR'] as const) {
+      const ask = (server: string) =>
+        new Promise<number>((resolve, reject) => {
+          const s = connect({ host: server, port: 53, localAddress: '127.0.0.1' }, () =>
+            s.write(
+              dnsPacket.streamEncode({ id: 5, type: 'query', questions: [{ name: 'example.test', type }] }),
+            ),
+          );
+          s.on('data', (d) => {
+            resolve(dnsPacket.streamDecode(d).flags ?? -1);
+            s.destroy();
+          });
+          s.on('error', reject);
+        });
+      const [ours, theirs] = [await ask(RESOLVER), await ask(UNBOUND)];
+      expect([type, ours & 0xf]).toEqual([type, 5]);
+      expect(ours).toBe(theirs);
+    }
   });
 });
 

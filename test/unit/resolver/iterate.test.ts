@@ -6,6 +6,7 @@ import {
   canonicalName,
   makeFlags,
   type Packet,
+  type Question,
   RCODE,
 } from '../../../services/common/dns-codec.js';
 import { ResolverCache } from '../../../services/resolver/cache.js';
@@ -13,9 +14,11 @@ import {
   type AskContext,
   type Iterator,
   LIMITS,
+  referralFromCache,
   resolve,
   resolveCached,
 } from '../../../services/resolver/iterate.js';
+import { localAnswer } from '../../../services/resolver/local.js';
 import type { UpstreamAnswer, UpstreamError } from '../../../services/resolver/upstream.js';
 
 type Script = (q: AskContext) => Partial<Packet> | 'timeout';
@@ -149,7 +152,63 @@ describe('iterative resolution', () => {
     expect(asked.length).toBeLessThanOrEqual(LIMITS.queries);
   });
 
-  it('ends a CNAME loop across zones in SERVFAIL with the chain so far', async () => {
+  it('answers A after a cached "no CNAME here" (NODATA for CNAME hides no other type, RFC 2308 §5)', async () => {
+    const mail = (q: AskContext) =>
+      canonicalName(q.qname) === 'mail.example.test' && q.qtype === 'A'
+        ? { flags: makeFlags({ aa: true }), answers: [rr('mail.example.test', 'A', '192.0.2.25')] }
+        : { flags: makeFlags({ aa: true }), authorities: [soa('example.test')] };
+    const { it: iter } = world({ '10.0.0.3': mail });
+    const nodata = await resolve(iter, 'mail.example.test', 'CNAME');
+    expect([nodata.rcode, nodata.answers.length]).toEqual([RCODE.NOERROR, 0]);
+    expect(resolveCached(iter, 'mail.example.test', 'A')).toBeUndefined(); // not from the CNAME entry
+    const r = await resolve(iter, 'mail.example.test', 'A');
+    expect(r.answers.map((a) => (a as { data: string }).data)).toEqual(['192.0.2.25']);
+    expect(resolveCached(iter, 'mail.example.test', 'A')?.answers).toHaveLength(1);
+  });
+
+  it('still answers any type from a cached CNAME that exists (RFC 1034 §3.6.2)', async () => {
+    const { it: iter, asked } = world({
+      '10.0.0.3': (q) =>
+        canonicalName(q.qname) === 'www.example.test'
+          ? { flags: makeFlags({ aa: true }), answers: [rr('www.example.test', 'CNAME', 'cdn.example.test')] }
+          : { flags: makeFlags({ aa: true }), answers: [rr(q.qname, q.qtype, '192.0.2.80')] },
+    });
+    await resolve(iter, 'www.example.test', 'CNAME');
+    await resolve(iter, 'cdn.example.test', 'A');
+    const n = asked.length;
+    const r = resolveCached(iter, 'www.example.test', 'A');
+    expect(r?.answers.map((a) => a.type)).toEqual(['CNAME', 'A']);
+    expect(asked).toHaveLength(n);
+  });
+
+  it('answers SERVFAIL with no answer to a CNAME loop inside one zone, as unbound does (RFC 1034 §3.6.2)', async () => {
+    const loop = {
+      'loop1.example.test': rr('loop1.example.test', 'CNAME', 'loop2.example.test'),
+      'loop2.example.test': rr('loop2.example.test', 'CNAME', 'loop1.example.test'),
+    };
+    const { it: iter, cache } = world({
+      // the authority follows the chain inside its zone, as NSD does, and stops where it repeats
+      '10.0.0.3': (q) => {
+        const first = canonicalName(q.qname) as keyof typeof loop;
+        const other = first === 'loop1.example.test' ? 'loop2.example.test' : 'loop1.example.test';
+        return { flags: makeFlags({ aa: true }), answers: [loop[first], loop[other]] };
+      },
+    });
+    for (const name of ['loop1.example.test', 'loop2.example.test']) {
+      const r = await resolve(iter, name, 'A');
+      expect(r.rcode).toBe(RCODE.SERVFAIL);
+      expect(r.answers).toEqual([]);
+      expect(r.ede?.text).toMatch(/loop/);
+      expect(cache.get(name, 'A')).toBeUndefined(); // a loop is not cached as an answer
+    }
+    // the CNAME itself is data and is answered (unbound: NOERROR, one CNAME)
+    const c = await resolve(iter, 'loop1.example.test', 'CNAME');
+    expect([c.rcode, c.answers.length]).toEqual([RCODE.NOERROR, 1]);
+    const again = await resolve(iter, 'loop1.example.test', 'A');
+    expect(again.rcode).toBe(RCODE.SERVFAIL);
+  });
+
+  it('ends a CNAME loop across zones in SERVFAIL with no answer', async () => {
     const { it: iter } = world({
       '10.0.0.2': (q) =>
         canonicalName(q.qname).endsWith('example.test')
@@ -162,6 +221,7 @@ describe('iterative resolution', () => {
     });
     const r = await resolve(iter, 'a.example.test', 'A');
     expect(r.rcode).toBe(RCODE.SERVFAIL);
+    expect(r.answers).toEqual([]);
     expect(r.ede?.text).toMatch(/loop|too long/);
   });
 
@@ -195,5 +255,74 @@ describe('iterative resolution', () => {
     const never = await resolve(down.it, 'never.example.test', 'A');
     expect(never.rcode).toBe(RCODE.SERVFAIL);
     expect(never.ede?.code).toBe(22);
+  });
+});
+
+describe('protocol fidelity (issue 17)', () => {
+  it('asks the parent for DS even when the child delegation is cached (RFC 4035 §4.2)', async () => {
+    const { it: iter, asked } = world({
+      '10.0.0.2': (q) =>
+        q.qtype === 'DS' && canonicalName(q.qname) === 'example.test'
+          ? { flags: makeFlags({ aa: true }), authorities: [soa('test')] }
+          : {
+              authorities: [rr('example.test', 'NS', 'ns-example.test')],
+              additionals: [rr('ns-example.test', 'A', '10.0.0.3')],
+            },
+    });
+    await resolve(iter, 'www.example.test', 'A'); // the delegation to example.test is now cached
+    const n = asked.length;
+    const r = await resolve(iter, 'example.test', 'DS');
+    expect(asked.slice(n).map((q) => [q.server.address, q.qname, q.qtype])).toEqual([
+      ['10.0.0.2', 'example.test', 'DS'],
+    ]);
+    expect(r.rcode).toBe(RCODE.NOERROR);
+    expect(r.authority.map((a) => `${a.name} ${a.type}`)).toEqual(['test SOA']);
+  });
+
+  it('passes on what the authority gave for ANY, here RFC 8482 HINFO', async () => {
+    const hinfo = rr('example.test', 'HINFO', { cpu: 'RFC8482', os: '' }, 3600);
+    const { it: iter } = world({
+      '10.0.0.3': () => ({ flags: makeFlags({ aa: true }), answers: [hinfo] }),
+    });
+    const r = await resolve(iter, 'example.test', 'ANY');
+    expect([r.rcode, r.answers]).toEqual([RCODE.NOERROR, [hinfo]]);
+    expect(resolveCached(iter, 'example.test', 'ANY')?.answers.map((a) => a.type)).toEqual(['HINFO']);
+  });
+
+  it('answers RD=0 from the cache or with a referral from it, never asking upstream (RFC 1034 §4.3.1)', async () => {
+    const { it: iter, asked } = world();
+    expect(referralFromCache(iter, 'www.example.test').rcode).toBe(RCODE.REFUSED); // knows nothing yet
+    await resolve(iter, 'www.example.test', 'A');
+    const n = asked.length;
+    const r = referralFromCache(iter, 'other.example.test');
+    expect(r.rcode).toBe(RCODE.NOERROR);
+    expect(r.answers).toEqual([]);
+    expect(r.authority.map((a) => `${a.name} ${a.type} ${(a as { data: string }).data}`)).toEqual([
+      'example.test NS ns-example.test',
+    ]);
+    expect(r.additional?.map((a) => `${a.name} ${a.type} ${(a as { data: string }).data}`)).toEqual([
+      'ns-example.test A 10.0.0.3',
+    ]);
+    expect(asked).toHaveLength(n);
+  });
+});
+
+describe('local answers', () => {
+  const q = (name: string, type: string, cls: string) => ({ name, type, class: cls }) as Question;
+  it('answers CH TXT version.bind and hostname.bind itself with TTL 0, as unbound (RFC 4892 §2.2)', () => {
+    const v = localAnswer(q('VERSION.BIND', 'TXT', 'CH'), 'resolver');
+    expect(v && 'answers' in v && v.answers[0]).toMatchObject({ class: 'CH', ttl: 0, type: 'TXT' });
+    const h = localAnswer(q('hostname.bind', 'TXT', 'CH'), 'resolver');
+    expect(h && 'answers' in h && h.answers[0]).toMatchObject({ data: ['resolver'] });
+    const id = localAnswer(q('id.server.', 'TXT', 'CH'), 'resolver');
+    expect(id && 'answers' in id && id.answers[0]).toMatchObject({ data: ['resolver'] });
+  });
+
+  it('refuses every other CH or HS question and leaves IN to the iterator (RFC 1035 §3.2.4)', () => {
+    expect(localAnswer(q('www.example.test', 'A', 'CH'), 'r')).toHaveProperty('refused');
+    expect(localAnswer(q('version.bind', 'A', 'CH'), 'r')).toHaveProperty('refused');
+    expect(localAnswer(q('www.example.test', 'A', 'HS'), 'r')).toHaveProperty('refused');
+    expect(localAnswer(q('version.bind', 'TXT', 'IN'), 'r')).toBeUndefined();
+    expect(localAnswer(q('www.example.test', 'A', 'ANY'), 'r')).toBeUndefined();
   });
 });
