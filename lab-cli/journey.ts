@@ -1,9 +1,9 @@
-// The 38 steps of the journey (shared/JOURNEY.md): what each scenario cites in its `journey:` list.
+// The 38 steps of the journey (docs/JOURNEY.md): what each scenario cites in its `journey:` list.
 // `lab journey` shows which steps the scenarios cover.
 export interface JourneyStep {
   step: number;
   what: string;
-  /** the scenario JOURNEY.md names for it */
+  /** the scenario docs/JOURNEY.md names for it */
   scenario: string;
 }
 

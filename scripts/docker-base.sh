@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A local base image for the lab's Dockerfile when no registry can be reached (ARCHITECTURE.md,
+# A local base image for the lab's Dockerfile when no registry can be reached (docs/ARCHITECTURE.md,
 # "Docker without a registry"): Debian bookworm from debootstrap plus this machine's node and npm,
 # imported with `docker import`. Installs and starts the engine from Debian if it is missing.
 # Prints the image name last (pass it as NODE_IMAGE); skipped when the image exists.

@@ -3,6 +3,7 @@
 // `tshark -N n` and Wireshark show lab host names instead of 127.60.2.11), and the Decryption Secrets
 // Block (§4.7, what `editcap --inject-secrets` writes), so the run's TLS key log is in the file before
 // sharkd first reads it, with no editcap pass in between.
+// Written by hand because no npm package writes pcapng blocks, and each block is a few 32-bit fields (§3.1).
 import { isIPv4, isIPv6 } from 'node:net';
 import { CaptureError } from './dumpcap.js';
 

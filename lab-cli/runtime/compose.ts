@@ -1,4 +1,4 @@
-// Compose through its CLI (ARCHITECTURE.md, "Runtimes"): `docker compose` (v2) when the plugin is
+// Compose through its CLI (docs/ARCHITECTURE.md, "Runtimes"): `docker compose` (v2) when the plugin is
 // there, else `docker-compose` (v1.29, Debian's). The arguments are built here, run in docker.ts.
 import { execFile } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';

@@ -1,4 +1,4 @@
-// Every container's stdout is its host's event stream (ARCHITECTURE.md, "Events"): followed from
+// Every container's stdout is its host's event stream (docs/ARCHITECTURE.md, "Events"): followed from
 // a cursor's start, with a container's death (docker events) added to the timeline as an event.
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';

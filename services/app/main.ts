@@ -12,7 +12,6 @@ import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
-import { jsonValue, quote } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
@@ -20,29 +19,18 @@ import { argumentResolver, controllerResolver, routes, v2Controllers } from './c
 import { openUsers, seedDatabase } from './db.js';
 import { EventDispatcher } from './kernel/dispatcher.js';
 import type { Request } from './kernel/http.js';
-import { HttpKernel, type KernelStep } from './kernel/kernel.js';
+import { HttpKernel } from './kernel/kernel.js';
 import { registerDefaults } from './kernel/listeners.js';
 import { Router } from './kernel/router.js';
+import { type KernelStep, TraceableEventDispatcher } from './kernel/traceable-dispatcher.js';
 import { Profiler } from './profiler.js';
-import { stepDataJson } from './step-events.js';
+import { stepEvent } from './step-events.js';
 import { buildWebServer } from './web.js';
 import { startWeb2 } from './web2.js';
 import { addWorkshopListener, KERNEL_EVENTS, parseWorkshopListener } from './workshop.js';
 
-// profiler tokens (6 hex digits, as Symfony's) from a random pool: one getrandom(2) per 4096 requests
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-function nextToken(): string {
-  if (poolAt + 3 > pool.length) [pool, poolAt] = [randomBytes(3 * 4096), 0];
-  poolAt += 3;
-  return pool.toString('hex', poolAt - 3, poolAt);
-}
-
-/** `{trace}` for a well-formed traceparent, else nothing (no undefined keys on the hot path) */
-function traced(header: unknown): { trace?: string } {
-  const trace = traceId(header);
-  return trace ? { trace } : {};
-}
+/** A profiler token: 6 hex digits, as Symfony's. */
+const newToken = () => randomBytes(3).toString('hex');
 
 await runService('app', async (ctx) => {
   if (ctx.host === 'web2') return startWeb2(ctx);
@@ -57,31 +45,20 @@ await runService('app', async (ctx) => {
   const perRequest = new WeakMap<Request, { token: string; trace: string | undefined }>();
   const tokenOf = (r: Request) => perRequest.get(r)?.token ?? 'none';
 
-  // one event per kernel step, its data serialized from parts (step-events.ts): seven of these a
-  // request are the app's hot path
-  const onStep = (request: Request, step: KernelStep) => {
-    const meta = perRequest.get(request);
+  // one event per kernel step, and the step in the request's profile: the traceable dispatcher
+  // reports them, the kernel does not know
+  const onStep = (step: KernelStep, request: Request | undefined) => {
+    const meta = request && perRequest.get(request);
     const token = meta?.token ?? 'none';
     profiler.step(token, step);
-    const ls = step.listeners;
-    let who = ls.length ? ls[0].listener : 'no listener';
-    for (let i = 1; i < ls.length; i++) who += `, ${ls[i].listener}`;
-    const route = request.attributes.get('_route');
-    const detail = step.detail;
-    let summary = `${step.event}: ${who}`;
-    if (step.event === 'kernel.request' && route) summary += ` (route ${route})`;
-    else if (step.event === 'kernel.terminate') summary += `, profile at /_profiler/${token}`;
-    if (detail?.controller) summary += ` (controller ${detail.controller})`;
-    if (detail?.status) summary += ` (status ${detail.status})`;
-    // what the router learnt, where it matters (scenarios match on it)
-    const attributes =
-      step.event === 'kernel.request' || step.event === 'kernel.controller' ? request.attributes : undefined;
-    const data = stepDataJson({ token, listeners: ls, route, attributes, detail });
-    const trace = meta?.trace;
-    events.emitJson(trace ? { kind: step.event, trace, summary } : { kind: step.event, summary }, data);
+    events.emit({ ...stepEvent(step, request, token), trace: meta?.trace });
   };
   const dispatcher = new EventDispatcher();
-  const kernel = new HttpKernel(dispatcher, controllerResolver, argumentResolver(users), onStep);
+  const kernel = new HttpKernel(
+    new TraceableEventDispatcher(dispatcher, onStep),
+    controllerResolver,
+    argumentResolver(users),
+  );
   registerDefaults(dispatcher, { router: new Router(routes), blocked, v2: v2Controllers, tokenOf });
 
   const app = buildWebServer({
@@ -92,26 +69,30 @@ await runService('app', async (ctx) => {
       cdn: ['cdn.example.test'],
       search: ['search.test'],
     },
-    // the web server's two events a request, their data written as the kernel steps' are
     onVhost: (host, vhost, req) =>
-      events.emitJson(
-        {
-          kind: 'vhost.match',
-          ...traced(req.headers.traceparent),
-          summary: vhost
-            ? `virtual host ${vhost} for Host: ${host}`
-            : `no virtual host for Host: ${host || '(none)'}: 421 from the web server, not the kernel`,
-        },
-        `{"host":${quote(host)},"vhost":${vhost ? quote(vhost) : 'null'},"method":${quote(req.method)},"path":${quote(req.originalUrl)}}`,
-      ),
+      events.emit({
+        kind: 'vhost.match',
+        trace: traceId(req.headers.traceparent),
+        summary: vhost
+          ? `virtual host ${vhost} for Host: ${host}`
+          : `no virtual host for Host: ${host || '(none)'}: 421 from the web server, not the kernel`,
+        data: { host, vhost: vhost ?? null, method: req.method, path: req.originalUrl },
+      }),
     onAccess: (line, req, res, ms) =>
-      events.emitJson(
-        { kind: 'http.access', ...traced(req.headers.traceparent), summary: line },
-        `{"line":${quote(line)},"status":${jsonValue(res.statusCode)},"vhost":${jsonValue(res.locals.vhost ?? null)},"ms":${jsonValue(Math.round(ms * 100) / 100)}}`,
-      ),
+      events.emit({
+        kind: 'http.access',
+        trace: traceId(req.headers.traceparent),
+        summary: line,
+        data: {
+          line,
+          status: res.statusCode,
+          vhost: res.locals.vhost ?? null,
+          ms: Math.round(ms * 100) / 100,
+        },
+      }),
     profile: (token, req, res) => profiler.serve(token, req, res),
     begin: (request, raw) => {
-      const token = nextToken();
+      const token = newToken();
       perRequest.set(request, { token, trace: traceId(raw.headers.traceparent) });
       profiler.begin(token, request);
     },

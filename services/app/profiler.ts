@@ -2,7 +2,7 @@
 // their durations, and the final status, kept for the last 200 requests at /_profiler/<token>.
 import type { Request as ExpressRequest, Response as ExpressResponse } from 'express';
 import type { Request } from './kernel/http.js';
-import type { KernelStep } from './kernel/kernel.js';
+import type { KernelStep } from './kernel/traceable-dispatcher.js';
 
 export interface Profile {
   token: string;

@@ -140,14 +140,10 @@ function frontController(
     typeof req.body === 'string' ? req.body : '',
   );
   d.begin(request, req);
-  let response: Response | Promise<Response>;
-  try {
-    response = d.kernel.handle(request);
-  } catch (err) {
-    return next(err); // the exception listener itself failed
-  }
-  if (response instanceof Promise) response.then((r) => send(d, req, res, request, r)).catch(next);
-  else send(d, req, res, request, response);
+  d.kernel
+    .handle(request)
+    .then((response) => send(d, req, res, request, response))
+    .catch(next); // the exception listener itself failed
 }
 
 function send(d: WebDeps, req: ExpressRequest, res: ExpressResponse, request: Request, response: Response) {
@@ -156,17 +152,11 @@ function send(d: WebDeps, req: ExpressRequest, res: ExpressResponse, request: Re
   if (response.cookies.length) res.setHeader('set-cookie', response.cookies);
   res.setHeader('content-length', Buffer.byteLength(response.body));
   // JOURNEY 33: kernel.terminate runs once the response is on the wire
-  res.locals.terminate = () => {
-    const done = () => d.end(request, response.status);
-    try {
-      const t = d.kernel.terminate(request, response);
-      if (t instanceof Promise) t.catch((err) => d.failed('kernel.terminate', err)).finally(done);
-      else done();
-    } catch (err) {
-      d.failed('kernel.terminate', err);
-      done();
-    }
-  };
+  res.locals.terminate = () =>
+    d.kernel
+      .terminate(request, response)
+      .catch((err) => d.failed('kernel.terminate', err))
+      .finally(() => d.end(request, response.status));
   res.end(req.method === 'HEAD' ? undefined : response.body);
 }
 

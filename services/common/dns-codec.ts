@@ -1,6 +1,6 @@
 // The one wrapper of dns-packet that the nameserver, the resolver and the browser's stub share.
 // A decoding failure is one typed error (DnsDecodeError), never a crash; a hostile header with huge
-// section counts is refused before dns-packet spends time on it (LIBRARIES.md).
+// section counts is refused before dns-packet spends time on it (docs/LIBRARIES.md).
 import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
 
 export type { Answer, Packet, Question };

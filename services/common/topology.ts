@@ -1,4 +1,4 @@
-// The lab's address plan, written once (ARCHITECTURE.md, "Address plan"). Every other file derives
+// The lab's address plan, written once (docs/ARCHITECTURE.md, "Address plan"). Every other file derives
 // addresses, zone data, root hints, resolv.conf, hosts files and certificate SANs from here.
 
 export type NetworkName = 'home' | 'internet' | 'backend';

@@ -1,6 +1,7 @@
 // Ethernet, IPv4, IPv6, TCP and UDP as symmetric pure functions over bytes: decode what libpcap
 // hands us, encode what we inject. On Linux `lo` is DLT_EN10MB with zero MACs; in docker it is real
 // Ethernet, so a frame keeps the MAC addresses it is given.
+// Written by hand: cap's decoders only decode and npm's ip-packet is IPv4 only; a forgery needs both ways.
 import { isIPv6 } from 'node:net';
 
 export const ETHERTYPE_IPV4 = 0x0800;

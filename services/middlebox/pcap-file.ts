@@ -1,5 +1,6 @@
 // Capture files for the dry-run and the tests: read classic pcap and pcapng (what dumpcap writes),
 // write classic pcap. Only Ethernet (LINKTYPE_ETHERNET = 1) frames are returned; others are counted.
+// Written by hand: npm's pcap-parser reads classic pcap only, and dumpcap writes pcapng.
 export interface CapturedFrame {
   /** microseconds since the epoch */
   ts: number;

@@ -1,4 +1,4 @@
-// The wire, through libpcap (`cap`, LIBRARIES.md): open a device with a BPF filter, get each frame
+// The wire, through libpcap (`cap`, docs/LIBRARIES.md): open a device with a BPF filter, get each frame
 // as soon as it is seen (cap sets immediate mode), send raw frames. Root or CAP_NET_RAW only.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,13 +1,9 @@
 // An EventDispatcher after Symfony's: listeners by priority (higher first), stopPropagation,
-// subscribers that declare their own events. Each call is timed for the profiler.
+// subscribers that declare their own events. Timing each listener is not its job: the profiler
+// wraps it in a TraceableEventDispatcher (traceable-dispatcher.ts), as Symfony's debug mode does.
 
 export class KernelEvent {
-  // set in the constructor, not as a class field: a request makes six of these, and V8 defines
-  // class fields one by one down the subclass chain
-  declare private stopped: boolean;
-  constructor() {
-    this.stopped = false;
-  }
+  private stopped = false;
   stopPropagation(): void {
     this.stopped = true;
   }
@@ -18,12 +14,16 @@ export class KernelEvent {
 
 export type Listener<E extends KernelEvent = KernelEvent> = (event: E, name: string) => void | Promise<void>;
 
-export interface ListenerCall {
-  listener: string;
+/** A listener as registered: its name (what the profiler and the events show) and its priority. */
+export interface RegisteredListener {
+  name: string;
   priority: number;
-  /** microseconds */
-  dur: number;
-  stoppedPropagation: boolean;
+  fn: Listener;
+}
+
+/** What the kernel needs of a dispatcher (Symfony's EventDispatcherInterface): dispatch, and get the event back. */
+export interface EventDispatcherInterface {
+  dispatch<E extends KernelEvent>(event: E, name: string): Promise<E>;
 }
 
 export interface Subscriber {
@@ -32,14 +32,23 @@ export interface Subscriber {
   [method: string]: unknown;
 }
 
-interface Entry {
-  name: string;
-  priority: number;
-  fn: Listener;
+/**
+ * Calls listeners in order until one stops propagation (Symfony's callListeners); an async listener
+ * is awaited before the next one runs.
+ */
+export async function callListeners(
+  listeners: readonly RegisteredListener[],
+  event: KernelEvent,
+  name: string,
+): Promise<void> {
+  for (const listener of listeners) {
+    if (event.propagationStopped) break;
+    await listener.fn(event, name);
+  }
 }
 
-export class EventDispatcher {
-  private readonly listeners = new Map<string, Entry[]>();
+export class EventDispatcher implements EventDispatcherInterface {
+  private readonly listeners = new Map<string, RegisteredListener[]>();
 
   addListener<E extends KernelEvent>(
     event: string,
@@ -47,8 +56,8 @@ export class EventDispatcher {
     priority = 0,
     name = fn.name || 'anonymous',
   ): void {
-    const list = this.listeners.get(event) ?? [];
-    list.push({ name, priority, fn: fn as Listener });
+    // a new list, not the old one changed: a dispatch already under way keeps the list it started with
+    const list = [...this.listenersOf(event), { name, priority, fn: fn as Listener }];
     // stable sort: equal priorities keep their registration order
     list.sort((a, b) => b.priority - a.priority);
     this.listeners.set(event, list);
@@ -66,52 +75,23 @@ export class EventDispatcher {
 
   /** Removes the listeners of that name from an event; returns how many went. */
   removeListener(event: string, name: string): number {
-    const list = this.listeners.get(event) ?? [];
+    const list = this.listenersOf(event);
     const kept = list.filter((l) => l.name !== name);
     this.listeners.set(event, kept);
     return list.length - kept.length;
   }
 
   getListeners(event: string): { name: string; priority: number }[] {
-    return (this.listeners.get(event) ?? []).map(({ name, priority }) => ({ name, priority }));
+    return this.listenersOf(event).map(({ name, priority }) => ({ name, priority }));
   }
 
-  /**
-   * Calls listeners in priority order until one stops propagation; returns what ran, timed.
-   * Synchronous while the listeners are (the common case costs no promise); async from the first
-   * listener that returns a promise, which is awaited before the next one runs.
-   */
-  dispatch<E extends KernelEvent>(event: E, name: string): ListenerCall[] | Promise<ListenerCall[]> {
-    return this.callFrom(this.listeners.get(name) ?? [], 0, event, name, []);
+  /** The listeners of an event, in the order they run. */
+  listenersOf(event: string): readonly RegisteredListener[] {
+    return this.listeners.get(event) ?? [];
   }
 
-  private callFrom(
-    list: Entry[],
-    from: number,
-    event: KernelEvent,
-    name: string,
-    calls: ListenerCall[],
-  ): ListenerCall[] | Promise<ListenerCall[]> {
-    for (let i = from; i < list.length && !event.propagationStopped; i++) {
-      const l = list[i];
-      const t0 = performance.now();
-      const done = l.fn(event, name);
-      if (done instanceof Promise)
-        return done.then(() => {
-          calls.push(timed(l, t0, event));
-          return this.callFrom(list, i + 1, event, name, calls);
-        });
-      calls.push(timed(l, t0, event));
-    }
-    return calls;
+  async dispatch<E extends KernelEvent>(event: E, name: string): Promise<E> {
+    await callListeners(this.listenersOf(name), event, name);
+    return event;
   }
-}
-
-function timed(l: Entry, t0: number, event: KernelEvent): ListenerCall {
-  return {
-    listener: l.name,
-    priority: l.priority,
-    dur: Math.round((performance.now() - t0) * 1000),
-    stoppedPropagation: event.propagationStopped,
-  };
 }

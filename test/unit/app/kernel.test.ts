@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { EventDispatcher, KernelEvent } from '../../../services/app/kernel/dispatcher.js';
-import { type HttpException, Request, Response } from '../../../services/app/kernel/http.js';
+import { HttpException, Request, Response } from '../../../services/app/kernel/http.js';
 import {
   type Controller,
+  type ControllerEvent,
   HttpKernel,
-  type KernelStep,
   type RequestEvent,
+  type ResponseEvent,
   type ViewEvent,
 } from '../../../services/app/kernel/kernel.js';
 import { Router } from '../../../services/app/kernel/router.js';
+import {
+  type KernelStep,
+  TraceableEventDispatcher,
+} from '../../../services/app/kernel/traceable-dispatcher.js';
 
 describe('EventDispatcher', () => {
   it('calls listeners by priority, higher first, equal ones in registration order', async () => {
@@ -18,9 +23,9 @@ describe('EventDispatcher', () => {
     d.addListener('e', () => void seen.push('a'), 0, 'a');
     d.addListener('e', () => void seen.push('high'), 100, 'high');
     d.addListener('e', () => void seen.push('b'), 0, 'b');
-    const calls = await d.dispatch(new KernelEvent(), 'e');
+    await d.dispatch(new KernelEvent(), 'e');
     expect(seen).toEqual(['high', 'a', 'b', 'low']);
-    expect(calls.map((c) => c.listener)).toEqual(['high', 'a', 'b', 'low']);
+    expect(d.getListeners('e').map((l) => l.name)).toEqual(['high', 'a', 'b', 'low']);
   });
 
   it('stops at the listener that stops propagation', async () => {
@@ -35,9 +40,9 @@ describe('EventDispatcher', () => {
       10,
     );
     d.addListener('e', () => void seen.push('second'));
-    const calls = await d.dispatch(new KernelEvent(), 'e');
+    const event = await d.dispatch(new KernelEvent(), 'e');
     expect(seen).toEqual(['first']);
-    expect(calls[0].stoppedPropagation).toBe(true);
+    expect(event.propagationStopped).toBe(true);
   });
 
   it('registers a subscriber’s methods for the events it names', async () => {
@@ -111,11 +116,14 @@ function kernelWith(controller: Controller | undefined, setup: (d: EventDispatch
   const d = new EventDispatcher();
   setup(d);
   const steps: KernelStep[] = [];
-  const k = new HttpKernel(d, { getController: () => controller }, { getArguments: () => [] }, (_r, s) =>
-    steps.push(s),
-  );
+  const requests: (Request | undefined)[] = [];
+  const traced = new TraceableEventDispatcher(d, (step, request) => {
+    steps.push(step);
+    requests.push(request);
+  });
+  const k = new HttpKernel(traced, { getController: () => controller }, { getArguments: () => [] });
   const req = new Request('GET', '/x', new URLSearchParams(), {}, {}, '127.0.0.1', 'www.example.test');
-  return { k, d, steps, req };
+  return { k, d, steps, requests, req };
 }
 
 /** the steps of a request that reaches its controller and returns a Response */
@@ -190,15 +198,7 @@ describe('HttpKernel', () => {
   });
 });
 
-describe('HttpKernel, synchronous and not', () => {
-  it('answers without a promise while every listener and the controller are synchronous', () => {
-    const { k, req } = kernelWith({ name: 'c', params: [], fn: () => new Response('now') });
-    const res = k.handle(req);
-    expect(res).toBeInstanceOf(Response);
-    expect((res as Response).body).toBe('now');
-    expect(k.terminate(req, res as Response)).toBeUndefined();
-  });
-
+describe('HttpKernel, with async listeners and controllers', () => {
   it('waits for an async listener before the next one runs, and keeps the order of steps', async () => {
     const order: string[] = [];
     const { k, steps, req } = kernelWith(
@@ -215,9 +215,7 @@ describe('HttpKernel, synchronous and not', () => {
         d.addListener('kernel.request', () => void order.push('after'), 0);
       },
     );
-    const res = k.handle(req);
-    expect(res).toBeInstanceOf(Promise);
-    expect((await res).body).toBe('later');
+    expect((await k.handle(req)).body).toBe('later');
     expect(order).toEqual(['slow', 'after']);
     expect(steps.map((s) => s.event)).toEqual(FULL_FLOW);
   });
@@ -237,5 +235,89 @@ describe('HttpKernel, synchronous and not', () => {
     const res = await k.handle(req);
     expect([res.status, res.body]).toEqual([404, 'handled']);
     expect(steps.map((s) => s.event)).toContain('kernel.exception');
+  });
+
+  it('runs with the plain dispatcher, untraced, to the same response', async () => {
+    const d = new EventDispatcher();
+    d.addListener('kernel.response', (e: ResponseEvent) => void e.response.headers.set('x-seen', 'yes'));
+    const k = new HttpKernel(
+      d,
+      { getController: () => ({ name: 'c', params: [], fn: () => new Response('plain') }) },
+      { getArguments: () => [] },
+    );
+    const req = new Request('GET', '/x', new URLSearchParams(), {}, {}, '127.0.0.1', 'www.example.test');
+    const res = await k.handle(req);
+    expect([res.body, res.headers.get('x-seen')]).toEqual(['plain', 'yes']);
+  });
+});
+
+describe('TraceableEventDispatcher', () => {
+  it('reports each step with its listeners in the order they ran, timed, and the request it is for', async () => {
+    const { k, steps, requests, req } = kernelWith(
+      { name: 'c', params: [], fn: () => new Response('ok') },
+      (d) => {
+        d.addListener('kernel.request', () => {}, 10, 'First');
+        d.addListener('kernel.request', (e: RequestEvent) => e.stopPropagation(), 0, 'Stopper');
+        d.addListener('kernel.request', () => {}, -10, 'NeverRuns');
+      },
+    );
+    await k.terminate(req, await k.handle(req));
+    expect(steps.at(-1)).toMatchObject({ event: 'kernel.terminate', detail: { status: 200 } });
+    const request = steps[0];
+    expect(request.listeners.map((l) => [l.listener, l.priority, l.stoppedPropagation])).toEqual([
+      ['First', 10, false],
+      ['Stopper', 0, true],
+    ]);
+    for (const l of request.listeners) expect(Number.isInteger(l.dur) && l.dur >= 0).toBe(true);
+    expect(request.detail).toMatchObject({ request: { method: 'GET', path: '/x' } });
+    expect(requests.every((r) => r === req)).toBe(true);
+    expect(steps.find((s) => s.event === 'kernel.finish_request')?.detail).toBeUndefined();
+  });
+
+  it('shows the controller the resolver chose on kernel.controller, and the status the listeners left', async () => {
+    const v2: Controller = {
+      name: 'c_v2',
+      params: [{ name: 'user', kind: 'entity:User' }],
+      fn: () => new Response('v2'),
+    };
+    const { k, steps, req } = kernelWith({ name: 'c', params: [], fn: () => new Response('v1') }, (d) => {
+      d.addListener(
+        'kernel.controller',
+        (e: ControllerEvent) => {
+          e.controller = v2;
+        },
+        0,
+        'Swap',
+      );
+      d.addListener(
+        'kernel.response',
+        (e: ResponseEvent) => {
+          e.response.status = 203;
+        },
+        0,
+        'Status',
+      );
+    });
+    expect((await k.handle(req)).body).toBe('v2');
+    const detail = (event: string) => steps.find((s) => s.event === event)?.detail;
+    expect(detail('kernel.controller')).toEqual({ controller: 'c' });
+    expect(detail('kernel.controller_arguments')).toEqual({ controller: 'c_v2', arguments: ['user'] });
+    expect(detail('kernel.response')).toEqual({ status: 203 });
+  });
+
+  it('reports no step for an event whose listener threw, then the exception and its status', async () => {
+    const { k, steps, req } = kernelWith({ name: 'c', params: [], fn: () => new Response('no') }, (d) =>
+      d.addListener('kernel.request', () => {
+        throw new HttpException(405, 'Boom');
+      }),
+    );
+    const res = await k.handle(req);
+    expect(res.status).toBe(405);
+    expect(steps.map((s) => s.event)).toEqual([
+      'kernel.exception',
+      'kernel.response',
+      'kernel.finish_request',
+    ]);
+    expect(steps[0].detail).toEqual({ error: 'Boom', status: 405 });
   });
 });

@@ -1,46 +1,67 @@
 import { describe, expect, it } from 'vitest';
-import type { ListenerCall } from '../../../services/app/kernel/dispatcher.js';
-import { stepDataJson } from '../../../services/app/step-events.js';
+import { Request } from '../../../services/app/kernel/http.js';
+import type { ListenerCall } from '../../../services/app/kernel/traceable-dispatcher.js';
+import { stepEvent } from '../../../services/app/step-events.js';
 
-const call = (listener: string, priority: number, dur: number, stopped = false): ListenerCall => ({
+const call = (listener: string, priority: number, stopped = false): ListenerCall => ({
   listener,
   priority,
-  dur,
+  dur: 3,
   stoppedPropagation: stopped,
 });
 
-describe('kernel-step event data', () => {
-  it('is the JSON of {token, listeners, route, attributes, ...detail}', () => {
-    const cases = [
-      { token: 'a8f14d', listeners: [], route: undefined, attributes: undefined, detail: undefined },
-      {
-        token: 'a8f14d',
-        listeners: [call('IpBlocklistListener', 256, 0), call('RouterListener', 32, 3, true)],
-        route: 'user_show',
-        attributes: new Map<string, unknown>([
-          ['_route', 'user_show'],
-          ['id', '42'],
-          ['_blocked', true],
-          ['_api_version', 2],
-        ]),
-        detail: {
-          request: { method: 'GET', path: '/users/42', headers: { 'user-agent': 'lab → "browser"' } },
-          controller: 'user_show',
-          status: 200,
-          arguments: ['user'],
-          skipped: undefined,
-        },
-      },
-      // a workshop listener may be called anything, at any priority
-      { token: 'none', listeners: [call('Mein "Zuhörer"\\', -1.5, 7), call('Mein "Zuhörer"\\', 9, 1)] },
-    ];
-    for (const c of cases) {
-      const json = stepDataJson(c);
-      const attributes = c.attributes
-        ? Object.fromEntries([...c.attributes].filter(([k]) => !k.startsWith('_blocked')))
-        : undefined;
-      const expected = { token: c.token, listeners: c.listeners, route: c.route, attributes, ...c.detail };
-      expect(json).toBe(JSON.stringify(expected));
-    }
+const request = () => {
+  const r = new Request('GET', '/users/42', new URLSearchParams(), {}, {}, '127.0.0.1', 'www.example.test');
+  for (const [k, v] of Object.entries({
+    _route: 'user_show',
+    _controller: 'user_show',
+    id: '42',
+    _blocked: true,
+  }))
+    r.attributes.set(k, v);
+  return r;
+};
+
+describe('a kernel step as a lab event', () => {
+  it('names the listeners and the route in its summary, and carries what the router learnt, blocklist marks left out', () => {
+    const listeners = [call('IpBlocklistListener', 256), call('RouterListener', 32)];
+    const ev = stepEvent(
+      { event: 'kernel.request', listeners, detail: { request: { method: 'GET' } } },
+      request(),
+      'a8f14d',
+    );
+    expect(ev.kind).toBe('kernel.request');
+    expect(ev.summary).toBe('kernel.request: IpBlocklistListener, RouterListener (route user_show)');
+    expect(ev.data).toEqual({
+      token: 'a8f14d',
+      listeners,
+      route: 'user_show',
+      attributes: { _route: 'user_show', _controller: 'user_show', id: '42' },
+      request: { method: 'GET' },
+    });
+  });
+
+  it('adds the controller and the status to the summary, and the profile link on kernel.terminate', () => {
+    const controller = stepEvent(
+      { event: 'kernel.controller', listeners: [], detail: { controller: 'user_show' } },
+      request(),
+      't',
+    );
+    expect(controller.summary).toBe('kernel.controller: no listener (controller user_show)');
+    const response = stepEvent(
+      { event: 'kernel.response', listeners: [call('CacheHeadersListener', 0)], detail: { status: 200 } },
+      request(),
+      't',
+    );
+    expect(response.summary).toBe('kernel.response: CacheHeadersListener (status 200)');
+    expect(response.data.attributes).toBeUndefined(); // only on kernel.request and kernel.controller
+    const terminate = stepEvent(
+      { event: 'kernel.terminate', listeners: [], detail: { status: 200 } },
+      request(),
+      'a8f14d',
+    );
+    expect(terminate.summary).toBe(
+      'kernel.terminate: no listener, profile at /_profiler/a8f14d (status 200)',
+    );
   });
 });

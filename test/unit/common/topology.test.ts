@@ -25,7 +25,7 @@ const local = settingsFromEnv(
 const docker = settingsFromEnv({}, { runtime: 'docker', stateDir: '/tmp/x', portOffset: 0 });
 
 describe('the address plan', () => {
-  it('places the hosts of ARCHITECTURE.md at their addresses', () => {
+  it('places the hosts of docs/ARCHITECTURE.md at their addresses', () => {
     expect(planAddress('browser')).toBe('172.28.1.10');
     expect(planAddress('middlebox', 'home')).toBe('172.28.1.254');
     expect(planAddress('middlebox', 'internet')).toBe('172.28.2.254');
