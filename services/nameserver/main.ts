@@ -10,6 +10,8 @@
 //                 data {from, why}; a malformed COOKIE option is a dns.formerr with the same data
 //   dns.zone.change  a record set or removed at run time  data {zone, serial, op, record}
 //   dns.delay     answers held back for a scenario        data {ms}
+
+import { createBatchedEmitter } from '../common/batched-emitter.js';
 import {
   type Answer,
   canonicalName,
@@ -22,19 +24,82 @@ import {
   recordText,
 } from '../common/dns-codec.js';
 import { startDnsServer } from '../common/dns-server.js';
-import { newSpanId } from '../common/events.js';
+import { newSpanId, quote } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
 import { AnswerCache } from './answer-cache.js';
-import { answerQuery, formErrFor, truncated } from './authority.js';
+import { type AuthorityResult, answerQuery, formErrFor, truncated } from './authority.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
+
+/** What an answer's events say, worked out once per cached answer; the query's ID and client are added as it is sent. */
+interface Told {
+  q?: { name: string; type: string };
+  /** dns.answer, dns.referral, … */
+  kind: string;
+  /** a referral names the client it refers */
+  summary: (client: string) => string;
+  /** the question's fields of both events' data, as JSON: `"name":…,"type":…` */
+  questionJson: string;
+  /** the outcome event's data after its ID, as JSON: `,"zone":…,"additional":[…]}` (serialized once) */
+  outcomeJson: string;
+}
+
+function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
+  const q = query.questions?.[0];
+  const res = r.response;
+  const rcode = ((res.flags ?? 0) & 0xf) | (r.outcome === 'badvers' ? 16 : 0);
+  const ns = (res.authorities ?? []).filter((a) => a.type === 'NS').map((a) => (a as { data: string }).data);
+  const words = (client: string): string => {
+    switch (r.outcome) {
+      case 'answer':
+        return `answers ${(res.answers ?? []).map((a) => recordText(a).split(' IN ')[1]).join(', ') || 'with nothing'}`;
+      case 'referral':
+        return `refers ${client} to ${ns.join(', ')} for ${ns.length ? (res.authorities?.[0]?.name ?? '') : ''}`;
+      case 'nxdomain':
+        return `answers NXDOMAIN: ${q?.name} does not exist`;
+      case 'nodata':
+        return `answers NODATA: ${q?.name} has no ${q?.type} record`;
+      case 'refused':
+        return `refuses: ${q?.name} is not in a zone served here`;
+      case 'formerr':
+        return 'answers FORMERR';
+      case 'notimp':
+        return 'answers NOTIMP: only standard queries are served';
+      case 'badvers':
+        return 'answers BADVERS: only EDNS version 0 is spoken';
+      case 'transfer':
+        return `transfers the zone ${r.zone || '.'} (AXFR): ${(res.answers ?? []).length} records`;
+      case 'notauth':
+        return `answers NOTAUTH: ${q?.name} is not a zone served here`;
+    }
+  };
+  const truncation = tc ? ' (truncated: TC=1, ask over TCP)' : '';
+  const fixed = r.outcome === 'referral' ? '' : `${words('')}${truncation}`;
+  return {
+    q: q && { name: q.name, type: q.type },
+    kind: `dns.${r.outcome}`,
+    summary: r.outcome === 'referral' ? (client) => `${words(client)}${truncation}` : () => fixed,
+    questionJson: JSON.stringify({ name: q?.name, type: q?.type }).slice(1, -1),
+    outcomeJson: `,${JSON.stringify({
+      zone: r.zone === undefined ? undefined : r.zone || '.',
+      aa: ((res.flags ?? 0) & 0x400) !== 0,
+      tc,
+      rcode: RCODE_NAME[rcode] ?? rcode,
+      answers: (res.answers ?? []).map(recordText),
+      authority: (res.authorities ?? []).map(recordText),
+      additional: (res.additionals ?? []).filter((a) => a.type !== 'OPT').map(recordText),
+    }).slice(1)}`,
+  };
+}
 
 await runService('nameserver', async (ctx) => {
   const files = ZONES_BY_HOST[ctx.host];
   if (!files) throw new Error(`no zones are configured for ${ctx.host}`);
   const zones = files.map((f) => loadZoneFile(f, ctx.settings));
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0'; // benchmarks may turn per-query events off
+  // per-query events go out in batches, one write(2) a turn of the event loop, not one a line
+  const events = createBatchedEmitter(ctx.host);
   const who = peerNamer(ctx.settings);
   // zone transfers go to lab hosts and to the machine running the lab (dig on the host) only
   const machine =
@@ -44,8 +109,8 @@ await runService('nameserver', async (ctx) => {
     return machine.includes(a) || hostAt(a, ctx.settings) !== undefined;
   };
 
-  // identical query bytes (but the ID) get identical answers: no decoding or encoding on a repeat
-  const answers = new AnswerCache<{ query: Packet; result: ReturnType<typeof answerQuery>; tc: boolean }>();
+  // identical query bytes (but the ID) get identical answers: no decoding, encoding or describing on a repeat
+  const answers = new AnswerCache<Told>();
 
   // `dns.delay`: a slow authority for scenarios (timeouts, the poisoning race); 0 = answer at once
   let delayMs = 0;
@@ -59,7 +124,7 @@ await runService('nameserver', async (ctx) => {
     const id = msg.length >= 2 ? msg.readUInt16BE(0) : 0;
     const hit = key === undefined ? undefined : answers.get(key, id);
     if (hit) {
-      if (queryEvents) emitQuery(hit.meta.query, id, meta, hit.meta.result, hit.meta.tc);
+      if (queryEvents) emitQuery(hit.meta, id, meta);
       return hit.bytes;
     }
     let query: ReturnType<typeof decodeMessage>;
@@ -68,7 +133,7 @@ await runService('nameserver', async (ctx) => {
     } catch (err) {
       const e = err as DnsDecodeError;
       if (queryEvents) {
-        ctx.events.emit({
+        events.emit({
           kind: 'dns.formerr',
           summary: `${who(meta.address)} sent a malformed query: ${e.message}`,
           peer: peerString(meta.address, meta.port),
@@ -90,75 +155,36 @@ await runService('nameserver', async (ctx) => {
     }
     // a zone transfer depends on who asks: never served from the cache
     const transfer = query.questions?.[0]?.type === 'AXFR';
-    if (key !== undefined && !transfer) answers.set(key, out, { query, result, tc });
-    if (queryEvents) emitQuery(query, id, meta, result, tc);
+    const told = tell(query, result, tc);
+    if (key !== undefined && !transfer) answers.set(key, out, told);
+    if (queryEvents) emitQuery(told, id, meta);
     return out;
   };
 
   const emitQuery = (
-    query: Packet,
+    told: Told,
     id: number,
     meta: { address: string; port: number; transport: 'udp' | 'tcp' },
-    result: ReturnType<typeof answerQuery>,
-    tc: boolean,
   ) => {
     const peer = peerString(meta.address, meta.port);
-    const q = query.questions?.[0];
+    const client = who(meta.address);
+    const { q } = told;
     const span = newSpanId();
-    ctx.events.emit({
-      kind: 'dns.query',
-      span,
-      summary: `${who(meta.address)} asks ${q ? `${q.name} ${q.type}` : 'with no question'} over ${meta.transport.toUpperCase()}`,
-      peer,
-      data: { from: who(meta.address), name: q?.name, type: q?.type, id, transport: meta.transport },
-    });
-    emitOutcome(result, q, id, tc, span, peer, who(meta.address));
-  };
-
-  const emitOutcome = (
-    r: ReturnType<typeof answerQuery>,
-    q: { name: string; type: string } | undefined,
-    id: number,
-    tc: boolean,
-    parent: string,
-    peer: string,
-    client: string,
-  ) => {
-    const res = r.response;
-    const rcode = ((res.flags ?? 0) & 0xf) | (r.outcome === 'badvers' ? 16 : 0);
-    const ns = (res.authorities ?? [])
-      .filter((a) => a.type === 'NS')
-      .map((a) => (a as { data: string }).data);
-    const words: Record<string, string> = {
-      answer: `answers ${(res.answers ?? []).map((a) => recordText(a).split(' IN ')[1]).join(', ') || 'with nothing'}`,
-      referral: `refers ${client} to ${ns.join(', ')} for ${r.zone === undefined ? '' : ns.length ? (res.authorities?.[0]?.name ?? '') : ''}`,
-      nxdomain: `answers NXDOMAIN: ${q?.name} does not exist`,
-      nodata: `answers NODATA: ${q?.name} has no ${q?.type} record`,
-      refused: `refuses: ${q?.name} is not in a zone served here`,
-      formerr: 'answers FORMERR',
-      notimp: 'answers NOTIMP: only standard queries are served',
-      badvers: 'answers BADVERS: only EDNS version 0 is spoken',
-      transfer: `transfers the zone ${r.zone || '.'} (AXFR): ${(res.answers ?? []).length} records`,
-      notauth: `answers NOTAUTH: ${q?.name} is not a zone served here`,
-    };
-    ctx.events.emit({
-      kind: `dns.${r.outcome}`,
-      parent,
-      summary: `${words[r.outcome]}${tc ? ' (truncated: TC=1, ask over TCP)' : ''}`,
-      peer,
-      data: {
-        name: q?.name,
-        type: q?.type,
-        id,
-        zone: r.zone === undefined ? undefined : r.zone || '.',
-        aa: ((res.flags ?? 0) & 0x400) !== 0,
-        tc,
-        rcode: RCODE_NAME[rcode] ?? rcode,
-        answers: (res.answers ?? []).map(recordText),
-        authority: (res.authorities ?? []).map(recordText),
-        additional: (res.additionals ?? []).filter((a) => a.type !== 'OPT').map(recordText),
+    // the data as JSON from the parts serialized when the answer was first made (emitJson: a hot path)
+    const question = told.questionJson ? `${told.questionJson},` : '';
+    events.emitJson(
+      {
+        kind: 'dns.query',
+        span,
+        summary: `${client} asks ${q ? `${q.name} ${q.type}` : 'with no question'} over ${meta.transport.toUpperCase()}`,
+        peer,
       },
-    });
+      `{"from":${quote(client)},${question}"id":${id},"transport":"${meta.transport}"}`,
+    );
+    events.emitJson(
+      { kind: told.kind, parent: span, summary: told.summary(client), peer },
+      `{${question}"id":${id}${told.outcomeJson}`,
+    );
   };
 
   const addresses = [ctx.address(), ...(ctx.address6() ? [ctx.address6() as string] : [])];
@@ -171,7 +197,7 @@ await runService('nameserver', async (ctx) => {
       onOwnAnswer: (meta, rcode, why) => {
         if (!queryEvents) return;
         const badcookie = rcode === RCODE.BADCOOKIE;
-        ctx.events.emit({
+        events.emit({
           kind: badcookie ? 'dns.badcookie' : 'dns.formerr',
           summary: `answers ${badcookie ? 'BADCOOKIE' : 'FORMERR'} to ${who(meta.address)}: ${why}`,
           peer: peerString(meta.address, meta.port),
@@ -230,5 +256,11 @@ await runService('nameserver', async (ctx) => {
     zoneChange('rm', String(args.name), `${args.name} ${args.type ?? '(all types)'}`);
     return { removed: n };
   });
-  return { listening: server.listening, close: () => server.close() };
+  return {
+    listening: server.listening,
+    close: async () => {
+      await server.close();
+      events.flush();
+    },
+  };
 });
