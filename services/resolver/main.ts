@@ -9,6 +9,9 @@
 //   dns.answer    what the client got      data {name, type, rcode, answers[], authority[], source: cache|upstream|stale, ede?}
 //   dns.refused   a client outside the lab's networks   data {from}
 //   dns.formerr   a malformed client query             data {from, bytes}
+
+import { randomBytes } from 'node:crypto';
+import { createBatchedEmitter } from '../common/batched-emitter.js';
 import {
   type DnsDecodeError,
   decodeMessage,
@@ -24,7 +27,7 @@ import {
   recordText,
 } from '../common/dns-codec.js';
 import { startDnsServer } from '../common/dns-server.js';
-import { newSpanId } from '../common/events.js';
+import type { EventInput } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { address6Of, addressOf, hostAt, peerNamer, peerString } from '../common/settings.js';
 import { networks } from '../common/topology.js';
@@ -48,9 +51,22 @@ await runService('resolver', async (ctx) => {
   const s = ctx.settings;
   const cache = new ResolverCache();
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0';
+  // the per-query events, written in batches: one write(2) per event cost more than the answer
+  const queryLog = createBatchedEmitter(ctx.host);
+  // the events of the answer being built, kept while it may be reused (see `wire` below)
+  let recording: EventInput[] | undefined;
+  const tell = (ev: EventInput) => {
+    queryLog.emit(ev);
+    recording?.push(ev);
+  };
   const v4 = ctx.address();
   const v6 = ctx.address6();
   const who = peerNamer(s);
+  // span ids on the hot path: a random prefix per process and a counter (a crypto call per query
+  // cost as much as answering it)
+  const spanPrefix = randomBytes(4).toString('hex');
+  let spans = 0;
+  const nextSpanId = () => spanPrefix + (spans++ % 0x100000000).toString(16).padStart(8, '0');
 
   // the lab's own root hints, from the topology
   const rootAddresses = [addressOf('ns-root', s), ...(s.ipv6 ? [address6Of('ns-root', s)] : [])];
@@ -77,7 +93,7 @@ await runService('resolver', async (ctx) => {
     onCache: (name, type, result, entry, span) => {
       if (!queryEvents) return;
       const ttl = entry ? ttlLeft(entry.expiresAt, Date.now()) : undefined;
-      ctx.events.emit({
+      tell({
         kind: 'dns.cache',
         parent: span,
         summary:
@@ -123,7 +139,7 @@ await runService('resolver', async (ctx) => {
       outcome = r.failure;
       detail = r.detail;
     }
-    ctx.events.emit({
+    queryLog.emit({
       kind: 'dns.upstream',
       parent: q.span,
       peer: peerString(q.server.address, ctx.port(53)),
@@ -162,12 +178,37 @@ await runService('resolver', async (ctx) => {
     return ok;
   };
 
-  // With per-query events off (benchmarks), a repeated question answered from the cache is served
-  // from its encoded bytes while every TTL in it is the same whole second and the cache is unchanged.
-  const wire = new AnswerCache<{ until: number; generation: number }>();
+  type Meta = { address: string; port: number; transport: 'udp' | 'tcp' };
+  const queryEvent = (meta: Meta, span: string, q: Told['question'], id: number): EventInput => ({
+    kind: 'dns.query',
+    span,
+    peer: peerString(meta.address, meta.port),
+    summary: `${who(meta.address)} asks for ${q.name} ${q.type}`,
+    data: { from: who(meta.address), name: q.name, type: q.type, id, transport: meta.transport, rd: q.rd },
+  });
 
-  const handle = (msg: Buffer, meta: { address: string; port: number; transport: 'udp' | 'tcp' }) => {
-    const key = queryEvents ? undefined : AnswerCache.key(msg, meta.transport);
+  // A repeated question answered from the cache is served from its encoded bytes while every TTL in
+  // it is the same whole second and the cache is unchanged; its events (cache hits, the answer) are
+  // told again as they were, under the new question's span.
+  interface Told {
+    question: { name: string; type: string; rd: boolean };
+    /** each event with its data as JSON, serialized once */
+    events: { ev: Omit<EventInput, 'data'>; dataJson: string }[];
+  }
+  const wire = new AnswerCache<{ until: number; generation: number; told?: Told }>();
+  const tellAgain = (told: Told, meta: Meta, id: number, t0: number) => {
+    const span = nextSpanId();
+    const peer = peerString(meta.address, meta.port);
+    queryLog.emit(queryEvent(meta, span, told.question, id));
+    for (const { ev, dataJson } of told.events) {
+      const dur = ev.dur === undefined ? undefined : Math.round((performance.now() - t0) * 1000);
+      queryLog.emitJson({ ...ev, parent: span, peer: ev.peer && peer, dur }, dataJson);
+    }
+  };
+
+  const handle = (msg: Buffer, meta: Meta) => {
+    const t0 = performance.now();
+    const key = AnswerCache.key(msg, meta.transport);
     if (key !== undefined) {
       const hit = wire.get(key, msg.readUInt16BE(0));
       if (
@@ -175,8 +216,10 @@ await runService('resolver', async (ctx) => {
         hit.meta.generation === cache.generation &&
         Date.now() < hit.meta.until &&
         allowed(meta.address)
-      )
+      ) {
+        if (hit.meta.told) tellAgain(hit.meta.told, meta, msg.readUInt16BE(0), t0);
         return hit.bytes;
+      }
     }
     const peer = peerString(meta.address, meta.port);
     let query: Packet;
@@ -184,7 +227,7 @@ await runService('resolver', async (ctx) => {
       query = decodeMessage(msg);
     } catch (err) {
       if (queryEvents) {
-        ctx.events.emit({
+        queryLog.emit({
           kind: 'dns.formerr',
           peer,
           summary: `${who(meta.address)} sent a malformed query`,
@@ -197,7 +240,7 @@ await runService('resolver', async (ctx) => {
     const q = query.questions?.[0];
     const rd = ((query.flags ?? 0) & 0x100) !== 0;
     const opt = findOpt(query);
-    const span = queryEvents ? newSpanId() : '';
+    const span = queryEvents ? nextSpanId() : '';
     // RFC 3225 §3: the DO bit of the query is copied into the response
     const dnssecOk = ((opt?.flags ?? 0) & 0x8000) !== 0;
     const reply = (
@@ -228,7 +271,7 @@ await runService('resolver', async (ctx) => {
     };
     if (!allowed(meta.address)) {
       if (queryEvents)
-        ctx.events.emit({
+        queryLog.emit({
           kind: 'dns.refused',
           peer,
           summary: `refuses ${meta.address}: recursion is for the lab's networks only`,
@@ -246,25 +289,10 @@ await runService('resolver', async (ctx) => {
       if ('refused' in local) return reply(RCODE.REFUSED);
       return reply(RCODE.NOERROR, local.answers as Packet['answers']);
     }
-    if (queryEvents) {
-      ctx.events.emit({
-        kind: 'dns.query',
-        span,
-        peer,
-        summary: `${who(meta.address)} asks for ${q.name} ${q.type}`,
-        data: {
-          from: who(meta.address),
-          name: q.name,
-          type: q.type,
-          id: query.id,
-          transport: meta.transport,
-          rd,
-        },
-      });
-    }
-    const t0 = performance.now();
+    const question = { name: q.name, type: q.type, rd };
+    if (queryEvents) queryLog.emit(queryEvent(meta, span, question, query.id ?? 0));
     const emitAnswer = (r: Resolution) => {
-      ctx.events.emit({
+      tell({
         kind: 'dns.answer',
         parent: span,
         peer,
@@ -288,11 +316,17 @@ await runService('resolver', async (ctx) => {
       });
     };
     // JOURNEY 10: a fully cached answer is built synchronously; anything else walks from the root
+    recording = queryEvents ? [] : undefined;
     const cached = resolveCached(it, q.name, q.type, queryEvents ? span : undefined);
-    if (cached) {
-      const out = answer(cached);
+    const out = cached && answer(cached);
+    const told = recording && {
+      question,
+      events: recording.map(({ data, ts: _ts, ...ev }) => ({ ev, dataJson: JSON.stringify(data ?? {}) })),
+    };
+    recording = undefined;
+    if (cached && out) {
       if (key !== undefined && cached.sameUntil !== undefined)
-        wire.set(key, out, { until: cached.sameUntil, generation: cache.generation });
+        wire.set(key, out, { until: cached.sameUntil, generation: cache.generation, told });
       return out;
     }
     // RFC 1034 §4.3.1: RD=0 asks for what the cache holds; the rest is a referral, never a walk
@@ -317,5 +351,11 @@ await runService('resolver', async (ctx) => {
   ctx.control.register('dns.cache', () =>
     cache.list().map((e) => ({ ...e, records: e.records.map((r) => recordText(r)) })),
   );
-  return { listening: server.listening, close: () => server.close() };
+  return {
+    listening: server.listening,
+    close: () => {
+      queryLog.flush();
+      return server.close();
+    },
+  };
 });

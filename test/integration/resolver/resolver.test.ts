@@ -332,6 +332,39 @@ describe('protocol fidelity, compared with unbound (issue 17)', () => {
   });
 });
 
+describe('events of answers served again from their encoded bytes', () => {
+  it('tells a repeated cached question its own dns.query, dns.cache hit and dns.answer, under a new span', async () => {
+    const answersFor = (from: number) =>
+      lab
+        .events('resolver')
+        .slice(from)
+        .filter(
+          (e) => e.kind === 'dns.answer' && e.data?.name === 'cdn.example.test' && e.data?.type === 'AAAA',
+        );
+    const first = lab.events('resolver').length;
+    dig([`@${RESOLVER}`, 'cdn.example.test', 'AAAA']); // now cached
+    await lab.waitFor(() => answersFor(first).length === 1); // its events are written in batches
+    const before = lab.events('resolver').length;
+    for (let i = 0; i < 3; i++) dig([`@${RESOLVER}`, 'cdn.example.test', 'AAAA']);
+    await lab.waitFor(() => answersFor(before).length === 3);
+    const evs = lab.events('resolver').slice(before);
+    const queries = evs.filter((e) => e.kind === 'dns.query');
+    expect(queries).toHaveLength(3);
+    expect(new Set(queries.map((q) => q.span)).size).toBe(3);
+    for (const q of queries) {
+      const children = evs
+        .filter((e) => e.parent === q.span)
+        .map((e) => [e.kind, e.data?.result ?? e.data?.source]);
+      expect(children).toEqual([
+        ['dns.cache', 'hit'],
+        ['dns.answer', 'cache'],
+      ]);
+      expect(q.data?.id).toEqual(expect.any(Number));
+    }
+    expect(evs.filter((e) => e.kind === 'dns.upstream')).toEqual([]);
+  });
+});
+
 describe('spoofing resistance (the poisoning scenario action)', () => {
   it.skipIf(process.getuid?.() !== 0)(
     'drops forged answers injected from ns-example:53 while it waits, and caches the real records',
