@@ -17,15 +17,14 @@ const KEEP = 200;
 
 export class Profiler {
   /** insertion order is age: the first key is the oldest profile */
-  private readonly profiles = new Map<string, Omit<Profile, 'startedAt'> & { t0: number; at: number }>();
+  private readonly profiles = new Map<string, Profile & { t0: number }>();
 
   begin(token: string, request: Request): void {
-    // the wall-clock start is kept as a number and formatted only when a profile is read
     this.profiles.set(token, {
       token,
       request: request.summary(),
       events: [],
-      at: Date.now(),
+      startedAt: new Date().toISOString(),
       t0: performance.now(),
     });
     if (this.profiles.size > KEEP) this.profiles.delete(this.profiles.keys().next().value as string);
@@ -45,8 +44,8 @@ export class Profiler {
   get(token: string): Profile | undefined {
     const p = this.profiles.get(token);
     if (!p) return undefined;
-    const { t0: _t0, at, ...rest } = p;
-    return { ...rest, startedAt: new Date(at).toISOString() };
+    const { t0: _t0, ...profile } = p;
+    return profile;
   }
 
   serve(token: string, req: ExpressRequest, res: ExpressResponse): void {

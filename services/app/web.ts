@@ -65,21 +65,10 @@ function hostOf(raw: ExpressRequest): string {
 
 type Vhost = 'www' | 'cdn' | 'search';
 
-/** Apache's combined log format, written when the response is done. */
-let clfSecond = -1;
-let clfText = '';
-/** %t for now, formatted once a second (as Apache caches it) */
-function clfNow(): string {
-  const now = Date.now();
-  const second = Math.floor(now / 1000);
-  if (second !== clfSecond) [clfSecond, clfText] = [second, clfDate(new Date(second * 1000))];
-  return clfText;
-}
-
 /** Apache's combined log format, written when the response is done; then the kernel's terminate. */
 function finished(d: WebDeps, req: ExpressRequest, res: ExpressResponse, ip: string, t0: number): void {
   const ms = performance.now() - t0;
-  const line = `${ip} - - [${clfNow()}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
+  const line = `${ip} - - [${clfDate(new Date())}] "${req.method} ${req.originalUrl} HTTP/${req.httpVersion}" ${res.statusCode} ${res.getHeader('content-length') ?? '-'} "${req.headers.referer ?? '-'}" "${req.headers['user-agent'] ?? '-'}"`;
   d.onAccess(line, req, res, ms);
   (res.locals.terminate as (() => void) | undefined)?.();
 }
@@ -98,17 +87,8 @@ function hostFields(raw: string[]): number {
   return n;
 }
 
-// an origin-form target whose path needs no normalising (no dot segments, no escapes): most of them
-const PLAIN_TARGET = /^(?:\/[\w~-]+(?:\.[\w~-]+)*)*\/?(?:\?[\x21\x22\x24-\x7e]*)?$/;
-
-/** The path and query of the request target, as the URL parser gives them, without it when plain. */
+/** The path and query of the request target, as the URL parser gives them. */
 export function pathAndQuery(target: string): { path: string; query: URLSearchParams } {
-  if (PLAIN_TARGET.test(target)) {
-    const q = target.indexOf('?');
-    return q < 0
-      ? { path: target, query: new URLSearchParams() }
-      : { path: target.slice(0, q), query: new URLSearchParams(target.slice(q + 1)) };
-  }
   // origin-form (RFC 9112 §3.2.1) kept as a path even when it starts with "//"; absolute-form parsed as is
   const url = target.startsWith('/') ? new URL(`http://x${target}`) : new URL(target, 'http://x/');
   return { path: url.pathname, query: url.searchParams };

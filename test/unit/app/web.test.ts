@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { pathAndQuery } from '../../../services/app/web.js';
 
 describe('the front controller’s request target', () => {
-  it('gives the path and query the URL parser gives, with or without it', () => {
+  it('gives the path and query the URL parser gives, an origin-form //path staying a path', () => {
     const targets = [
       '/',
       '/hej',
