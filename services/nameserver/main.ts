@@ -24,7 +24,7 @@ import {
   recordText,
 } from '../common/dns-codec.js';
 import { startDnsServer } from '../common/dns-server.js';
-import { newSpanId, quote } from '../common/events.js';
+import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
@@ -39,10 +39,8 @@ interface Told {
   kind: string;
   /** a referral names the client it refers */
   summary: (client: string) => string;
-  /** the question's fields of both events' data, as JSON: `"name":…,"type":…` */
-  questionJson: string;
-  /** the outcome event's data after its ID, as JSON: `,"zone":…,"additional":[…]}` (serialized once) */
-  outcomeJson: string;
+  /** the outcome event's data after the question and its ID */
+  outcome: Record<string, unknown>;
 }
 
 function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
@@ -80,8 +78,7 @@ function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
     q: q && { name: q.name, type: q.type },
     kind: `dns.${r.outcome}`,
     summary: r.outcome === 'referral' ? (client) => `${words(client)}${truncation}` : () => fixed,
-    questionJson: JSON.stringify({ name: q?.name, type: q?.type }).slice(1, -1),
-    outcomeJson: `,${JSON.stringify({
+    outcome: {
       zone: r.zone === undefined ? undefined : r.zone || '.',
       aa: ((res.flags ?? 0) & 0x400) !== 0,
       tc,
@@ -89,7 +86,7 @@ function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
       answers: (res.answers ?? []).map(recordText),
       authority: (res.authorities ?? []).map(recordText),
       additional: (res.additionals ?? []).filter((a) => a.type !== 'OPT').map(recordText),
-    }).slice(1)}`,
+    },
   };
 }
 
@@ -170,21 +167,20 @@ await runService('nameserver', async (ctx) => {
     const client = who(meta.address);
     const { q } = told;
     const span = newSpanId();
-    // the data as JSON from the parts serialized when the answer was first made (emitJson: a hot path)
-    const question = told.questionJson ? `${told.questionJson},` : '';
-    events.emitJson(
-      {
-        kind: 'dns.query',
-        span,
-        summary: `${client} asks ${q ? `${q.name} ${q.type}` : 'with no question'} over ${meta.transport.toUpperCase()}`,
-        peer,
-      },
-      `{"from":${quote(client)},${question}"id":${id},"transport":"${meta.transport}"}`,
-    );
-    events.emitJson(
-      { kind: told.kind, parent: span, summary: told.summary(client), peer },
-      `{${question}"id":${id}${told.outcomeJson}`,
-    );
+    events.emit({
+      kind: 'dns.query',
+      span,
+      summary: `${client} asks ${q ? `${q.name} ${q.type}` : 'with no question'} over ${meta.transport.toUpperCase()}`,
+      peer,
+      data: { from: client, name: q?.name, type: q?.type, id, transport: meta.transport },
+    });
+    events.emit({
+      kind: told.kind,
+      parent: span,
+      summary: told.summary(client),
+      peer,
+      data: { name: q?.name, type: q?.type, id, ...told.outcome },
+    });
   };
 
   const addresses = [ctx.address(), ...(ctx.address6() ? [ctx.address6() as string] : [])];

@@ -192,17 +192,17 @@ await runService('resolver', async (ctx) => {
   // told again as they were, under the new question's span.
   interface Told {
     question: { name: string; type: string; rd: boolean };
-    /** each event with its data as JSON, serialized once */
-    events: { ev: Omit<EventInput, 'data'>; dataJson: string }[];
+    /** each event as it was first told */
+    events: EventInput[];
   }
   const wire = new AnswerCache<{ until: number; generation: number; told?: Told }>();
   const tellAgain = (told: Told, meta: Meta, id: number, t0: number) => {
     const span = nextSpanId();
     const peer = peerString(meta.address, meta.port);
     queryLog.emit(queryEvent(meta, span, told.question, id));
-    for (const { ev, dataJson } of told.events) {
+    for (const ev of told.events) {
       const dur = ev.dur === undefined ? undefined : Math.round((performance.now() - t0) * 1000);
-      queryLog.emitJson({ ...ev, parent: span, peer: ev.peer && peer, dur }, dataJson);
+      queryLog.emit({ ...ev, parent: span, peer: ev.peer && peer, dur });
     }
   };
 
@@ -321,7 +321,7 @@ await runService('resolver', async (ctx) => {
     const out = cached && answer(cached);
     const told = recording && {
       question,
-      events: recording.map(({ data, ts: _ts, ...ev }) => ({ ev, dataJson: JSON.stringify(data ?? {}) })),
+      events: recording.map(({ ts: _ts, ...ev }) => ev),
     };
     recording = undefined;
     if (cached && out) {

@@ -355,6 +355,8 @@ beforeAll(async () => {
   local-zone: "test." nodefault
   # RFC 6303: unbound serves 127.in-addr.arpa itself by default; here it is the lab's reverse zone
   local-zone: "127.in-addr.arpa." nodefault
+  # RFC 6303 too: d.f.ip6.arpa (the ULA reverse space) is the lab's reverse6 zone here
+  local-zone: "d.f.ip6.arpa." nodefault
   module-config: "iterator"
   username: ""
   chroot: ""
