@@ -3,6 +3,7 @@
 // do, and emits its event. Pipe is streamed by main.ts (http-proxy-3); everything else is buffered.
 import type { Emitter } from '../common/events.js';
 import type { Backend, BackendReply } from './backend.js';
+import { ifRangeMatches, parseRange } from './range.js';
 import { type CachedObject, freshness, type ObjectStore } from './store.js';
 import { HIT_FOR_MISS_TTL, type ProxyRequest, type Vcl } from './vcl.js';
 
@@ -25,8 +26,19 @@ export interface FlowDeps {
 
 /** Varnish's waiting list: concurrent misses for one object wait for a single backend fetch. */
 const waiting = new Map<string, Promise<CachedObject | BackendReply>>();
+/** how many times a waiter goes back to the lookup before it passes instead (Varnish's rush) */
+const MAX_RUSHES = 10;
 
-const CONDITIONAL = ['if-none-match', 'if-modified-since', 'if-match', 'if-unmodified-since', 'if-range'];
+// a miss fetches the whole object, unconditionally: the client's own Range and conditions are
+// answered from the stored object at delivery (RFC 9111 §3.4, RFC 9110 §13.2.1)
+const CONDITIONAL = [
+  'if-none-match',
+  'if-modified-since',
+  'if-match',
+  'if-unmodified-since',
+  'if-range',
+  'range',
+];
 const EMPTY = Buffer.alloc(0);
 const NOT_MODIFIED_HEADERS = [
   'etag',
@@ -69,7 +81,41 @@ function deliverObject(
     for (const k of NOT_MODIFIED_HEADERS) if (headers[k]) keep[k] = headers[k];
     return { status: 304, headers: keep, body: EMPTY, xCache };
   }
+  if (o.status === 200) {
+    headers['accept-ranges'] = 'bytes';
+    // RFC 9110 §14.2: Range is defined for GET only; If-Range that does not match gets the whole object
+    const range = p.headers.range;
+    if (range !== undefined && p.method === 'GET' && ifRangeMatches(p.headers['if-range'], o.headers))
+      return partial(d, p, headers, o.body, range, xCache);
+  }
   return { status: o.status, headers, body: p.method === 'HEAD' ? EMPTY : o.body, xCache };
+}
+
+/** RFC 9110 §14: a 206 cut from the stored complete body, or 416, or the whole 200. */
+function partial(
+  d: FlowDeps,
+  p: ProxyRequest,
+  headers: Record<string, string>,
+  body: Buffer,
+  range: string,
+  xCache: 'HIT' | 'MISS',
+): Delivery {
+  const r = parseRange(range, body.length);
+  d.events.emit({
+    kind: 'cache.range',
+    trace: d.trace,
+    summary: `Range ${range} on ${p.host}${p.url} (${body.length} bytes stored): ${r.kind === 'partial' ? `206, bytes ${r.start}-${r.end}` : r.kind === 'unsatisfiable' ? '416' : `200, the whole object (${r.why})`}`,
+    data: { range, length: body.length, answer: r.kind },
+  });
+  if (r.kind === 'full') return { status: 200, headers, body, xCache };
+  if (r.kind === 'unsatisfiable') {
+    // RFC 9110 §15.5.17: 416 says the current length
+    headers['content-range'] = `bytes */${body.length}`;
+    return { status: 416, headers, body: EMPTY, xCache };
+  }
+  // RFC 9110 §14.4: Content-Range of a single-part 206
+  headers['content-range'] = `bytes ${r.start}-${r.end}/${body.length}`;
+  return { status: 206, headers, body: body.subarray(r.start, r.end + 1), xCache };
 }
 
 /** vcl_synth */
@@ -225,7 +271,17 @@ export function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now()): D
   if (r.action === 'synth') return synth(d, r.status, r.reason);
   if (r.action === 'pass' || r.action === 'pipe') return pass(d, p, r.why);
   // vcl_hash, then the lookup
-  const hash = d.vcl.hash(p);
+  return lookup(d, p, d.vcl.hash(p), now, 0);
+}
+
+/** The lookup (Varnish's HSH_Lookup): the variant for this request's Vary headers, then vcl_hit or vcl_miss. */
+function lookup(
+  d: FlowDeps,
+  p: ProxyRequest,
+  hash: string,
+  now: number,
+  rushes: number,
+): Delivery | Promise<Delivery> {
   const obj = d.store.lookup(hash, p.headers);
   const state = obj ? freshness(obj, now) : undefined;
   if (obj?.hitForMiss && state?.state === 'fresh')
@@ -247,11 +303,11 @@ export function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now()): D
         hits: obj.hits,
       });
       // grace: deliver the stale object now, refresh it in the background (stale-while-revalidate)
-      if (hit.refresh) void coalescedFetch(d, p, hash, obj, now).catch(() => {});
+      if (hit.refresh) backgroundRefresh(d, p, hash, obj, now);
       return deliverObject(d, p, obj, 'HIT', now);
     }
   }
-  return miss(d, p, hash, obj && !obj.hitForMiss && state?.state !== 'dead' ? obj : undefined, now);
+  return miss(d, p, hash, obj && !obj.hitForMiss && state?.state !== 'dead' ? obj : undefined, now, rushes);
 }
 
 /** vcl_miss: one fetch for everyone waiting (or revalidation of what is stored), then deliver. */
@@ -261,29 +317,77 @@ async function miss(
   hash: string,
   stale: CachedObject | undefined,
   now: number,
+  rushes: number,
 ): Promise<Delivery> {
   const decision = d.vcl.miss(p);
   if (decision.action === 'pass') return pass(d, p, decision.why);
+  const busy = waiting.get(hash);
+  if (busy) return waitThenLookUp(d, p, hash, busy, stale, now, rushes);
   d.store.stats.misses++;
   lookupEvent(d, p, 'miss', stale ? 'the stored object has expired: revalidating' : 'not in the cache', {
-    waiting: waiting.has(hash),
+    waiting: false,
   });
-  const leader = !waiting.has(hash);
   try {
     const fetched = await coalescedFetch(d, p, hash, stale, now);
     if (!('storedAt' in fetched))
       return { status: fetched.status, headers: fetched.headers, body: fetched.body, xCache: 'MISS' };
-    // an uncacheable answer (Set-Cookie, private) is for the one who fetched it; waiters fetch their own
-    if (fetched.hitForMiss && !leader) return pass(d, p, 'hit-for-miss: the answer was not cacheable');
     return deliverObject(d, p, fetched, 'MISS', now);
   } catch (err) {
-    if (stale) {
-      // RFC 5861 §4 stale-if-error
-      lookupEvent(d, p, 'stale', `the backend failed (${(err as Error).message}): serving the stale object`);
-      return deliverObject(d, p, stale, 'HIT', now);
-    }
-    return synth(d, 503, 'Backend fetch failed');
+    return fetchFailed(d, p, stale, err as Error, now);
   }
+}
+
+/**
+ * Varnish's waiting list: wait for the fetch in progress for this hash, then go back to the lookup.
+ * Its answer may be another variant (Vary) or not cacheable: then this request fetches its own.
+ */
+async function waitThenLookUp(
+  d: FlowDeps,
+  p: ProxyRequest,
+  hash: string,
+  busy: Promise<unknown>,
+  stale: CachedObject | undefined,
+  now: number,
+  rushes: number,
+): Promise<Delivery> {
+  if (rushes >= MAX_RUSHES) return pass(d, p, `still busy after waiting ${rushes} times`);
+  lookupEvent(d, p, 'miss', 'another request is fetching it: waiting for that fetch', { waiting: true });
+  try {
+    await busy;
+  } catch (err) {
+    // the fetch we waited for failed: so does ours, without asking the backend again
+    return fetchFailed(d, p, stale, err as Error, now);
+  }
+  return lookup(d, p, hash, now, rushes + 1);
+}
+
+/** The backend failed: the stale object if its rules allow, else 503. */
+function fetchFailed(
+  d: FlowDeps,
+  p: ProxyRequest,
+  stale: CachedObject | undefined,
+  err: Error,
+  now: number,
+): Delivery {
+  if (stale) {
+    // RFC 5861 §4 stale-if-error
+    lookupEvent(d, p, 'stale', `the backend failed (${err.message}): serving the stale object`);
+    return deliverObject(d, p, stale, 'HIT', now);
+  }
+  return synth(d, 503, 'Backend fetch failed');
+}
+
+/** grace: the refresh runs after the stale object was delivered; its failure is an event, not silence. */
+function backgroundRefresh(d: FlowDeps, p: ProxyRequest, hash: string, obj: CachedObject, now: number) {
+  if (waiting.has(hash)) return;
+  coalescedFetch(d, p, hash, obj, now).catch((err: Error) =>
+    d.events.emit({
+      kind: 'cache.refresh-failed',
+      trace: d.trace,
+      summary: `the background refresh of ${p.host}${p.url} failed: ${err.message} (the stale object stays)`,
+      data: { url: `${p.host}${p.url}`, why: err.message },
+    }),
+  );
 }
 
 /** vcl_backend_fetch once per object, however many clients wait for it (Varnish's waiting list). */
@@ -298,6 +402,9 @@ function coalescedFetch(
   if (pending) return pending;
   const job = (async () => {
     const r = await fetchFromBackend(d, p, 'miss', stale);
+    // RFC 9111 §3.3: a fetch without Range answered with part of the object is a backend error (as Varnish)
+    if (r.status === 206)
+      throw new Error('the backend answered 206 Partial Content to a request without Range');
     if (r.status === 304 && stale) {
       // revalidated: the stored body is still good; refresh its headers and its time
       return backendResponse(

@@ -76,8 +76,9 @@ export const DEFAULT_GRACE = 10; // Varnish's default_grace
 export const DEFAULT_KEEP = 3600;
 export const HIT_FOR_MISS_TTL = 120; // builtin.vcl marks uncacheable answers for 2 minutes
 
-// RFC 9110 §15.1: heuristically cacheable status codes
-const CACHEABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+// RFC 9110 §15.1: heuristically cacheable status codes, less 206: this cache stores whole objects
+// only and cuts ranges from them at delivery (RFC 9111 §3.3)
+const CACHEABLE_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'TRACE', 'OPTIONS', 'DELETE', 'PATCH']);
 
 export function parseCacheControl(v: string | undefined): Map<string, string | true> {
