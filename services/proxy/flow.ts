@@ -3,6 +3,7 @@
 // do, and emits its event. Pipe is streamed by main.ts (http-proxy-3); everything else is buffered.
 import type { Emitter } from '../common/events.js';
 import type { Backend, BackendReply } from './backend.js';
+import { parseHttpDate } from './http-date.js';
 import { ifRangeMatches, parseRange } from './range.js';
 import { type CachedObject, freshness, type ObjectStore } from './store.js';
 import { HIT_FOR_MISS_TTL, type ProxyRequest, type Vcl } from './vcl.js';
@@ -40,6 +41,8 @@ const CONDITIONAL = [
   'range',
 ];
 const EMPTY = Buffer.alloc(0);
+// RFC 9110 §9.2.1
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 const NOT_MODIFIED_HEADERS = [
   'etag',
   'last-modified',
@@ -60,9 +63,10 @@ export function notModified(reqHeaders: Record<string, string>, stored: Record<s
     const etag = stored.etag?.replace(/^W\//, '');
     return !!etag && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag);
   }
-  const ims = Date.parse(reqHeaders['if-modified-since'] ?? '');
-  const lm = Date.parse(stored['last-modified'] ?? '');
-  return !Number.isNaN(ims) && !Number.isNaN(lm) && lm <= ims;
+  // RFC 9110 §13.1.3: an If-Modified-Since that is not an HTTP-date is ignored
+  const ims = parseHttpDate(reqHeaders['if-modified-since']);
+  const lm = parseHttpDate(stored['last-modified']);
+  return ims !== undefined && lm !== undefined && lm <= ims;
 }
 
 /** vcl_deliver */
@@ -88,7 +92,8 @@ function deliverObject(
     if (range !== undefined && p.method === 'GET' && ifRangeMatches(p.headers['if-range'], o.headers))
       return partial(d, p, headers, o.body, range, xCache);
   }
-  return { status: o.status, headers, body: p.method === 'HEAD' ? EMPTY : o.body, xCache };
+  // RFC 9110 §9.3.2: HEAD gets GET's headers, Content-Length included (the front end sends no body)
+  return { status: o.status, headers, body: o.body, xCache };
 }
 
 /** RFC 9110 §14: a 206 cut from the stored complete body, or 416, or the whole 200. */
@@ -149,7 +154,18 @@ async function fetchFromBackend(
   const body = mode === 'pass' ? p.body : undefined;
   if (body?.length) bereq.headers['content-length'] = String(body.length);
   else delete bereq.headers['content-length'];
-  const r = await d.backend.fetch({ method: bereq.method, url: p.url, headers: bereq.headers, body });
+  const r = await d.backend
+    .fetch({ method: bereq.method, url: p.url, headers: bereq.headers, body })
+    .catch((err: Error) => {
+      // one failed fetch: an event and a 503 (or the stale object) for it; health is the probe's
+      d.events.emit({
+        kind: 'backend.error',
+        trace: d.trace,
+        summary: `fetching ${bereq.method} ${p.host}${p.url} from the app failed: ${err.message}`,
+        data: { url: `${p.host}${p.url}`, method: bereq.method, why: err.message, mode },
+      });
+      throw err;
+    });
   d.events.emit({
     kind: 'backend.fetch',
     trace: d.trace,
@@ -194,6 +210,7 @@ function backendResponse(
     vary,
     hits: 0,
     hash,
+    mustRevalidate: decision.mustRevalidate,
   };
   if (decision.ttl >= 0 && !decision.uncacheable) {
     d.store.insert(obj);
@@ -256,11 +273,42 @@ async function pass(d: FlowDeps, p: ProxyRequest, why: string): Promise<Delivery
   d.store.stats.passes++;
   try {
     const r = await fetchFromBackend(d, p, 'pass');
+    if (!SAFE_METHODS.has(p.method) && r.status >= 200 && r.status < 400) invalidateAfterUnsafe(d, p, r);
     const headers = { ...r.headers };
     d.vcl.deliver(p, headers, { xCache: 'PASS', age: 0, hits: 0 });
     return { status: r.status, headers, body: p.method === 'HEAD' ? EMPTY : r.body, xCache: 'PASS' };
   } catch (err) {
     return synth(d, 503, `Backend fetch failed: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * RFC 9111 §4.4: a successful unsafe request (POST, PUT, DELETE, PATCH, any unknown method) makes
+ * what is stored for its URI, and for a Location or Content-Location on the same host, stale.
+ */
+function invalidateAfterUnsafe(d: FlowDeps, p: ProxyRequest, r: BackendReply) {
+  const base = new URL(`http://${p.host}${p.url}`);
+  const urls = new Set([`${base.pathname}${base.search}`]);
+  for (const h of ['location', 'content-location']) {
+    const v = r.headers[h];
+    if (!v) continue;
+    let u: URL;
+    try {
+      u = new URL(v, base);
+    } catch {
+      continue;
+    }
+    // RFC 9111 §4.4: never for another host (that would let one origin purge another's objects)
+    if (u.hostname === p.host) urls.add(`${u.pathname}${u.search}`);
+  }
+  for (const url of urls) {
+    const removed = d.store.purge(d.vcl.hash({ ...p, url }));
+    d.events.emit({
+      kind: 'cache.purge',
+      trace: d.trace,
+      summary: `${p.method} ${p.host}${p.url} answered ${r.status}: ${p.host}${url} invalidated, ${removed} object(s) removed (RFC 9111 §4.4)`,
+      data: { method: p.method, target: `${p.host}${url}`, removed, by: 'invalidation' },
+    });
   }
 }
 
@@ -293,6 +341,7 @@ function lookup(
       age: state.age,
       ttl: obj.ttl,
       backendHealthy: d.backend.healthy(),
+      mustRevalidate: !!obj.mustRevalidate,
     });
     if (hit.action === 'pass') return pass(d, p, hit.why);
     if (hit.action === 'deliver') {
@@ -369,6 +418,8 @@ function fetchFailed(
   err: Error,
   now: number,
 ): Delivery {
+  // RFC 9111 §4.2.4, §5.2.2.2: no stale copy of what must be revalidated; 504 is the answer
+  if (stale?.mustRevalidate) return synth(d, 504, 'Gateway Timeout: the stored response must be revalidated');
   if (stale) {
     // RFC 5861 §4 stale-if-error
     lookupEvent(d, p, 'stale', `the backend failed (${err.message}): serving the stale object`);
@@ -415,7 +466,8 @@ function coalescedFetch(
         now,
       );
     }
-    if (r.status >= 500 && stale) throw new Error(`backend answered ${r.status}`);
+    // a 5xx is an error we may hide behind the stale object, unless it must be revalidated (RFC 9111 §4.2.4)
+    if (r.status >= 500 && stale && !stale.mustRevalidate) throw new Error(`backend answered ${r.status}`);
     return backendResponse(d, p, hash, r, now);
   })();
   waiting.set(hash, job);

@@ -6,11 +6,11 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Emitter } from '../common/events.js';
 import { guard } from '../common/service.js';
-import type { Backend } from './backend.js';
+import { type Backend, connectionOptions } from './backend.js';
 import { type Delivery, type FlowDeps, handleRequest, synth } from './flow.js';
 import { nextTrace, randomHex } from './ids.js';
 import { invalidateByRequest } from './invalidate.js';
-import { smugglingReason } from './listeners.js';
+import { MAX_URI, smugglingReason } from './listeners.js';
 import type { Pipe } from './pipe.js';
 import type { ObjectStore } from './store.js';
 import { defaultVcl, HSTS_HEADER, HSTS_NAMES, type ProxyRequest } from './vcl.js';
@@ -22,6 +22,7 @@ const HOP_BY_HOP = [
   'keep-alive',
   'proxy-connection',
   'te',
+  'trailer',
   'transfer-encoding',
   'upgrade',
   'http2-settings',
@@ -67,7 +68,9 @@ export function createFrontend(o: FrontendOptions) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (typeof v === 'string' && k[0] !== ':') headers[k] = v;
+    // RFC 9110 §7.6.1: hop-by-hop fields, and every field Connection names, stop here
     for (const k of HOP_BY_HOP) delete headers[k];
+    for (const k of connectionOptions(req.headers.connection)) delete headers[k];
     if (req.headers.upgrade && req.httpVersion === '1.1') headers.upgrade = String(req.headers.upgrade);
     const host = String(req.headers[':authority'] ?? req.headers.host ?? '')
       .toLowerCase()
@@ -119,10 +122,12 @@ export function createFrontend(o: FrontendOptions) {
     // the smuggling list: framing the app might read differently is refused before anything else
     const smuggling =
       req.httpVersion === '1.1' || req.httpVersion === '1.0'
-        ? smugglingReason(req.headers, req.rawHeaders)
+        ? smugglingReason(req.headers, req.rawHeaders, req.httpVersion)
         : undefined;
     if (smuggling) return refuse(req, res, smuggling, tp.trace);
     const respond = (out: Delivery) => deliver(res, scheme, p, out, requestId, tp.trace, t0);
+    // RFC 9110 §15.5.15
+    if (p.url.length > MAX_URI) return respond(synth(deps, 414, 'URI Too Long'));
     if (hasBody(req) && defaultVcl.recv(p).action !== 'pipe') {
       // a body is read whole before anything goes on: a malformed one (bad chunk) never reaches the app
       return readBody(req, MAX_BODY).then(async (body) => {
@@ -216,7 +221,9 @@ export function createFrontend(o: FrontendOptions) {
     // RFC 6797 §7.2: HSTS only over a secure transport
     if (scheme === 'https' && HSTS_NAMES.includes(p.host))
       out.headers['strict-transport-security'] = HSTS_HEADER;
-    if (out.status !== 304) out.headers['content-length'] = String(out.body.length);
+    // RFC 9110 §9.3.2: a passed HEAD keeps the Content-Length GET would have had
+    const passedHead = p.method === 'HEAD' && out.body.length === 0 && out.headers['content-length'];
+    if (out.status !== 304 && !passedHead) out.headers['content-length'] = String(out.body.length);
     res.writeHead(out.status, splitSetCookie(out.headers));
     if (p.method === 'HEAD') res.end();
     else res.end(out.body);

@@ -33,6 +33,9 @@ export interface ListenerOptions {
   onUpgrade: UpgradeHandler;
 }
 
+/** RFC 9112 §3: 8000 octets of request line at least; longer URIs get 414 on h1 and h2 alike */
+export const MAX_URI = 8192;
+
 // Node's HTTP/1 parser (llhttp) limits, the same on both ports
 const HTTP1 = {
   headersTimeout: 10_000,
@@ -47,6 +50,7 @@ const HTTP1 = {
 export function smugglingReason(
   headers: Record<string, string | string[] | undefined>,
   rawHeaders: string[],
+  httpVersion = '1.1',
 ): string | undefined {
   const cl = rawHeaders
     .filter((_, i) => i % 2 === 0)
@@ -57,7 +61,19 @@ export function smugglingReason(
   const te = headers['transfer-encoding'];
   if (typeof te === 'string' && !/(^|,)\s*chunked\s*$/i.test(te))
     return `Transfer-Encoding "${te}" does not end in chunked`;
+  // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request, else 400 (which Host would the app use?)
+  const hosts = rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === 'host').length;
+  if (hosts > 1) return 'two Host fields';
+  if (hosts === 0 && httpVersion === '1.1') return 'an HTTP/1.1 request without Host';
   return undefined;
+}
+
+/** RFC 9110 §15.5.15: the limit was hit before the request line ended: the URI is too long (414, not 431). */
+function overlongRequestLine(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): boolean {
+  const raw = err.rawPacket;
+  if (!raw || !/^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1'))) return false;
+  const eol = raw.indexOf('\r\n');
+  return eol === -1 || eol > MAX_URI;
 }
 
 function rejectMalformed(events: Emitter, port: string) {
@@ -65,7 +81,9 @@ function rejectMalformed(events: Emitter, port: string) {
     if (!sock.writable) return sock.destroy();
     const status =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
+        ? overlongRequestLine(err)
+          ? '414 URI Too Long'
+          : '431 Request Header Fields Too Large'
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? '408 Request Timeout'
           : '400 Bad Request';

@@ -12,6 +12,10 @@
 //   http.rejected   malformed request refused data {code, status, port}
 //   cache.purge     PURGE or ban              data {method, target, removed, by}
 //   backend.health  the probe changed its mind   data {healthy, why}
+//   backend.error   one fetch failed (timeout, refused, malformed)   data {url, method, why, mode}
+//   cache.range     a Range request answered from a stored object   data {range, length, answer}
+//   cache.param     a parameter changed at run time (lab cache param set)   data {name, value}
+//   cache.refresh-failed   a background (grace) refresh failed   data {url, why}
 //   ocsp.staple     a stapled OCSP response fetched   data {status, nextUpdate}
 //   tls.renew       a new certificate from the CA is served   data {serial, names, notAfter}
 import type { Server } from 'node:net';
@@ -25,15 +29,17 @@ import { createFrontend } from './frontend.js';
 import { loadTlsIdentity } from './identity.js';
 import { registerCacheControl } from './invalidate.js';
 import { createListeners } from './listeners.js';
+import { params, paramsFromEnv, setParam, showParams } from './params.js';
 import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
-
-const CACHE_BYTES = Number(process.env.LAB_PROXY_CACHE_BYTES ?? 256 * 2 ** 20);
 
 await runService('proxy', async (ctx) => {
   const s = ctx.settings;
   const names = hostSpec('proxy').names ?? [];
-  const store = new ObjectStore(CACHE_BYTES);
+  // Varnish's parameters, as the workshop set them (LAB_PROXY_PARAMS); `lab cache param set` later
+  if (process.env.LAB_PROXY_CACHE_BYTES) setParam('memory_limit', process.env.LAB_PROXY_CACHE_BYTES);
+  paramsFromEnv(process.env.LAB_PROXY_PARAMS);
+  const store = new ObjectStore(params.memory_limit);
   const who = peerNamer(s);
   const events = createBatchedEmitter('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
@@ -47,6 +53,11 @@ await runService('proxy', async (ctx) => {
   };
   const backend = createBackend({
     ...target,
+    timeouts: () => ({
+      connectMs: params.connect_timeout * 1000,
+      firstByteMs: params.first_byte_timeout * 1000,
+      betweenBytesMs: params.between_bytes_timeout * 1000,
+    }),
     probe: { path: '/hej', host: 'www.example.test', intervalMs: 2000 },
     onHealth: (healthy, why) =>
       events.emit({
@@ -99,6 +110,22 @@ await runService('proxy', async (ctx) => {
   }
 
   registerCacheControl(ctx.control, store, events, () => ({ backendHealthy: backend.healthy() }));
+  // varnishadm param.show / param.set
+  ctx.control.register('cache.param', () => showParams());
+  ctx.control.register('cache.param.set', (args) => {
+    const name = String(args.name ?? '');
+    const value = setParam(name, String(args.value ?? ''));
+    if (name === 'memory_limit') {
+      store.maxBytes = params.memory_limit;
+      store.evict();
+    }
+    events.emit({
+      kind: 'cache.param',
+      summary: `parameter ${name} set to ${value}`,
+      data: { name, value },
+    });
+    return { name, value };
+  });
   ctx.control.register('tls.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();
     if (!name.endsWith('.test')) throw new Error('tls.add needs a name under .test');

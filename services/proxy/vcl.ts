@@ -3,6 +3,9 @@
 // This one readable module is the part a workshop edits: each hook gets the request (and the object
 // or response) and says what happens next. flow.ts runs the states; main.ts wires the sockets.
 
+import { parseHttpDate } from './http-date.js';
+import { params } from './params.js';
+
 export interface ProxyRequest {
   method: string;
   host: string;
@@ -31,6 +34,8 @@ export interface HitInfo {
   age: number;
   ttl: number;
   backendHealthy: boolean;
+  /** must-revalidate, proxy-revalidate, no-cache or s-maxage: never stale (RFC 9111 §4.2.4) */
+  mustRevalidate: boolean;
 }
 export type HitAction =
   | { action: 'deliver'; why: string; refresh?: boolean }
@@ -47,6 +52,8 @@ export interface TtlDecision {
   /** which header decided (for the cache.store event) */
   from: string;
   uncacheable?: string;
+  /** never served stale, not even when the backend is down (RFC 9111 §4.2.4) */
+  mustRevalidate?: boolean;
 }
 
 export interface Vcl {
@@ -71,14 +78,8 @@ export interface Vcl {
 export const HSTS_NAMES = ['www.example.test', 'cdn.example.test'];
 export const HSTS_HEADER = 'max-age=31536000';
 
-export const DEFAULT_TTL = 120; // Varnish's default_ttl
-export const DEFAULT_GRACE = 10; // Varnish's default_grace
-export const DEFAULT_KEEP = 3600;
 export const HIT_FOR_MISS_TTL = 120; // builtin.vcl marks uncacheable answers for 2 minutes
 
-// RFC 9110 §15.1: heuristically cacheable status codes, less 206: this cache stores whole objects
-// only and cuts ranges from them at delivery (RFC 9111 §3.3)
-const CACHEABLE_STATUS = new Set([200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]);
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'TRACE', 'OPTIONS', 'DELETE', 'PATCH']);
 
 export function parseCacheControl(v: string | undefined): Map<string, string | true> {
@@ -91,6 +92,29 @@ export function parseCacheControl(v: string | undefined): Map<string, string | t
   return out;
 }
 
+/** RFC 9111 §4.2.1: s-maxage, then max-age, then Expires − Date; none: undefined. */
+function explicitFreshness(
+  cc: Map<string, string | true>,
+  headers: Record<string, string>,
+  now: number,
+): [number, string] | undefined {
+  const sMaxAge = seconds(cc.get('s-maxage'));
+  if (sMaxAge !== undefined) return [sMaxAge, 'Cache-Control: s-maxage'];
+  const maxAge = seconds(cc.get('max-age'));
+  if (maxAge !== undefined) return [maxAge, 'Cache-Control: max-age'];
+  if (headers.expires === undefined) return undefined;
+  // RFC 9111 §5.3: an Expires that is not an HTTP-date means already expired
+  const expires = parseHttpDate(headers.expires);
+  if (expires === undefined) return [0, 'Expires (not an HTTP-date: already expired)'];
+  const date = parseHttpDate(headers.date) ?? now;
+  return [Math.round((expires - date) / 1000), 'Expires'];
+}
+
+const listOf = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
 const seconds = (v: string | true | undefined) =>
   typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
 const notStored = (from: string, why: string): TtlDecision => ({
@@ -128,6 +152,8 @@ export const defaultVcl: Vcl = {
         action: 'deliver',
         why: `stored ${obj.age.toFixed(0)} s ago, fresh for ${(obj.ttl - obj.age).toFixed(0)} s more`,
       };
+    // RFC 9111 §4.2.4: a response that must be revalidated is never served stale
+    if (obj.mustRevalidate) return { action: 'miss', why: 'expired, and it must be revalidated' };
     if (!obj.backendHealthy)
       return { action: 'deliver', why: 'the backend is sick: serving the stale object (stale-if-error)' };
     if (obj.state === 'grace')
@@ -159,41 +185,43 @@ export const defaultVcl: Vcl = {
   backendResponse(_req, res, now) {
     // vcl_backend_response + RFC 9111 §3 and §4.2.1 for a shared cache
     const cc = parseCacheControl(res.headers['cache-control']);
-    const grace = seconds(cc.get('stale-while-revalidate')) ?? DEFAULT_GRACE;
-    const keep = seconds(cc.get('stale-if-error')) ?? DEFAULT_KEEP;
-    if (!CACHEABLE_STATUS.has(res.status))
-      return notStored('status', `status ${res.status} is not cacheable by default`);
+    // RFC 9111 §4.2.4, §5.2.2.2, §5.2.2.4, §5.2.2.8, §5.2.2.10: never served stale, even if the backend is down
+    const mustRevalidate =
+      cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('no-cache') || cc.has('s-maxage');
+    const grace = mustRevalidate ? 0 : (seconds(cc.get('stale-while-revalidate')) ?? params.default_grace);
+    const keep = seconds(cc.get('stale-if-error')) ?? params.default_keep;
     if (cc.has('no-store')) return notStored('Cache-Control', 'Cache-Control: no-store');
     if (cc.has('private')) return notStored('Cache-Control', 'Cache-Control: private');
     if (res.headers['set-cookie']) return notStored('Set-Cookie', 'the response sets a cookie');
-    if (res.headers.vary?.trim() === '*') return notStored('Vary', 'Vary: *');
-    const mustRevalidate = cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('no-cache');
-    const sMaxAge = seconds(cc.get('s-maxage'));
-    const maxAge = seconds(cc.get('max-age'));
-    let ttl: number;
-    let from: string;
-    if (sMaxAge !== undefined) [ttl, from] = [sMaxAge, 'Cache-Control: s-maxage'];
-    else if (maxAge !== undefined) [ttl, from] = [maxAge, 'Cache-Control: max-age'];
-    else if (res.headers.expires) {
-      // RFC 9111 §5.3: an invalid Expires means already expired
-      const exp = Date.parse(res.headers.expires);
-      const date = Date.parse(res.headers.date ?? '') || now;
-      [ttl, from] = [Number.isNaN(exp) ? 0 : Math.round((exp - date) / 1000), 'Expires'];
-    } else [ttl, from] = [DEFAULT_TTL, 'default TTL (like Varnish)'];
+    // RFC 9111 §4.1: Vary * (alone or in a list) never matches a later request
+    if (listOf(res.headers.vary).includes('*')) return notStored('Vary', `Vary: ${res.headers.vary}`);
+    const explicit = explicitFreshness(cc, res.headers, now);
+    // RFC 9111 §3: other statuses are stored only with explicit freshness (302 and 307 with max-age)
+    // (params.cacheable_statuses: RFC 9110 §15.1's list less 206, as this cache stores whole objects only)
+    if (!explicit && !params.cacheable_statuses.includes(res.status))
+      return notStored('status', `status ${res.status} is not cacheable without explicit freshness`);
+    const [ttl, from] = explicit ?? [params.default_ttl, 'default_ttl (like Varnish)'];
     // RFC 9111 §5.2.2.4: no-cache may be stored but must be revalidated before each use
     if (cc.has('no-cache'))
-      return { ttl: 0, grace: 0, keep, from: 'Cache-Control: no-cache (store, revalidate every time)' };
-    // RFC 9111 §4.2.3: the time it already spent in caches upstream counts
+      return {
+        ttl: 0,
+        grace: 0,
+        keep,
+        mustRevalidate,
+        from: 'Cache-Control: no-cache (store, revalidate every time)',
+      };
+    // RFC 9111 §4.2.3: the time it already spent in caches upstream counts; §5.1: an invalid Age is ignored
     const left = ttl - (seconds(res.headers.age) ?? 0);
     if (left <= 0) return notStored(from, `already stale on arrival (${from})`);
-    return { ttl: left, grace: mustRevalidate ? 0 : grace, keep, from };
+    return { ttl: left, grace, keep, from, mustRevalidate };
   },
 
   deliver(_req, headers, info) {
     // vcl_deliver: say what happened
     headers['x-cache'] = info.xCache;
     headers['x-cache-hits'] = String(info.hits);
-    headers.age = String(Math.max(0, Math.floor(info.age)));
+    // RFC 9111 §5.1: a passed response keeps the Age it came with; a stored one says its own (§4.2.3)
+    if (info.xCache !== 'PASS') headers.age = String(Math.max(0, Math.floor(info.age)));
   },
 
   synth(status, reason) {

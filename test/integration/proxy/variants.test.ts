@@ -58,6 +58,7 @@ beforeAll(async () => {
   const target = { host: '127.0.0.1', port: appPort, localAddress: '127.0.0.1', timeoutMs: 5000 };
   backend = createBackend({
     ...target,
+    timeouts: () => ({ connectMs: 1000, firstByteMs: 5000, betweenBytesMs: 5000 }),
     probe: { path: '/', host: 'plain.example.test', intervalMs: 60_000 },
     onHealth: () => {},
   });
