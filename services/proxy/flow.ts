@@ -6,7 +6,7 @@ import type { Backend, BackendReply } from './backend.js';
 import { parseHttpDate } from './http-date.js';
 import { ifRangeMatches, parseRange } from './range.js';
 import { type CachedObject, freshness, type ObjectStore } from './store.js';
-import { HIT_FOR_MISS_TTL, type ProxyRequest, type Vcl } from './vcl.js';
+import { HIT_FOR_MISS_TTL, type ProxyRequest, type RecvAction, type Vcl } from './vcl.js';
 
 export interface Delivery {
   status: number;
@@ -124,14 +124,14 @@ function partial(
 }
 
 /** vcl_synth */
-export function synth(d: FlowDeps, status: number, reason: string): Delivery {
+export function synth(d: FlowDeps, status: number, reason: string, rule?: string): Delivery {
   const s = d.vcl.synth(status, reason);
   const headers = Object.fromEntries(Object.entries(s.headers).filter(([, v]) => v !== ''));
   d.events.emit({
     kind: 'cache.synth',
     trace: d.trace,
-    summary: `answers ${status} ${reason} itself (vcl_synth)`,
-    data: { status, reason },
+    summary: `answers ${status} ${reason} itself (vcl_synth${rule ? `, from ${rule}` : ''})`,
+    data: { status, reason, ...(rule ? { rule } : {}) },
   });
   return { status, headers, body: Buffer.from(s.body), xCache: 'SYNTH' };
 }
@@ -243,8 +243,13 @@ function backendResponse(
     d.events.emit({
       kind: 'cache.uncacheable',
       trace: d.trace,
-      summary: `does not store ${p.host}${p.url}: ${decision.uncacheable ?? `TTL ${decision.ttl} s`} (hit-for-miss for ${HIT_FOR_MISS_TTL} s)`,
-      data: { hash, why: decision.uncacheable ?? `ttl ${decision.ttl}`, from: decision.from },
+      summary: `does not store ${p.host}${p.url}: ${decision.uncacheable ?? `TTL ${decision.ttl} s`}${decision.rule ? ` (${decision.rule})` : ''} (hit-for-miss for ${HIT_FOR_MISS_TTL} s)`,
+      data: {
+        hash,
+        why: decision.uncacheable ?? `ttl ${decision.ttl}`,
+        from: decision.from,
+        ...(decision.rule ? { rule: decision.rule } : {}),
+      },
     });
     obj.hitForMiss = true;
   }
@@ -267,9 +272,9 @@ function lookupEvent(
 }
 
 /** vcl_pass: fetch for this client only, store nothing. */
-async function pass(d: FlowDeps, p: ProxyRequest, why: string): Promise<Delivery> {
+async function pass(d: FlowDeps, p: ProxyRequest, why: string, rule?: string): Promise<Delivery> {
   d.vcl.pass(p);
-  lookupEvent(d, p, 'pass', why);
+  lookupEvent(d, p, 'pass', rule ? `${why} (${rule})` : why, rule ? { rule } : {});
   d.store.stats.passes++;
   try {
     const r = await fetchFromBackend(d, p, 'pass');
@@ -312,12 +317,18 @@ function invalidateAfterUnsafe(d: FlowDeps, p: ProxyRequest, r: BackendReply) {
   }
 }
 
-/** The state machine. A fresh hit is answered synchronously (no promise, no microtask): the hot path. */
-export function handleRequest(d: FlowDeps, p: ProxyRequest, now = Date.now()): Delivery | Promise<Delivery> {
-  // vcl_recv
-  const r = d.vcl.recv(p);
-  if (r.action === 'synth') return synth(d, r.status, r.reason);
-  if (r.action === 'pass' || r.action === 'pipe') return pass(d, p, r.why);
+/**
+ * The state machine. A fresh hit is answered synchronously (no promise, no microtask): the hot path.
+ * vcl_recv runs once per request: the front end passes its decision in (it needs it to pipe).
+ */
+export function handleRequest(
+  d: FlowDeps,
+  p: ProxyRequest,
+  now = Date.now(),
+  r: RecvAction = d.vcl.recv(p),
+): Delivery | Promise<Delivery> {
+  if (r.action === 'synth') return synth(d, r.status, r.reason, r.rule);
+  if (r.action === 'pass' || r.action === 'pipe') return pass(d, p, r.why, r.rule);
   // vcl_hash, then the lookup
   return lookup(d, p, d.vcl.hash(p), now, 0);
 }

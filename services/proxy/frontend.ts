@@ -13,7 +13,7 @@ import { invalidateByRequest } from './invalidate.js';
 import { MAX_URI, smugglingReason } from './listeners.js';
 import type { Pipe } from './pipe.js';
 import type { ObjectStore } from './store.js';
-import { defaultVcl, HSTS_HEADER, HSTS_NAMES, type ProxyRequest } from './vcl.js';
+import { HSTS_HEADER, HSTS_NAMES, type ProxyRequest, type RecvAction, type Vcl } from './vcl.js';
 
 const VIA = '1.1 proxy (enterlab)';
 const MAX_BODY = 8 * 2 ** 20;
@@ -29,6 +29,8 @@ const HOP_BY_HOP = [
 ];
 
 export interface FrontendOptions {
+  /** the VCL this proxy runs (defaultVcl, or a workshop's over it) */
+  vcl: Vcl;
   events: Emitter;
   store: ObjectStore;
   backend: Backend;
@@ -42,7 +44,7 @@ export interface FrontendOptions {
 }
 
 export function createFrontend(o: FrontendOptions) {
-  const { events, store, backend, pipe, names, admins, who } = o;
+  const { vcl, events, store, backend, pipe, names, admins, who } = o;
   const plainIp = (a: string) => a.replace(/^::ffff:/, '');
   const backendHeaders = (
     p: ProxyRequest,
@@ -112,7 +114,7 @@ export function createFrontend(o: FrontendOptions) {
       },
     });
     const deps = {
-      vcl: defaultVcl,
+      vcl,
       store,
       backend,
       events: events,
@@ -128,17 +130,19 @@ export function createFrontend(o: FrontendOptions) {
     const respond = (out: Delivery) => deliver(res, scheme, p, out, requestId, tp.trace, t0);
     // RFC 9110 §15.5.15
     if (p.url.length > MAX_URI) return respond(synth(deps, 414, 'URI Too Long'));
-    if (hasBody(req) && defaultVcl.recv(p).action !== 'pipe') {
+    // vcl_recv, once: it decides pipe here, and the state machine goes on from its answer
+    const recv = vcl.recv(p);
+    if (hasBody(req) && recv.action !== 'pipe') {
       // a body is read whole before anything goes on: a malformed one (bad chunk) never reaches the app
       return readBody(req, MAX_BODY).then(async (body) => {
         if (body === 'aborted') return;
         if (body === 'too-large') return respond(synth(deps, 413, 'Content Too Large'));
         p.body = body;
-        const out = await route(req, res, scheme, p, deps, tp, requestId, t0);
+        const out = await route(req, res, scheme, p, recv, deps, tp, requestId, t0);
         if (out) respond(out);
       });
     }
-    const out = route(req, res, scheme, p, deps, tp, requestId, t0);
+    const out = route(req, res, scheme, p, recv, deps, tp, requestId, t0);
     if (out instanceof Promise) return out.then((o) => o && respond(o));
     if (out) respond(out);
   };
@@ -149,6 +153,7 @@ export function createFrontend(o: FrontendOptions) {
     res: ServerResponse | Http2ServerResponse,
     scheme: 'http' | 'https',
     p: ProxyRequest,
+    recv: RecvAction,
     deps: FlowDeps,
     tp: { header: string; trace: string },
     requestId: string,
@@ -157,7 +162,7 @@ export function createFrontend(o: FrontendOptions) {
     let out: Delivery | Promise<Delivery>;
     if (p.method === 'PURGE' || p.method === 'BAN') {
       out = admins.has(p.clientIp)
-        ? invalidateByRequest(p, store, defaultVcl, events, tp.trace)
+        ? invalidateByRequest(p, store, vcl, events, tp.trace)
         : synth(deps, 403, `${p.method} is allowed only from the lab's admin addresses`);
     } else if (scheme === 'http' && HSTS_NAMES.includes(p.host)) {
       // JOURNEY 18: plain HTTP to an HSTS name goes to https first
@@ -176,13 +181,13 @@ export function createFrontend(o: FrontendOptions) {
       };
     } else if (!names.includes(p.host)) {
       out = synth(deps, 421, 'Misdirected Request');
-    } else if (defaultVcl.recv(p).action === 'pipe' && req.httpVersion === '1.1') {
+    } else if (recv.action === 'pipe' && req.httpVersion === '1.1') {
       // vcl_pipe: stream both ways, untouched by the cache
       events.emit({
         kind: 'cache.lookup',
         trace: tp.trace,
-        summary: `cache PIPE for ${p.host}${p.url}: ${p.method} goes straight to the app`,
-        data: { result: 'pipe', why: `method ${p.method}`, url: `${p.host}${p.url}` },
+        summary: `cache PIPE for ${p.host}${p.url}: ${recv.why} (${recv.rule})`,
+        data: { result: 'pipe', why: recv.why, rule: recv.rule, url: `${p.host}${p.url}` },
       });
       return pipe
         .web(req as IncomingMessage, res as ServerResponse, backendHeaders(p, tp.header, requestId))
@@ -201,7 +206,7 @@ export function createFrontend(o: FrontendOptions) {
           return undefined;
         });
     } else {
-      out = handleRequest(deps, p);
+      out = handleRequest(deps, p, Date.now(), recv);
     }
     return out;
   };

@@ -14,6 +14,7 @@
 //   backend.health  the probe changed its mind   data {healthy, why}
 //   backend.error   one fetch failed (timeout, refused, malformed)   data {url, method, why, mode}
 //   cache.range     a Range request answered from a stored object   data {range, length, answer}
+//   cache.vcl       the proxy started with a workshop's VCL file   data {file, overridden}
 //   cache.param     a parameter changed at run time (lab cache param set)   data {name, value}
 //   cache.refresh-failed   a background (grace) refresh failed   data {url, why}
 //   ocsp.staple     a stapled OCSP response fetched   data {status, nextUpdate}
@@ -32,6 +33,7 @@ import { createListeners } from './listeners.js';
 import { params, paramsFromEnv, setParam, showParams } from './params.js';
 import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
+import { loadVcl } from './vcl-file.js';
 
 await runService('proxy', async (ctx) => {
   const s = ctx.settings;
@@ -40,6 +42,8 @@ await runService('proxy', async (ctx) => {
   if (process.env.LAB_PROXY_CACHE_BYTES) setParam('memory_limit', process.env.LAB_PROXY_CACHE_BYTES);
   paramsFromEnv(process.env.LAB_PROXY_PARAMS);
   const store = new ObjectStore(params.memory_limit);
+  // the VCL: the default, or a workshop's file over it (LAB_PROXY_VCL)
+  const loaded = await loadVcl(process.env.LAB_PROXY_VCL);
   const who = peerNamer(s);
   const events = createBatchedEmitter('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
@@ -72,7 +76,14 @@ await runService('proxy', async (ctx) => {
   // JOURNEY 21: its OCSP answer stapled, refreshed before nextUpdate
   const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events);
 
+  if (loaded.file)
+    events.emit({
+      kind: 'cache.vcl',
+      summary: `runs the VCL in ${loaded.file}: ${loaded.overridden.join(', ') || 'nothing'} replaced over the default`,
+      data: { file: loaded.file, overridden: loaded.overridden },
+    });
   const { onRequest, onUpgrade } = createFrontend({
+    vcl: loaded.vcl,
     events,
     store,
     backend,

@@ -9,6 +9,7 @@ import { type Backend, createBackend } from '../../../services/proxy/backend.js'
 import { createFrontend } from '../../../services/proxy/frontend.js';
 import { createPipe, type Pipe } from '../../../services/proxy/pipe.js';
 import { ObjectStore } from '../../../services/proxy/store.js';
+import { defaultVcl } from '../../../services/proxy/vcl.js';
 
 const events: LabEvent[] = [];
 let app: Server;
@@ -64,6 +65,7 @@ beforeAll(async () => {
   });
   pipe = createPipe(target);
   const { onRequest } = createFrontend({
+    vcl: defaultVcl,
     events: createEmitter('proxy', (line) => events.push(JSON.parse(line))),
     store: new ObjectStore(1 << 20),
     backend,
