@@ -9,13 +9,17 @@ export interface BackendReply {
   ms: number;
 }
 
+export interface BackendRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** a 1xx interim response from the app (102, 103 Early Hints), as it arrives */
+  onInformational?(status: number, headers: Record<string, string>): void;
+}
+
 export interface Backend {
-  fetch(req: {
-    method: string;
-    url: string;
-    headers: Record<string, string>;
-    body?: Buffer;
-  }): Promise<BackendReply>;
+  fetch(req: BackendRequest): Promise<BackendReply>;
   healthy(): boolean;
   close(): void;
 }
@@ -84,7 +88,7 @@ export function createBackend(opts: {
   // idle keep-alive connections are closed after 5 s; busy ones follow the timeouts below
   const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 5000 });
   let healthy = true;
-  const fetch = (req: { method: string; url: string; headers: Record<string, string>; body?: Buffer }) =>
+  const fetch = (req: BackendRequest) =>
     new Promise<BackendReply>((resolve, reject) => {
       const t0 = performance.now();
       const limits = opts.timeouts();
@@ -128,6 +132,10 @@ export function createBackend(opts: {
           });
         },
       );
+      // RFC 9110 §15.2: interim responses go on to the client as they come (never stored)
+      r.on('information', (info) => {
+        if (info.statusCode !== 100) req.onInformational?.(info.statusCode, endToEnd(info.headers));
+      });
       r.on('socket', (socket) => {
         if (!socket.connecting) return deadline(limits.firstByteMs, 'first_byte_timeout: no answer');
         deadline(limits.connectMs, 'connect_timeout: no connection');

@@ -20,6 +20,8 @@ export interface FlowDeps {
   store: ObjectStore;
   backend: Backend;
   events: Emitter;
+  /** a 1xx interim response from the app for this client (103 Early Hints), sent on before the answer */
+  informational?(status: number, headers: Record<string, string>): void;
   /** headers the proxy adds toward the backend (X-Forwarded-*, Via, traceparent) */
   backendHeaders(p: ProxyRequest): Record<string, string>;
   trace?: string;
@@ -155,7 +157,13 @@ async function fetchFromBackend(
   if (body?.length) bereq.headers['content-length'] = String(body.length);
   else delete bereq.headers['content-length'];
   const r = await d.backend
-    .fetch({ method: bereq.method, url: p.url, headers: bereq.headers, body })
+    .fetch({
+      method: bereq.method,
+      url: p.url,
+      headers: bereq.headers,
+      body,
+      onInformational: d.informational,
+    })
     .catch((err: Error) => {
       // one failed fetch: an event and a 503 (or the stale object) for it; health is the probe's
       d.events.emit({

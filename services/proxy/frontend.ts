@@ -113,7 +113,8 @@ export function createFrontend(o: FrontendOptions) {
         requestId,
       },
     });
-    const deps = {
+    const deps: FlowDeps = {
+      informational: (status, hints) => forwardInterim(res, status, hints, tp.trace),
       vcl,
       store,
       backend,
@@ -209,6 +210,25 @@ export function createFrontend(o: FrontendOptions) {
       out = handleRequest(deps, p, Date.now(), recv);
     }
     return out;
+  };
+
+  /** RFC 9110 §15.2: 102 and 103 Early Hints from the app go on to the client at once, never stored. */
+  const forwardInterim = (
+    res: ServerResponse | Http2ServerResponse,
+    status: number,
+    hints: Record<string, string>,
+    trace: string,
+  ) => {
+    if (res.headersSent) return;
+    if (status === 103 && hints.link) res.writeEarlyHints(hints);
+    else if (status === 102 && 'writeProcessing' in res) res.writeProcessing();
+    else return;
+    events.emit({
+      kind: 'http.interim',
+      trace,
+      summary: `passes on the app's ${status}${status === 103 ? ` Early Hints (${hints.link ?? 'no Link'})` : ''}`,
+      data: { status, link: hints.link ?? null },
+    });
   };
 
   /** vcl_deliver's last part: the proxy's own headers, then the bytes, then the event. */

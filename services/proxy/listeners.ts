@@ -71,9 +71,13 @@ export function smugglingReason(
 /** RFC 9110 §15.5.15: the limit was hit before the request line ended: the URI is too long (414, not 431). */
 function overlongRequestLine(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): boolean {
   const raw = err.rawPacket;
-  if (!raw || !/^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1'))) return false;
+  if (!raw) return false;
+  // the packet holds the request line's end (over TLS it is often a later 16 kB record of the URI) ...
   const eol = raw.indexOf('\r\n');
-  return eol === -1 || eol > MAX_URI;
+  if (eol > 0 && / HTTP\/1\.[01]$/.test(raw.subarray(Math.max(0, eol - 9), eol).toString('latin1')))
+    return eol > MAX_URI || !/^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1'));
+  // ... or only its start
+  return /^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1')) && eol === -1;
 }
 
 function rejectMalformed(events: Emitter, port: string) {

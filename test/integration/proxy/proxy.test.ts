@@ -288,6 +288,24 @@ describe('proxy, bad input', () => {
     });
   }
 
+  it('refuses two Host fields, and HTTP/1.1 without Host, with 400 on both ports (RFC 9112 §3.2)', async () => {
+    for (const secure of [false, true]) {
+      expect(await raw(`GET /two-hosts HTTP/1.1\r\n${H}Host: evil.test\r\n\r\n`, secure)).toBe(
+        'HTTP/1.1 400 Bad Request',
+      );
+      expect(await raw('GET /no-host HTTP/1.1\r\nConnection: close\r\n\r\n', secure)).toBe(
+        'HTTP/1.1 400 Bad Request',
+      );
+    }
+  });
+
+  it('answers an overlong URI with 414, not 431 (RFC 9110 §15.5.15)', async () => {
+    for (const secure of [false, true]) {
+      expect(await raw(`GET /${'u'.repeat(9_000)} HTTP/1.1\r\n${H}\r\n`, secure)).toMatch(/^HTTP\/1.1 414 /);
+      expect(await raw(`GET /${'u'.repeat(20_000)} HTTP/1.1\r\n${H}\r\n`, secure)).toMatch(/^HTTP\/1.1 414 /);
+    }
+  });
+
   it('answers oversized headers with 431', async () => {
     expect(await raw(`GET /big HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, false)).toBe(
       'HTTP/1.1 431 Request Header Fields Too Large',

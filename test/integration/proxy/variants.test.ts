@@ -21,7 +21,12 @@ let port = 0;
 
 /** GET through the proxy with Host plain.example.test (not an HSTS name: no redirect to https). */
 function get(path: string, headers: Record<string, string> = {}) {
-  return new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((ok, fail) => {
+  return new Promise<{
+    status: number;
+    headers: Record<string, unknown>;
+    body: string;
+    interim: { status: number; link: unknown }[];
+  }>((ok, fail) => {
     const r = request(
       { host: '127.0.0.1', port, path, headers: { host: 'plain.example.test', ...headers }, agent: false },
       (res) => {
@@ -30,9 +35,11 @@ function get(path: string, headers: Record<string, string> = {}) {
         res.on('data', (c: string) => {
           body += c;
         });
-        res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('end', () => ok({ status: res.statusCode ?? 0, headers: res.headers, body, interim }));
       },
     );
+    const interim: { status: number; link: unknown }[] = [];
+    r.on('information', (i) => interim.push({ status: i.statusCode, link: i.headers.link }));
     r.on('error', fail);
     r.end();
   });
@@ -43,6 +50,11 @@ const listen = (s: Server) =>
 
 beforeAll(async () => {
   app = createServer((req, res) => {
+    if (req.url === '/hints') {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' });
+      return setTimeout(() => res.end('page\n'), 30);
+    }
     appFetches++;
     // slow enough that every client arrives while the first fetch is in flight
     setTimeout(() => {
@@ -93,6 +105,13 @@ describe('the proxy on real sockets', () => {
     );
     expect(answers).toEqual(versions.map((v) => `variant ${v} of /api/thing\n`));
     expect(appFetches).toBe(5);
+  });
+
+  it('passes 103 Early Hints on to the client and never stores them (RFC 9110 §15.2)', async () => {
+    const miss = await get('/hints');
+    expect(miss.interim).toEqual([{ status: 103, link: '</style.css>; rel=preload; as=style' }]);
+    const hit = await get('/hints');
+    expect([hit.status, hit.headers['x-cache'], hit.body, hit.interim]).toEqual([200, 'HIT', 'page\n', []]);
   });
 
   it('answers a Range miss with 206 and the next plain request with the whole 200', async () => {
