@@ -10,7 +10,7 @@ import { type Backend, connectionOptions } from './backend.js';
 import { type Delivery, type FlowDeps, handleRequest, synth } from './flow.js';
 import { nextTrace, randomHex } from './ids.js';
 import { invalidateByRequest } from './invalidate.js';
-import { MAX_URI, smugglingReason } from './listeners.js';
+import { headerLimitReason, MAX_URI, smugglingReason } from './listeners.js';
 import type { Pipe } from './pipe.js';
 import type { ObjectStore } from './store.js';
 import { HSTS_HEADER, HSTS_NAMES, type ProxyRequest, type RecvAction, type Vcl } from './vcl.js';
@@ -129,8 +129,10 @@ export function createFrontend(o: FrontendOptions) {
         : undefined;
     if (smuggling) return refuse(req, res, smuggling, tp.trace);
     const respond = (out: Delivery) => deliver(res, scheme, p, out, requestId, tp.trace, t0);
-    // RFC 9110 §15.5.15
+    // RFC 9110 §15.5.15, §15.5.20: the same limits over h1 and h2
     if (p.url.length > MAX_URI) return respond(synth(deps, 414, 'URI Too Long'));
+    const tooLarge = headerLimitReason(req.rawHeaders);
+    if (tooLarge) return respond(synth(deps, 431, `Request Header Fields Too Large: ${tooLarge}`));
     // vcl_recv, once: it decides pipe here, and the state machine goes on from its answer
     const recv = vcl.recv(p);
     if (hasBody(req) && recv.action !== 'pipe') {

@@ -35,13 +35,26 @@ export interface ListenerOptions {
 
 /** RFC 9112 §3: 8000 octets of request line at least; longer URIs get 414 on h1 and h2 alike */
 export const MAX_URI = 8192;
+/** The documented header limits, the same over h1 and h2: 16 kB of fields (llhttp's), 200 fields; 431 beyond */
+export const MAX_HEADER_BYTES = 16_384;
+export const MAX_HEADER_FIELDS = 200;
+
+/** RFC 9110 §15.5.20: why the header section is too large, or undefined. */
+export function headerLimitReason(rawHeaders: string[]): string | undefined {
+  if (rawHeaders.length / 2 > MAX_HEADER_FIELDS)
+    return `${rawHeaders.length / 2} header fields (at most ${MAX_HEADER_FIELDS})`;
+  let bytes = 0;
+  for (const h of rawHeaders) bytes += h.length + 2;
+  if (bytes > MAX_HEADER_BYTES) return `${bytes} bytes of header fields (at most ${MAX_HEADER_BYTES})`;
+  return undefined;
+}
 
 // Node's HTTP/1 parser (llhttp) limits, the same on both ports
 const HTTP1 = {
   headersTimeout: 10_000,
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
-  maxHeaderSize: 16_384,
+  maxHeaderSize: MAX_HEADER_BYTES,
   // how often slow clients (slowloris) are checked against headersTimeout
   connectionsCheckingInterval: 1_000,
 };
@@ -111,7 +124,8 @@ export function createListeners(o: ListenerOptions) {
       SNICallback: (servername, cb) =>
         cb(null, o.contexts.get(servername.toLowerCase()) ?? o.defaultContext()),
       minVersion: 'TLSv1.2',
-      maxHeaderListPairs: 200,
+      // above MAX_HEADER_FIELDS, so the front end answers 431 over h2 as over HTTP/1.1 (not a reset)
+      maxHeaderListPairs: 1000,
       maxSessionMemory: 64,
     },
     (req, res) => o.onRequest(req, res, 'https'),

@@ -306,6 +306,14 @@ describe('proxy, bad input', () => {
     }
   });
 
+  it('accepts 12 kB of headers and refuses 300 fields with 431, the same over h1 and h2 (RFC 9110 §15.5.20)', async () => {
+    const many = Array.from({ length: 300 }, (_, i) => ['-H', `x-${i}: 1`]).flat();
+    for (const version of ['--http1.1', '--http2']) {
+      expect(status(await https('/hej', version, '-H', `x-big: ${'a'.repeat(12_000)}`)), version).toBe(200);
+      expect(status(await https('/hej', version, ...many)), version).toBe(431);
+    }
+  });
+
   it('answers oversized headers with 431', async () => {
     expect(await raw(`GET /big HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, false)).toBe(
       'HTTP/1.1 431 Request Header Fields Too Large',

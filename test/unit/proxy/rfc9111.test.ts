@@ -4,7 +4,7 @@ import { createEmitter, type LabEvent } from '../../../services/common/events.js
 import { type Backend, type BackendReply, endToEnd } from '../../../services/proxy/backend.js';
 import { type FlowDeps, handleRequest } from '../../../services/proxy/flow.js';
 import { parseHttpDate } from '../../../services/proxy/http-date.js';
-import { smugglingReason } from '../../../services/proxy/listeners.js';
+import { headerLimitReason, smugglingReason } from '../../../services/proxy/listeners.js';
 import { params, setParam } from '../../../services/proxy/params.js';
 import { ObjectStore } from '../../../services/proxy/store.js';
 import { defaultVcl, type ProxyRequest } from '../../../services/proxy/vcl.js';
@@ -210,5 +210,13 @@ describe('header hygiene and Host (RFC 9110 §7.6.1, RFC 9112 §3.2)', () => {
     expect(smugglingReason({}, ['Accept', '*/*'], '1.1')).toBe('an HTTP/1.1 request without Host');
     expect(smugglingReason({}, ['Accept', '*/*'], '1.0')).toBeUndefined();
     expect(smugglingReason({ host: 'a' }, ['Host', 'a'])).toBeUndefined();
+  });
+  it('limits header fields the same way whatever the HTTP version: 200 fields, 16 kB (RFC 9110 §15.5.20)', () => {
+    const fields = (n: number, size = 1) =>
+      Array.from({ length: n }, (_, i) => [`x-${i}`, 'a'.repeat(size)]).flat();
+    expect(headerLimitReason(fields(200))).toBeUndefined();
+    expect(headerLimitReason(fields(1, 12_000))).toBeUndefined();
+    expect(headerLimitReason(fields(201))).toMatch(/201 header fields/);
+    expect(headerLimitReason(fields(1, 20_000))).toMatch(/bytes of header fields/);
   });
 });
