@@ -1,5 +1,7 @@
 // The proxy: TLS termination (h2 and HTTP/1.1, OCSP stapling), an RFC 9111 cache run as Varnish's
 // state machine (vcl.ts, flow.ts), and the app server behind it.
+// Environment: LAB_PROXY_PARAMS="default_ttl=0,…" (Varnish's parameters, params.ts) and
+// LAB_PROXY_VCL=<file.mjs> (a workshop's VCL over the default, vcl-file.ts).
 //
 // Events (contract v1):
 //   tls.handshake   a TLS session set up       data {sni, alpn, version, cipher, resumed, stapled, client}
