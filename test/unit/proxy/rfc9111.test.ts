@@ -76,6 +76,24 @@ describe('stale responses (RFC 9111 §4.2.4, §5.2.2)', () => {
   });
 });
 
+describe('background refresh (RFC 5861 §3 stale-while-revalidate)', () => {
+  it('says so in a cache.refresh-failed event when the refresh fails, and keeps the stale object', async () => {
+    n++;
+    const { app, deps, events } = setup(() => ({
+      headers: { 'cache-control': 'max-age=1, stale-while-revalidate=30' },
+    }));
+    await handleRequest(deps, req(), T0);
+    app.down = true;
+    const stale = await handleRequest(deps, req(), T0 + 5_000);
+    expect(stale.body.toString()).toBe('body 1');
+    await new Promise((ok) => setTimeout(ok, 10));
+    expect(events.find((e) => e.kind === 'cache.refresh-failed')?.data).toMatchObject({
+      why: 'connect ECONNREFUSED',
+    });
+    expect(deps.store.lookup(`www.example.test/r${n}`, {})?.body.toString()).toBe('body 1');
+  });
+});
+
 describe('Age (RFC 9111 §4.2.3, §5.1)', () => {
   it('adds its own time to the Age the origin sent, and the freshness left is max-age − Age', async () => {
     n++;
