@@ -1,5 +1,5 @@
-// Scenario actions for the proxy's cache: purge a URL, ban by regex (both over the control channel,
-// as `lab cache` does), and an HTTP PURGE sent from an admin address or from outside them.
+// Scenario actions for the proxy's cache: purge a URL, ban by regex, set a parameter (over the control
+// channel, as `lab cache` does), and an HTTP PURGE sent from an admin address or from outside them.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { z } from 'zod';
@@ -9,6 +9,9 @@ import { defineAction } from '../scenario/types.js';
 const run = promisify(execFile);
 
 const purgeArgs = z.object({ url: z.string().url(), removed: z.number().int().optional() }).strict();
+const paramArgs = z
+  .object({ name: z.string().min(1), value: z.union([z.string(), z.number()]).transform(String) })
+  .strict();
 const banArgs = z.object({ regex: z.string().min(1), removed: z.number().int().optional() }).strict();
 const httpPurgeArgs = z
   .object({
@@ -55,6 +58,19 @@ export const actions = [
     run: async (a, ctx) => {
       const r = (await ctx.runtime.control('proxy', 'cache.ban', { regex: a.regex })) as { removed: number };
       return removedOutcome(r.removed, a.removed);
+    },
+  }),
+  defineAction({
+    // varnishadm param.set, as `lab cache param set NAME VALUE` (e.g. default_ttl 0 for a no-cache lesson)
+    name: 'cache.param',
+    schema: paramArgs,
+    describe: (a) => `lab cache param set ${a.name} ${a.value}`,
+    needs: () => ['proxy'],
+    run: async (a, ctx) => {
+      const r = (await ctx.runtime.control('proxy', 'cache.param.set', { name: a.name, value: a.value })) as {
+        value: unknown;
+      };
+      return { ok: true, detail: `${a.name} = ${String(r.value)}` };
     },
   }),
   defineAction({

@@ -1,4 +1,4 @@
-// `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics.
+// `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics, parameters.
 import type { Command } from 'commander';
 import type { RegisterCommands } from './types.js';
 
@@ -40,6 +40,28 @@ export const register: RegisterCommands = (program, cli) => {
       }
       const r = (await call('cache.ban', { regex })) as { removed: number };
       cli.print(r, () => `banned /${regex}/: ${r.removed} object(s)`);
+    });
+  const param = cache
+    .command('param')
+    .description("the cache's parameters (like varnishadm param.show); `param set` changes one")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lab cache param\n  $ lab cache param set default_ttl 0\n  $ lab cache param set memory_limit 64M',
+    )
+    .action(async () => {
+      const r = (await call('cache.param')) as { name: string; value: unknown; default: unknown }[];
+      cli.print(r, () =>
+        r
+          .map((p) => `${p.name.padEnd(22)} ${String(p.value).padEnd(14)} (default ${String(p.default)})`)
+          .join('\n'),
+      );
+    });
+  param
+    .command('set <name> <value>')
+    .description('change one parameter at run time (like varnishadm param.set)')
+    .action(async (name: string, value: string) => {
+      const r = (await call('cache.param.set', { name, value })) as { name: string; value: unknown };
+      cli.print(r, () => `${r.name} = ${String(r.value)}`);
     });
   cache
     .command('stats')

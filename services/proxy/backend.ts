@@ -9,13 +9,17 @@ export interface BackendReply {
   ms: number;
 }
 
+export interface BackendRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+  /** a 1xx interim response from the app (102, 103 Early Hints), as it arrives */
+  onInformational?(status: number, headers: Record<string, string>): void;
+}
+
 export interface Backend {
-  fetch(req: {
-    method: string;
-    url: string;
-    headers: Record<string, string>;
-    body?: Buffer;
-  }): Promise<BackendReply>;
+  fetch(req: BackendRequest): Promise<BackendReply>;
   healthy(): boolean;
   close(): void;
 }
@@ -31,28 +35,70 @@ const HOP_BY_HOP = new Set([
   'http2-settings',
 ]);
 
+/** The header names a Connection field lists: hop-by-hop too (RFC 9110 §7.6.1). */
+export function connectionOptions(connection: string | string[] | undefined): Set<string> {
+  const v = Array.isArray(connection) ? connection.join(',') : (connection ?? '');
+  return new Set(
+    v
+      .split(',')
+      .map((t) => t.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+/** RFC 9110 §7.6.1: what a proxy forwards, the hop-by-hop fields and those Connection names removed. */
 export function endToEnd(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
+  const named = connectionOptions(headers.connection);
   for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined || HOP_BY_HOP.has(k) || k.startsWith(':')) continue;
+    if (v === undefined || HOP_BY_HOP.has(k) || named.has(k) || k.startsWith(':')) continue;
     out[k] = Array.isArray(v) ? (k === 'set-cookie' ? v.join('\n') : v.join(', ')) : v;
   }
   return out;
+}
+
+/** RFC 9112 §6.3: bytes after the Content-Length's end are not a next response: this fetch fails. */
+function malformed(err: NodeJS.ErrnoException, framed: boolean): Error {
+  if (!err.code?.startsWith('HPE_')) return err;
+  return new Error(
+    framed
+      ? `the app's body was longer than its Content-Length (${err.message})`
+      : `the app's response is malformed (${err.message})`,
+  );
+}
+
+/** Varnish's backend timeouts, in ms, read for every fetch (they are run-time parameters). */
+export interface BackendTimeouts {
+  /** connect_timeout: the TCP connection is up */
+  connectMs: number;
+  /** first_byte_timeout: the response head has arrived after the request was sent */
+  firstByteMs: number;
+  /** between_bytes_timeout: the longest pause inside the body */
+  betweenBytesMs: number;
 }
 
 export function createBackend(opts: {
   host: string;
   port: number;
   localAddress: string;
-  timeoutMs: number;
+  timeouts(): BackendTimeouts;
   probe: { path: string; host: string; intervalMs: number };
   onHealth(healthy: boolean, why: string): void;
 }): Backend {
-  const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: opts.timeoutMs });
+  // idle keep-alive connections are closed after 5 s; busy ones follow the timeouts below
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 5000 });
   let healthy = true;
-  const fetch = (req: { method: string; url: string; headers: Record<string, string>; body?: Buffer }) =>
+  const fetch = (req: BackendRequest) =>
     new Promise<BackendReply>((resolve, reject) => {
       const t0 = performance.now();
+      const limits = opts.timeouts();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = (ms: number, what: string) => {
+        clearTimeout(timer);
+        timer = setTimeout(() => r.destroy(new Error(`${what} (${ms} ms)`)), ms);
+      };
+      const done = () => clearTimeout(timer);
+      let framed = false; // the response head said Content-Length
       const r = request(
         {
           host: opts.host,
@@ -62,24 +108,43 @@ export function createBackend(opts: {
           headers: req.headers,
           agent,
           localAddress: opts.localAddress,
-          timeout: opts.timeoutMs,
         },
         (res) => {
+          framed = res.headers['content-length'] !== undefined;
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
+          deadline(limits.betweenBytesMs, 'between_bytes_timeout: the body stalled');
+          res.on('data', (c: Buffer) => {
+            chunks.push(c);
+            deadline(limits.betweenBytesMs, 'between_bytes_timeout: the body stalled');
+          });
+          res.on('end', () => {
+            done();
             resolve({
               status: res.statusCode ?? 502,
               headers: endToEnd(res.headers),
               body: Buffer.concat(chunks),
               ms: performance.now() - t0,
-            }),
-          );
-          res.on('error', reject);
+            });
+          });
+          res.on('error', (err) => {
+            done();
+            reject(err);
+          });
         },
       );
-      r.on('timeout', () => r.destroy(new Error(`the backend did not answer in ${opts.timeoutMs} ms`)));
-      r.on('error', reject);
+      // RFC 9110 §15.2: interim responses go on to the client as they come (never stored)
+      r.on('information', (info) => {
+        if (info.statusCode !== 100) req.onInformational?.(info.statusCode, endToEnd(info.headers));
+      });
+      r.on('socket', (socket) => {
+        if (!socket.connecting) return deadline(limits.firstByteMs, 'first_byte_timeout: no answer');
+        deadline(limits.connectMs, 'connect_timeout: no connection');
+        socket.once('connect', () => deadline(limits.firstByteMs, 'first_byte_timeout: no answer'));
+      });
+      r.on('error', (err: NodeJS.ErrnoException) => {
+        done();
+        reject(malformed(err, framed));
+      });
       r.end(req.body);
     });
   // Varnish's probe: one state change, one event
@@ -103,16 +168,8 @@ export function createBackend(opts: {
   const timer = setInterval(() => void probe(), opts.probe.intervalMs);
   timer.unref();
   return {
-    fetch: async (req) => {
-      try {
-        const r = await fetch(req);
-        if (r.status < 500) setHealth(true, 'a fetch succeeded');
-        return r;
-      } catch (err) {
-        setHealth(false, (err as Error).message);
-        throw err;
-      }
-    },
+    // as Varnish: health is the probe's alone; a failed fetch is a 503 for that fetch only
+    fetch,
     healthy: () => healthy,
     close: () => {
       clearInterval(timer);

@@ -6,14 +6,14 @@ import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Emitter } from '../common/events.js';
 import { guard } from '../common/service.js';
-import type { Backend } from './backend.js';
+import { type Backend, connectionOptions } from './backend.js';
 import { type Delivery, type FlowDeps, handleRequest, synth } from './flow.js';
 import { nextTrace, randomHex } from './ids.js';
 import { invalidateByRequest } from './invalidate.js';
-import { smugglingReason } from './listeners.js';
+import { headerLimitReason, MAX_URI, smugglingReason } from './listeners.js';
 import type { Pipe } from './pipe.js';
 import type { ObjectStore } from './store.js';
-import { defaultVcl, HSTS_HEADER, HSTS_NAMES, type ProxyRequest } from './vcl.js';
+import { HSTS_HEADER, HSTS_NAMES, type ProxyRequest, type RecvAction, type Vcl } from './vcl.js';
 
 const VIA = '1.1 proxy (enterlab)';
 const MAX_BODY = 8 * 2 ** 20;
@@ -22,12 +22,15 @@ const HOP_BY_HOP = [
   'keep-alive',
   'proxy-connection',
   'te',
+  'trailer',
   'transfer-encoding',
   'upgrade',
   'http2-settings',
 ];
 
 export interface FrontendOptions {
+  /** the VCL this proxy runs (defaultVcl, or a workshop's over it) */
+  vcl: Vcl;
   events: Emitter;
   store: ObjectStore;
   backend: Backend;
@@ -41,7 +44,7 @@ export interface FrontendOptions {
 }
 
 export function createFrontend(o: FrontendOptions) {
-  const { events, store, backend, pipe, names, admins, who } = o;
+  const { vcl, events, store, backend, pipe, names, admins, who } = o;
   const plainIp = (a: string) => a.replace(/^::ffff:/, '');
   const backendHeaders = (
     p: ProxyRequest,
@@ -67,7 +70,9 @@ export function createFrontend(o: FrontendOptions) {
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.headers))
       if (typeof v === 'string' && k[0] !== ':') headers[k] = v;
+    // RFC 9110 §7.6.1: hop-by-hop fields, and every field Connection names, stop here
     for (const k of HOP_BY_HOP) delete headers[k];
+    for (const k of connectionOptions(req.headers.connection)) delete headers[k];
     if (req.headers.upgrade && req.httpVersion === '1.1') headers.upgrade = String(req.headers.upgrade);
     const host = String(req.headers[':authority'] ?? req.headers.host ?? '')
       .toLowerCase()
@@ -108,8 +113,9 @@ export function createFrontend(o: FrontendOptions) {
         requestId,
       },
     });
-    const deps = {
-      vcl: defaultVcl,
+    const deps: FlowDeps = {
+      informational: (status, hints) => forwardInterim(res, status, hints, tp.trace),
+      vcl,
       store,
       backend,
       events: events,
@@ -119,21 +125,27 @@ export function createFrontend(o: FrontendOptions) {
     // the smuggling list: framing the app might read differently is refused before anything else
     const smuggling =
       req.httpVersion === '1.1' || req.httpVersion === '1.0'
-        ? smugglingReason(req.headers, req.rawHeaders)
+        ? smugglingReason(req.headers, req.rawHeaders, req.httpVersion)
         : undefined;
     if (smuggling) return refuse(req, res, smuggling, tp.trace);
     const respond = (out: Delivery) => deliver(res, scheme, p, out, requestId, tp.trace, t0);
-    if (hasBody(req) && defaultVcl.recv(p).action !== 'pipe') {
+    // RFC 9110 §15.5.15, §15.5.20: the same limits over h1 and h2
+    if (p.url.length > MAX_URI) return respond(synth(deps, 414, 'URI Too Long'));
+    const tooLarge = headerLimitReason(req.rawHeaders);
+    if (tooLarge) return respond(synth(deps, 431, `Request Header Fields Too Large: ${tooLarge}`));
+    // vcl_recv, once: it decides pipe here, and the state machine goes on from its answer
+    const recv = vcl.recv(p);
+    if (hasBody(req) && recv.action !== 'pipe') {
       // a body is read whole before anything goes on: a malformed one (bad chunk) never reaches the app
       return readBody(req, MAX_BODY).then(async (body) => {
         if (body === 'aborted') return;
         if (body === 'too-large') return respond(synth(deps, 413, 'Content Too Large'));
         p.body = body;
-        const out = await route(req, res, scheme, p, deps, tp, requestId, t0);
+        const out = await route(req, res, scheme, p, recv, deps, tp, requestId, t0);
         if (out) respond(out);
       });
     }
-    const out = route(req, res, scheme, p, deps, tp, requestId, t0);
+    const out = route(req, res, scheme, p, recv, deps, tp, requestId, t0);
     if (out instanceof Promise) return out.then((o) => o && respond(o));
     if (out) respond(out);
   };
@@ -144,6 +156,7 @@ export function createFrontend(o: FrontendOptions) {
     res: ServerResponse | Http2ServerResponse,
     scheme: 'http' | 'https',
     p: ProxyRequest,
+    recv: RecvAction,
     deps: FlowDeps,
     tp: { header: string; trace: string },
     requestId: string,
@@ -152,7 +165,7 @@ export function createFrontend(o: FrontendOptions) {
     let out: Delivery | Promise<Delivery>;
     if (p.method === 'PURGE' || p.method === 'BAN') {
       out = admins.has(p.clientIp)
-        ? invalidateByRequest(p, store, defaultVcl, events, tp.trace)
+        ? invalidateByRequest(p, store, vcl, events, tp.trace)
         : synth(deps, 403, `${p.method} is allowed only from the lab's admin addresses`);
     } else if (scheme === 'http' && HSTS_NAMES.includes(p.host)) {
       // JOURNEY 18: plain HTTP to an HSTS name goes to https first
@@ -171,13 +184,13 @@ export function createFrontend(o: FrontendOptions) {
       };
     } else if (!names.includes(p.host)) {
       out = synth(deps, 421, 'Misdirected Request');
-    } else if (defaultVcl.recv(p).action === 'pipe' && req.httpVersion === '1.1') {
+    } else if (recv.action === 'pipe' && req.httpVersion === '1.1') {
       // vcl_pipe: stream both ways, untouched by the cache
       events.emit({
         kind: 'cache.lookup',
         trace: tp.trace,
-        summary: `cache PIPE for ${p.host}${p.url}: ${p.method} goes straight to the app`,
-        data: { result: 'pipe', why: `method ${p.method}`, url: `${p.host}${p.url}` },
+        summary: `cache PIPE for ${p.host}${p.url}: ${recv.why} (${recv.rule})`,
+        data: { result: 'pipe', why: recv.why, rule: recv.rule, url: `${p.host}${p.url}` },
       });
       return pipe
         .web(req as IncomingMessage, res as ServerResponse, backendHeaders(p, tp.header, requestId))
@@ -196,9 +209,28 @@ export function createFrontend(o: FrontendOptions) {
           return undefined;
         });
     } else {
-      out = handleRequest(deps, p);
+      out = handleRequest(deps, p, Date.now(), recv);
     }
     return out;
+  };
+
+  /** RFC 9110 §15.2: 102 and 103 Early Hints from the app go on to the client at once, never stored. */
+  const forwardInterim = (
+    res: ServerResponse | Http2ServerResponse,
+    status: number,
+    hints: Record<string, string>,
+    trace: string,
+  ) => {
+    if (res.headersSent) return;
+    if (status === 103 && hints.link) res.writeEarlyHints(hints);
+    else if (status === 102 && 'writeProcessing' in res) res.writeProcessing();
+    else return;
+    events.emit({
+      kind: 'http.interim',
+      trace,
+      summary: `passes on the app's ${status}${status === 103 ? ` Early Hints (${hints.link ?? 'no Link'})` : ''}`,
+      data: { status, link: hints.link ?? null },
+    });
   };
 
   /** vcl_deliver's last part: the proxy's own headers, then the bytes, then the event. */
@@ -216,7 +248,9 @@ export function createFrontend(o: FrontendOptions) {
     // RFC 6797 §7.2: HSTS only over a secure transport
     if (scheme === 'https' && HSTS_NAMES.includes(p.host))
       out.headers['strict-transport-security'] = HSTS_HEADER;
-    if (out.status !== 304) out.headers['content-length'] = String(out.body.length);
+    // RFC 9110 §9.3.2: a passed HEAD keeps the Content-Length GET would have had
+    const passedHead = p.method === 'HEAD' && out.body.length === 0 && out.headers['content-length'];
+    if (out.status !== 304 && !passedHead) out.headers['content-length'] = String(out.body.length);
     res.writeHead(out.status, splitSetCookie(out.headers));
     if (p.method === 'HEAD') res.end();
     else res.end(out.body);

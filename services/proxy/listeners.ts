@@ -34,12 +34,28 @@ export interface ListenerOptions {
   onUpgrade: UpgradeHandler;
 }
 
+/** RFC 9112 §3: 8000 octets of request line at least; longer URIs get 414 on h1 and h2 alike */
+export const MAX_URI = 8192;
+/** The documented header limits, the same over h1 and h2: 16 kB of fields (llhttp's), 200 fields; 431 beyond */
+export const MAX_HEADER_BYTES = 16_384;
+export const MAX_HEADER_FIELDS = 200;
+
+/** RFC 9110 §15.5.20: why the header section is too large, or undefined. */
+export function headerLimitReason(rawHeaders: string[]): string | undefined {
+  if (rawHeaders.length / 2 > MAX_HEADER_FIELDS)
+    return `${rawHeaders.length / 2} header fields (at most ${MAX_HEADER_FIELDS})`;
+  let bytes = 0;
+  for (const h of rawHeaders) bytes += h.length + 2;
+  if (bytes > MAX_HEADER_BYTES) return `${bytes} bytes of header fields (at most ${MAX_HEADER_BYTES})`;
+  return undefined;
+}
+
 // Node's HTTP/1 parser (llhttp) limits, the same on both ports
 const HTTP1 = {
   headersTimeout: 10_000,
   requestTimeout: 30_000,
   keepAliveTimeout: 5_000,
-  maxHeaderSize: 16_384,
+  maxHeaderSize: MAX_HEADER_BYTES,
   // how often slow clients (slowloris) are checked against headersTimeout
   connectionsCheckingInterval: 1_000,
 };
@@ -48,6 +64,7 @@ const HTTP1 = {
 export function smugglingReason(
   headers: Record<string, string | string[] | undefined>,
   rawHeaders: string[],
+  httpVersion = '1.1',
 ): string | undefined {
   const cl = rawHeaders
     .filter((_, i) => i % 2 === 0)
@@ -58,7 +75,23 @@ export function smugglingReason(
   const te = headers['transfer-encoding'];
   if (typeof te === 'string' && !/(^|,)\s*chunked\s*$/i.test(te))
     return `Transfer-Encoding "${te}" does not end in chunked`;
+  // RFC 9112 §3.2: exactly one Host in an HTTP/1.1 request, else 400 (which Host would the app use?)
+  const hosts = rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === 'host').length;
+  if (hosts > 1) return 'two Host fields';
+  if (hosts === 0 && httpVersion === '1.1') return 'an HTTP/1.1 request without Host';
   return undefined;
+}
+
+/** RFC 9110 §15.5.15: the limit was hit before the request line ended: the URI is too long (414, not 431). */
+function overlongRequestLine(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): boolean {
+  const raw = err.rawPacket;
+  if (!raw) return false;
+  // the packet holds the request line's end (over TLS it is often a later 16 kB record of the URI) ...
+  const eol = raw.indexOf('\r\n');
+  if (eol > 0 && / HTTP\/1\.[01]$/.test(raw.subarray(Math.max(0, eol - 9), eol).toString('latin1')))
+    return eol > MAX_URI || !/^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1'));
+  // ... or only its start
+  return /^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1')) && eol === -1;
 }
 
 function rejectMalformed(events: Emitter, port: string) {
@@ -66,7 +99,9 @@ function rejectMalformed(events: Emitter, port: string) {
     if (!sock.writable) return sock.destroy();
     const status =
       err.code === 'HPE_HEADER_OVERFLOW'
-        ? '431 Request Header Fields Too Large'
+        ? overlongRequestLine(err)
+          ? '414 URI Too Long'
+          : '431 Request Header Fields Too Large'
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? '408 Request Timeout'
           : '400 Bad Request';
@@ -91,7 +126,8 @@ export function createListeners(o: ListenerOptions) {
       allowHTTP1: true,
       SNICallback: (servername, cb) =>
         cb(null, o.contexts.get(servername.toLowerCase()) ?? o.defaultContext()),
-      maxHeaderListPairs: 200,
+      // above MAX_HEADER_FIELDS, so the front end answers 431 over h2 as over HTTP/1.1 (not a reset)
+      maxHeaderListPairs: 1000,
       maxSessionMemory: 64,
     },
     (req, res) => o.onRequest(req, res, 'https'),

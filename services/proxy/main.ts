@@ -1,5 +1,7 @@
 // The proxy: TLS termination (h2 and HTTP/1.1, OCSP stapling), an RFC 9111 cache run as Varnish's
 // state machine (vcl.ts, flow.ts), and the app server behind it.
+// Environment: LAB_PROXY_PARAMS="default_ttl=0,…" (Varnish's parameters, params.ts) and
+// LAB_PROXY_VCL=<file.mjs> (a workshop's VCL over the default, vcl-file.ts).
 //
 // Events (contract v1):
 //   tls.handshake   a TLS session set up       data {sni, alpn, version, cipher, resumed, stapled, client}
@@ -12,6 +14,11 @@
 //   http.rejected   malformed request refused data {code, status, port}
 //   cache.purge     PURGE or ban              data {method, target, removed, by}
 //   backend.health  the probe changed its mind   data {healthy, why}
+//   backend.error   one fetch failed (timeout, refused, malformed)   data {url, method, why, mode}
+//   cache.range     a Range request answered from a stored object   data {range, length, answer}
+//   cache.vcl       the proxy started with a workshop's VCL file   data {file, overridden}
+//   cache.param     a parameter changed at run time (lab cache param set)   data {name, value}
+//   cache.refresh-failed   a background (grace) refresh failed   data {url, why}
 //   ocsp.staple     a stapled OCSP response fetched   data {status, nextUpdate}
 //   tls.renew       a new certificate from the CA is served   data {serial, names, notAfter}
 import type { Server } from 'node:net';
@@ -25,15 +32,20 @@ import { createFrontend } from './frontend.js';
 import { loadTlsIdentity } from './identity.js';
 import { registerCacheControl } from './invalidate.js';
 import { createListeners } from './listeners.js';
+import { params, paramsFromEnv, setParam, showParams } from './params.js';
 import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
-
-const CACHE_BYTES = Number(process.env.LAB_PROXY_CACHE_BYTES ?? 256 * 2 ** 20);
+import { loadVcl } from './vcl-file.js';
 
 await runService('proxy', async (ctx) => {
   const s = ctx.settings;
   const names = hostSpec('proxy').names ?? [];
-  const store = new ObjectStore(CACHE_BYTES);
+  // Varnish's parameters, as the workshop set them (LAB_PROXY_PARAMS); `lab cache param set` later
+  if (process.env.LAB_PROXY_CACHE_BYTES) setParam('memory_limit', process.env.LAB_PROXY_CACHE_BYTES);
+  paramsFromEnv(process.env.LAB_PROXY_PARAMS);
+  const store = new ObjectStore(params.memory_limit);
+  // the VCL: the default, or a workshop's file over it (LAB_PROXY_VCL)
+  const loaded = await loadVcl(process.env.LAB_PROXY_VCL);
   const who = peerNamer(s);
   const events = createBatchedEmitter('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
@@ -47,6 +59,11 @@ await runService('proxy', async (ctx) => {
   };
   const backend = createBackend({
     ...target,
+    timeouts: () => ({
+      connectMs: params.connect_timeout * 1000,
+      firstByteMs: params.first_byte_timeout * 1000,
+      betweenBytesMs: params.between_bytes_timeout * 1000,
+    }),
     probe: { path: '/hej', host: 'www.example.test', intervalMs: 2000 },
     onHealth: (healthy, why) =>
       events.emit({
@@ -61,7 +78,14 @@ await runService('proxy', async (ctx) => {
   // JOURNEY 21: its OCSP answer stapled, refreshed before nextUpdate
   const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events);
 
+  if (loaded.file)
+    events.emit({
+      kind: 'cache.vcl',
+      summary: `runs the VCL in ${loaded.file}: ${loaded.overridden.join(', ') || 'nothing'} replaced over the default`,
+      data: { file: loaded.file, overridden: loaded.overridden },
+    });
   const { onRequest, onUpgrade } = createFrontend({
+    vcl: loaded.vcl,
     events,
     store,
     backend,
@@ -99,6 +123,22 @@ await runService('proxy', async (ctx) => {
   }
 
   registerCacheControl(ctx.control, store, events, () => ({ backendHealthy: backend.healthy() }));
+  // varnishadm param.show / param.set
+  ctx.control.register('cache.param', () => showParams());
+  ctx.control.register('cache.param.set', (args) => {
+    const name = String(args.name ?? '');
+    const value = setParam(name, String(args.value ?? ''));
+    if (name === 'memory_limit') {
+      store.maxBytes = params.memory_limit;
+      store.evict();
+    }
+    events.emit({
+      kind: 'cache.param',
+      summary: `parameter ${name} set to ${value}`,
+      data: { name, value },
+    });
+    return { name, value };
+  });
   ctx.control.register('tls.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();
     if (!name.endsWith('.test')) throw new Error('tls.add needs a name under .test');

@@ -13,6 +13,8 @@ export interface CachedObject {
   /** the request header values this variant was stored under (Vary) */
   vary: Record<string, string>;
   hits: number;
+  /** never served stale, not even when the backend is down (RFC 9111 §4.2.4) */
+  mustRevalidate?: boolean;
   /** a hit-for-miss marker: don't wait for others, go to the backend */
   hitForMiss?: boolean;
   hash: string;
@@ -43,7 +45,8 @@ export class ObjectStore {
   bytes = 0;
   stats = { hits: 0, misses: 0, passes: 0, stores: 0, evictions: 0, purges: 0 };
 
-  constructor(readonly maxBytes: number) {}
+  /** maxBytes may be lowered at run time (memory_limit): the next insert evicts down to it */
+  constructor(public maxBytes: number) {}
 
   lookup(hash: string, reqHeaders: Record<string, string>): CachedObject | undefined {
     const variants = this.entries.get(hash);
@@ -68,6 +71,11 @@ export class ObjectStore {
     this.entries.set(o.hash, variants);
     this.bytes += sizeOf(o);
     this.stats.stores++;
+    this.evict();
+  }
+
+  /** LRU: drop the least recently used hashes until the store fits its bound. */
+  evict(): void {
     while (this.bytes > this.maxBytes && this.entries.size > 1) {
       const [oldest, vs] = this.entries.entries().next().value as [string, CachedObject[]];
       this.entries.delete(oldest);

@@ -3,6 +3,9 @@
 // This one readable module is the part a workshop edits: each hook gets the request (and the object
 // or response) and says what happens next. flow.ts runs the states; main.ts wires the sockets.
 
+import { parseHttpDate } from './http-date.js';
+import { params } from './params.js';
+
 export interface ProxyRequest {
   method: string;
   host: string;
@@ -19,11 +22,24 @@ export interface BackendResponse {
   headers: Record<string, string>;
 }
 
-export type RecvAction =
+export type RecvAction = (
   | { action: 'hash' }
   | { action: 'pass'; why: string }
   | { action: 'pipe'; why: string }
-  | { action: 'synth'; status: number; reason: string };
+  | { action: 'synth'; status: number; reason: string }
+) & {
+  /** the named rule that decided (shown in the events) */
+  rule?: string;
+};
+
+/** One named rule of vcl_recv, as builtin.vcl's subs: an action, or undefined to let the next decide. */
+export type RecvRule = (req: ProxyRequest) => RecvAction | undefined;
+/** One named rule of vcl_backend_response: why the response must not be stored, or undefined. */
+export type BerespRule = (
+  req: ProxyRequest,
+  res: BackendResponse,
+  cc: Map<string, string | true>,
+) => string | undefined;
 
 /** What vcl_hit sees of the object it found. */
 export interface HitInfo {
@@ -31,6 +47,8 @@ export interface HitInfo {
   age: number;
   ttl: number;
   backendHealthy: boolean;
+  /** must-revalidate, proxy-revalidate, no-cache or s-maxage: never stale (RFC 9111 §4.2.4) */
+  mustRevalidate: boolean;
 }
 export type HitAction =
   | { action: 'deliver'; why: string; refresh?: boolean }
@@ -47,9 +65,18 @@ export interface TtlDecision {
   /** which header decided (for the cache.store event) */
   from: string;
   uncacheable?: string;
+  /** the named rule that refused to store it */
+  rule?: string;
+  /** never served stale, not even when the backend is down (RFC 9111 §4.2.4) */
+  mustRevalidate?: boolean;
 }
 
 export interface Vcl {
+  /** vcl_recv's rules, run in order until one decides; a workshop overrides one by its name */
+  recvRules: Record<string, RecvRule>;
+  /** vcl_backend_response's rules for what is never stored, run in order */
+  berespRules: Record<string, BerespRule>;
+  /** vcl_recv: the rules above, then hash (lookup) */
   recv(req: ProxyRequest): RecvAction;
   hash(req: ProxyRequest): string;
   hit(req: ProxyRequest, obj: HitInfo): HitAction;
@@ -73,13 +100,8 @@ export const HSTS_NAMES = ['www.example.test', 'cdn.example.test', 'search.test'
 // CRLs and OCSP over plain http only (an https fetch would need a revocation check of its own)
 export const HSTS_HEADER = 'max-age=31536000';
 
-export const DEFAULT_TTL = 120; // Varnish's default_ttl
-export const DEFAULT_GRACE = 10; // Varnish's default_grace
-export const DEFAULT_KEEP = 3600;
 export const HIT_FOR_MISS_TTL = 120; // builtin.vcl marks uncacheable answers for 2 minutes
 
-// RFC 9110 §15.1: heuristically cacheable status codes
-const CACHEABLE_STATUS = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'TRACE', 'OPTIONS', 'DELETE', 'PATCH']);
 
 export function parseCacheControl(v: string | undefined): Map<string, string | true> {
@@ -92,29 +114,119 @@ export function parseCacheControl(v: string | undefined): Map<string, string | t
   return out;
 }
 
+/** RFC 9111 §4.2.1: s-maxage, then max-age, then Expires − Date; none: undefined. */
+function explicitFreshness(
+  cc: Map<string, string | true>,
+  headers: Record<string, string>,
+  now: number,
+): [number, string] | undefined {
+  const sMaxAge = seconds(cc.get('s-maxage'));
+  if (sMaxAge !== undefined) return [sMaxAge, 'Cache-Control: s-maxage'];
+  const maxAge = seconds(cc.get('max-age'));
+  if (maxAge !== undefined) return [maxAge, 'Cache-Control: max-age'];
+  if (headers.expires === undefined) return undefined;
+  // RFC 9111 §5.3: an Expires that is not an HTTP-date means already expired
+  const expires = parseHttpDate(headers.expires);
+  if (expires === undefined) return [0, 'Expires (not an HTTP-date: already expired)'];
+  const date = parseHttpDate(headers.date) ?? now;
+  return [Math.round((expires - date) / 1000), 'Expires'];
+}
+
+const listOf = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((x) => x.trim().toLowerCase())
+    .filter(Boolean);
 const seconds = (v: string | true | undefined) =>
   typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined;
-const notStored = (from: string, why: string): TtlDecision => ({
+const notStored = (from: string, why: string, rule?: string): TtlDecision => ({
   ttl: -1,
   grace: 0,
   keep: 0,
   from,
   uncacheable: why,
+  rule,
 });
 
-/** Like builtin.vcl, plus RFC 9111's rules for a shared cache. */
-export const defaultVcl: Vcl = {
-  recv(req) {
-    // vcl_recv: PRI is HTTP/2's preface, never a method; unknown methods are piped; credentials pass
-    if (req.method === 'PRI') return { action: 'synth', status: 405, reason: 'Method Not Allowed' };
+/** builtin.vcl's vcl_recv, one named rule each: the first that returns an action decides. */
+export const recvRules: Record<string, RecvRule> = {
+  vcl_req_host(req) {
+    // RFC 9112 §3.2 (the front end already refuses HTTP/1.1 without Host)
     if (!req.host) return { action: 'synth', status: 400, reason: 'Bad Request: no Host' };
+  },
+  vcl_req_method(req) {
+    // PRI is HTTP/2's preface, never a method; unknown methods and Upgrade are piped; others pass
+    if (req.method === 'PRI') return { action: 'synth', status: 405, reason: 'Method Not Allowed' };
     if (req.headers.upgrade) return { action: 'pipe', why: `Upgrade: ${req.headers.upgrade} is piped` };
     if (!KNOWN_METHODS.has(req.method)) return { action: 'pipe', why: `method ${req.method} is piped` };
     if (req.method !== 'GET' && req.method !== 'HEAD')
       return { action: 'pass', why: `${req.method} is never cached` };
+  },
+  vcl_req_authorization(req) {
+    // RFC 9111 §3.5: a shared cache does not answer requests with credentials from its store
     if (req.headers.authorization) return { action: 'pass', why: 'the request carries Authorization' };
+  },
+  vcl_req_cookie(req) {
     if (req.headers.cookie) return { action: 'pass', why: 'the request carries a Cookie' };
-    return { action: 'hash' };
+  },
+};
+
+/** builtin.vcl's vcl_backend_response rules: what is never stored (hit-for-miss instead). */
+export const berespRules: Record<string, BerespRule> = {
+  vcl_beresp_control(_req, _res, cc) {
+    // RFC 9111 §5.2.2.5, §5.2.2.7
+    if (cc.has('no-store')) return 'Cache-Control: no-store';
+    if (cc.has('private')) return 'Cache-Control: private';
+  },
+  vcl_beresp_cookie(_req, res) {
+    if (res.headers['set-cookie']) return 'the response sets a cookie';
+  },
+  vcl_beresp_vary(_req, res) {
+    // RFC 9111 §4.1: Vary * (alone or in a list) never matches a later request
+    if (listOf(res.headers.vary).includes('*')) return `Vary: ${res.headers.vary}`;
+  },
+};
+
+/** Runs rules in order; the first answer wins, named. */
+function firstRule<A extends unknown[], R>(
+  rules: Record<string, (...a: A) => R | undefined>,
+  ...args: A
+): [string, R] | undefined {
+  for (const [name, rule] of Object.entries(rules)) {
+    const r = rule(...args);
+    if (r !== undefined) return [name, r];
+  }
+  return undefined;
+}
+
+/**
+ * A workshop's VCL over another: any hook replaced, and rules replaced, added or switched off by name
+ * (a rule set to `() => undefined` decides nothing). Example: cache despite cookies is one rule,
+ * `extendVcl(defaultVcl, { recvRules: { vcl_req_cookie: () => undefined } })`.
+ */
+export function extendVcl(
+  base: Vcl,
+  over: Partial<Omit<Vcl, 'recvRules' | 'berespRules'>> & {
+    recvRules?: Record<string, RecvRule>;
+    berespRules?: Record<string, BerespRule>;
+  },
+): Vcl {
+  return {
+    ...base,
+    ...over,
+    recvRules: { ...base.recvRules, ...over.recvRules },
+    berespRules: { ...base.berespRules, ...over.berespRules },
+  };
+}
+
+/** Like builtin.vcl, plus RFC 9111's rules for a shared cache. */
+export const defaultVcl: Vcl = {
+  recvRules,
+  berespRules,
+
+  recv(req) {
+    const decided = firstRule(this.recvRules, req);
+    return decided ? { ...decided[1], rule: decided[0] } : { action: 'hash' };
   },
 
   hash(req) {
@@ -129,6 +241,8 @@ export const defaultVcl: Vcl = {
         action: 'deliver',
         why: `stored ${obj.age.toFixed(0)} s ago, fresh for ${(obj.ttl - obj.age).toFixed(0)} s more`,
       };
+    // RFC 9111 §4.2.4: a response that must be revalidated is never served stale
+    if (obj.mustRevalidate) return { action: 'miss', why: 'expired, and it must be revalidated' };
     if (!obj.backendHealthy)
       return { action: 'deliver', why: 'the backend is sick: serving the stale object (stale-if-error)' };
     if (obj.state === 'grace')
@@ -157,44 +271,48 @@ export const defaultVcl: Vcl = {
     if (bereq.method === 'HEAD') bereq.method = 'GET';
   },
 
-  backendResponse(_req, res, now) {
+  backendResponse(req, res, now) {
     // vcl_backend_response + RFC 9111 §3 and §4.2.1 for a shared cache
     const cc = parseCacheControl(res.headers['cache-control']);
-    const grace = seconds(cc.get('stale-while-revalidate')) ?? DEFAULT_GRACE;
-    const keep = seconds(cc.get('stale-if-error')) ?? DEFAULT_KEEP;
-    if (!CACHEABLE_STATUS.has(res.status))
-      return notStored('status', `status ${res.status} is not cacheable by default`);
-    if (cc.has('no-store')) return notStored('Cache-Control', 'Cache-Control: no-store');
-    if (cc.has('private')) return notStored('Cache-Control', 'Cache-Control: private');
-    if (res.headers['set-cookie']) return notStored('Set-Cookie', 'the response sets a cookie');
-    if (res.headers.vary?.trim() === '*') return notStored('Vary', 'Vary: *');
-    const mustRevalidate = cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('no-cache');
-    const sMaxAge = seconds(cc.get('s-maxage'));
-    const maxAge = seconds(cc.get('max-age'));
-    let ttl: number;
-    let from: string;
-    if (sMaxAge !== undefined) [ttl, from] = [sMaxAge, 'Cache-Control: s-maxage'];
-    else if (maxAge !== undefined) [ttl, from] = [maxAge, 'Cache-Control: max-age'];
-    else if (res.headers.expires) {
-      // RFC 9111 §5.3: an invalid Expires means already expired
-      const exp = Date.parse(res.headers.expires);
-      const date = Date.parse(res.headers.date ?? '') || now;
-      [ttl, from] = [Number.isNaN(exp) ? 0 : Math.round((exp - date) / 1000), 'Expires'];
-    } else [ttl, from] = [DEFAULT_TTL, 'default TTL (like Varnish)'];
+    // RFC 9111 §4.2.4, §5.2.2.2, §5.2.2.4, §5.2.2.8, §5.2.2.10: never served stale, even if the backend is down
+    const mustRevalidate =
+      cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('no-cache') || cc.has('s-maxage');
+    const grace = mustRevalidate ? 0 : (seconds(cc.get('stale-while-revalidate')) ?? params.default_grace);
+    const keep = seconds(cc.get('stale-if-error')) ?? params.default_keep;
+    const refused = firstRule(this.berespRules, req, res, cc);
+    if (refused) return notStored(refused[0], refused[1], refused[0]);
+    const explicit = explicitFreshness(cc, res.headers, now);
+    // RFC 9111 §3: other statuses are stored only with explicit freshness (302 and 307 with max-age)
+    // (params.cacheable_statuses: RFC 9110 §15.1's list less 206, as this cache stores whole objects only)
+    if (!explicit && !params.cacheable_statuses.includes(res.status))
+      return notStored(
+        'status',
+        `status ${res.status} is not cacheable without explicit freshness`,
+        'vcl_beresp_status',
+      );
+    const [ttl, from] = explicit ?? [params.default_ttl, 'default_ttl (like Varnish)'];
     // RFC 9111 §5.2.2.4: no-cache may be stored but must be revalidated before each use
     if (cc.has('no-cache'))
-      return { ttl: 0, grace: 0, keep, from: 'Cache-Control: no-cache (store, revalidate every time)' };
-    // RFC 9111 §4.2.3: the time it already spent in caches upstream counts
+      return {
+        ttl: 0,
+        grace: 0,
+        keep,
+        mustRevalidate,
+        from: 'Cache-Control: no-cache (store, revalidate every time)',
+      };
+    // RFC 9111 §4.2.3: the time it already spent in caches upstream counts; §5.1: an invalid Age is ignored
     const left = ttl - (seconds(res.headers.age) ?? 0);
-    if (left <= 0) return notStored(from, `already stale on arrival (${from})`);
-    return { ttl: left, grace: mustRevalidate ? 0 : grace, keep, from };
+    // builtin.vcl's vcl_beresp_stale
+    if (left <= 0) return notStored(from, `already stale on arrival (${from})`, 'vcl_beresp_stale');
+    return { ttl: left, grace, keep, from, mustRevalidate };
   },
 
   deliver(_req, headers, info) {
     // vcl_deliver: say what happened
     headers['x-cache'] = info.xCache;
     headers['x-cache-hits'] = String(info.hits);
-    headers.age = String(Math.max(0, Math.floor(info.age)));
+    // RFC 9111 §5.1: a passed response keeps the Age it came with; a stored one says its own (§4.2.3)
+    if (info.xCache !== 'PASS') headers.age = String(Math.max(0, Math.floor(info.age)));
   },
 
   synth(status, reason) {

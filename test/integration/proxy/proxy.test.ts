@@ -288,6 +288,32 @@ describe('proxy, bad input', () => {
     });
   }
 
+  it('refuses two Host fields, and HTTP/1.1 without Host, with 400 on both ports (RFC 9112 §3.2)', async () => {
+    for (const secure of [false, true]) {
+      expect(await raw(`GET /two-hosts HTTP/1.1\r\n${H}Host: evil.test\r\n\r\n`, secure)).toBe(
+        'HTTP/1.1 400 Bad Request',
+      );
+      expect(await raw('GET /no-host HTTP/1.1\r\nConnection: close\r\n\r\n', secure)).toBe(
+        'HTTP/1.1 400 Bad Request',
+      );
+    }
+  });
+
+  it('answers an overlong URI with 414, not 431 (RFC 9110 §15.5.15)', async () => {
+    for (const secure of [false, true]) {
+      expect(await raw(`GET /${'u'.repeat(9_000)} HTTP/1.1\r\n${H}\r\n`, secure)).toMatch(/^HTTP\/1.1 414 /);
+      expect(await raw(`GET /${'u'.repeat(20_000)} HTTP/1.1\r\n${H}\r\n`, secure)).toMatch(/^HTTP\/1.1 414 /);
+    }
+  });
+
+  it('accepts 12 kB of headers and refuses 300 fields with 431, the same over h1 and h2 (RFC 9110 §15.5.20)', async () => {
+    const many = Array.from({ length: 300 }, (_, i) => ['-H', `x-${i}: 1`]).flat();
+    for (const version of ['--http1.1', '--http2']) {
+      expect(status(await https('/hej', version, '-H', `x-big: ${'a'.repeat(12_000)}`)), version).toBe(200);
+      expect(status(await https('/hej', version, ...many)), version).toBe(431);
+    }
+  });
+
   it('answers oversized headers with 431', async () => {
     expect(await raw(`GET /big HTTP/1.1\r\n${H}X-Big: ${'a'.repeat(20_000)}\r\n\r\n`, false)).toBe(
       'HTTP/1.1 431 Request Header Fields Too Large',

@@ -176,6 +176,86 @@ describe('the request flow (recv → hash → hit | miss | pass → deliver)', (
   });
 });
 
+describe('Range and the waiting list (wrong bodies never delivered)', () => {
+  const TEN = () => ({
+    headers: { 'cache-control': 'max-age=60', etag: '"e1"' },
+    body: Buffer.from('0123456789'),
+  });
+
+  it('fetches the whole object on a Range miss, answers 206 from it, and a plain request gets the 200 (RFC 9111 §3.4)', async () => {
+    n++;
+    const { app, deps } = setup(TEN);
+    const first = await handleRequest(deps, req({ headers: { range: 'bytes=0-4' } }), T0);
+    expect(app.state.last.range).toBeUndefined();
+    expect([first.status, first.headers['content-range'], first.body.toString()]).toEqual([
+      206,
+      'bytes 0-4/10',
+      '01234',
+    ]);
+    const plain = await handleRequest(deps, req(), T0);
+    expect([plain.status, plain.xCache, plain.body.toString(), plain.headers['content-range']]).toEqual([
+      200,
+      'HIT',
+      '0123456789',
+      undefined,
+    ]);
+    expect(app.state.fetches).toBe(1);
+  });
+
+  it('answers suffix, open-ended and unsatisfiable ranges from a stored 200 (RFC 9110 §14.1.2, §15.5.17)', async () => {
+    n++;
+    const { deps } = setup(TEN);
+    await handleRequest(deps, req(), T0);
+    const ask = async (range: string, extra: Record<string, string> = {}) => {
+      const out = await handleRequest(deps, req({ headers: { range, ...extra } }), T0);
+      return [out.status, out.headers['content-range'], out.body.toString()];
+    };
+    expect(await ask('bytes=-3')).toEqual([206, 'bytes 7-9/10', '789']);
+    expect(await ask('bytes=7-')).toEqual([206, 'bytes 7-9/10', '789']);
+    expect(await ask('bytes=20-')).toEqual([416, 'bytes */10', '']);
+    expect(await ask('bytes=0-1,4-5')).toEqual([200, undefined, '0123456789']);
+    expect(await ask('bytes=0-1', { 'if-range': '"other"' })).toEqual([200, undefined, '0123456789']);
+    expect(await ask('bytes=0-1', { 'if-range': '"e1"' })).toEqual([206, 'bytes 0-1/10', '01']);
+  });
+
+  it('passes Range through on a pass and stores nothing partial; a 206 to a fetch without Range is a 503 (RFC 9111 §3.3)', async () => {
+    n++;
+    const { app, deps } = setup((_k, h) =>
+      h.range
+        ? { status: 206, headers: { 'content-range': 'bytes 0-4/10' }, body: Buffer.from('01234') }
+        : {},
+    );
+    const passed = await handleRequest(
+      deps,
+      req({ headers: { range: 'bytes=0-4', authorization: 'Basic eDp5' } }),
+      T0,
+    );
+    expect([passed.status, passed.xCache, app.state.last.range]).toEqual([206, 'PASS', 'bytes=0-4']);
+    expect(deps.store.objects).toBe(0);
+    n++;
+    const broken = setup(() => ({ status: 206, headers: { 'content-range': 'bytes 0-4/10' } }));
+    const out = await handleRequest(broken.deps, req(), T0);
+    expect(out.status).toBe(503);
+    expect(broken.deps.store.objects).toBe(0);
+  });
+
+  it('sends waiters back to the lookup: 50 concurrent requests over 5 variants each get their own (RFC 9111 §4.1)', async () => {
+    n++;
+    const { app, deps, events } = setup((_k, h) => ({
+      headers: { vary: 'Accept, X-API-Version', 'cache-control': 'max-age=60' },
+      body: Buffer.from(`v${h['x-api-version']}`),
+    }));
+    app.state.delayMs = 20;
+    const versions = Array.from({ length: 50 }, (_, i) => String(1 + (i % 5)));
+    const all = await Promise.all(
+      versions.map((v) => handleRequest(deps, req({ headers: { 'x-api-version': v } }), T0)),
+    );
+    expect(all.map((d) => d.body.toString())).toEqual(versions.map((v) => `v${v}`));
+    expect(app.state.fetches).toBe(5);
+    expect(events.filter((e) => e.kind === 'cache.lookup' && e.data?.waiting).length).toBeGreaterThan(0);
+  });
+});
+
 describe('the object store', () => {
   it('evicts the least recently used objects to stay under its bound', async () => {
     n++;
