@@ -97,3 +97,38 @@ describe.each(Object.entries(SERVERS))('TLS on %s (services/common/tls-policy.ts
     expect(closedAfter).toBeLessThan(17_000);
   }, 40_000);
 });
+
+describe('HTTPS headers through the proxy', () => {
+  const headersOf = (name: string, path: string) =>
+    spawnSync(
+      'curl',
+      [
+        '-s',
+        '-D',
+        '-',
+        '-o',
+        '/dev/null',
+        '--max-time',
+        '10',
+        '--cacert',
+        rootPem,
+        '--resolve',
+        `${name}:443:${SERVERS.proxy}`,
+        `https://${name}${path}`,
+      ],
+      { encoding: 'utf8' },
+    ).stdout;
+
+  it('sends HSTS for www, cdn and search.test, without includeSubDomains, and not for the apex', () => {
+    for (const name of ['www.example.test', 'cdn.example.test', 'search.test'])
+      expect(headersOf(name, '/'), name).toMatch(/^strict-transport-security: max-age=31536000\r$/im);
+    expect(headersOf('example.test', '/')).toMatch(/^HTTP\/2 [23]\d\d/);
+    expect(headersOf('example.test', '/')).not.toMatch(/strict-transport-security/i);
+  });
+
+  it("sets the app's visitor cookie Secure; HttpOnly; SameSite=Lax over https", () => {
+    expect(headersOf('www.example.test', '/about')).toMatch(
+      /^set-cookie: visitor=\w+; Path=\/; Secure; HttpOnly; SameSite=Lax\r$/im,
+    );
+  });
+});
