@@ -2,6 +2,7 @@
 // the hosts-file story points www.example.test here (JOURNEY 6). HTTPS with a chain from the lab CA,
 // the lab's TLS policy, and its OCSP answer stapled, as the proxy does (JOURNEY 21).
 //
+// Events: http.request {method, host, path, scheme} · ocsp.staple {status, nextUpdate} · tls.renew {serial, names, notAfter}
 // Control: tls.info, tls.renew (a fresh certificate from the CA), ocsp.refresh (staple again now).
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';

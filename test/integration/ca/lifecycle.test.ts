@@ -56,11 +56,12 @@ function fetchRoot(name: string): string {
   return path;
 }
 
-describe.skipIf(!built)('lab ca revoke and lab ca reset, on a whole lab', () => {
+// a whole lab and press-enter on a shared 2-core machine: minutes, not the default 30 s
+describe.skipIf(!built)('lab ca revoke and lab ca reset, on a whole lab', { timeout: 240_000 }, () => {
   beforeAll(() => {
     const up = lab('up');
     expect(up.status, up.stderr).toBe(0);
-  });
+  }, 240_000);
   afterAll(() => {
     lab('down');
     rmSync(tmp, { recursive: true, force: true });
@@ -80,7 +81,7 @@ describe.skipIf(!built)('lab ca revoke and lab ca reset, on a whole lab', () => 
       },
     ).stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)?.[0];
     const text = execFileSync('openssl', ['x509', '-noout', '-text'], { input: served, encoding: 'utf8' });
-    expect(text).toMatch(/Subject Alternative Name:\s+.*DNS:example\.test(,|$)/m);
+    expect(text).toMatch(/Subject Alternative Name:( critical)?\s+.*DNS:example\.test(,|$)/m);
   });
 
   it('lab ca revoke www.example.test revokes the proxy and web2 certificates, and both staple "revoked" at once', () => {
