@@ -26,6 +26,7 @@ import { createSecureContext } from 'node:tls';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { runService } from '../common/service.js';
 import { addressOf, peerNamer, project } from '../common/settings.js';
+import { CONTEXT_POLICY } from '../common/tls-policy.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { createBackend } from './backend.js';
 import { createFrontend } from './frontend.js';
@@ -142,7 +143,10 @@ await runService('proxy', async (ctx) => {
   ctx.control.register('tls.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();
     if (!name.endsWith('.test')) throw new Error('tls.add needs a name under .test');
-    tls.contexts.set(name, createSecureContext({ key: String(args.key), cert: String(args.chain) }));
+    tls.contexts.set(
+      name,
+      createSecureContext({ ...CONTEXT_POLICY, key: String(args.key), cert: String(args.chain) }),
+    );
     if (!names.includes(name)) names.push(name);
     return { name };
   });
