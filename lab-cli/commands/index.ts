@@ -10,6 +10,7 @@ import * as dns from './dns.js';
 import * as lab from './lab.js';
 import * as show from './show.js';
 import type { RegisterCommands } from './types.js';
+import * as ui from './ui.js';
 
 export const COMMANDS: readonly { register: RegisterCommands }[] = [
   lab,
@@ -21,4 +22,5 @@ export const COMMANDS: readonly { register: RegisterCommands }[] = [
   capture,
   dns,
   show,
+  ui,
 ];
