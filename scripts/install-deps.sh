@@ -15,7 +15,11 @@ packages=(
   chromium                     # renders the ladder page in tests
   docker.io docker-compose     # the docker runtime: engine 20.10 and compose v1 (test/docker)
   debootstrap                  # the offline base image (scripts/docker-base.sh)
+  libnss3-tools                # certutil: real browsers' throwaway profiles trust the lab root
+  knot-dnsutils                # kdig +tls / +https: DoT and DoH clients for the resolver's tests
 )
+# --browsers: Firefox ESR too, for `lab browser open firefox` and its test (large, so only on request)
+[ "${1:-}" = "--browsers" ] && packages+=(firefox-esr)
 
 missing=()
 for p in "${packages[@]}"; do

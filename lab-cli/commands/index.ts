@@ -3,6 +3,7 @@
 import * as app from './app.js';
 import * as block from './block.js';
 import * as browse from './browse.js';
+import * as browserOpen from './browser-open.js';
 import * as ca from './ca.js';
 import * as cache from './cache.js';
 import * as capture from './capture.js';
@@ -17,6 +18,7 @@ export const COMMANDS: readonly { register: RegisterCommands }[] = [
   app,
   block,
   browse,
+  browserOpen,
   ca,
   cache,
   capture,
