@@ -31,6 +31,7 @@ import { networks } from '../common/topology.js';
 import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
 import { ResolverCache } from './cache.js';
+import { type EncryptedTransport, startEncryptedDns } from './encrypted.js';
 import { type Iterator, LIMITS, type Resolution, resolve, resolveCached } from './iterate.js';
 import { askServer } from './upstream.js';
 
@@ -158,8 +159,11 @@ await runService('resolver', async (ctx) => {
   // from its encoded bytes while every TTL in it is the same whole second and the cache is unchanged.
   const wire = new AnswerCache<{ until: number; generation: number }>();
 
-  const handle = (msg: Buffer, meta: { address: string; port: number; transport: 'udp' | 'tcp' }) => {
-    const key = queryEvents ? undefined : AnswerCache.key(msg, meta.transport);
+  const handle = (
+    msg: Buffer,
+    meta: { address: string; port: number; transport: 'udp' | 'tcp' | EncryptedTransport },
+  ) => {
+    const key = queryEvents ? undefined : AnswerCache.key(msg, meta.transport === 'udp' ? 'udp' : 'tcp');
     if (key !== undefined) {
       const hit = wire.get(key, msg.readUInt16BE(0));
       if (
@@ -277,6 +281,8 @@ await runService('resolver', async (ctx) => {
   const server = await startDnsServer(addresses, ctx.port(53), handle, (where, err) =>
     guard(ctx.events, where, err),
   );
+  // DoT (853) and DoH (443) with a certificate from the lab CA: same handler, cache and events
+  const encrypted = startEncryptedDns(ctx, addresses, handle);
 
   ctx.control.register('dns.flush', (args) => {
     const n = cache.flush(args.name ? String(args.name) : undefined);
@@ -290,5 +296,8 @@ await runService('resolver', async (ctx) => {
   ctx.control.register('dns.cache', () =>
     cache.list().map((e) => ({ ...e, records: e.records.map((r) => recordText(r)) })),
   );
-  return { listening: server.listening, close: () => server.close() };
+  return {
+    listening: server.listening,
+    close: () => Promise.all([server.close(), encrypted.close()]).then(() => {}),
+  };
 });
