@@ -81,20 +81,26 @@ export function chromiumArgs(o: RealBrowserOptions, profile: string): string[] {
     '--disable-quic', // the lab's proxy speaks TCP only: no QUIC race to lose
     '--no-sandbox',
   ];
-  if (o.doh)
-    // Chrome's "secure DNS" (DoH, RFC 8484) in secure mode: no fallback to the system resolver
-    args.push(
-      `--enable-features=DnsOverHttps<DoHTrial`,
-      `--force-fieldtrials=DoHTrial/Group1`,
-      `--force-fieldtrial-params=DoHTrial.Group1:Fallback/false/Templates/${encodeURIComponent(o.doh)}`,
-    );
-  else
-    args.push(
-      `--host-resolver-rules=${[...labNames(o.settings).map((n) => `MAP ${n.name} ${n.address}`), 'MAP * ~NOTFOUND'].join(', ')}`,
-    );
+  // with DoH only the resolver's own name is mapped (bootstrap); everything else is asked over DoH
+  args.push(
+    `--host-resolver-rules=${
+      o.doh
+        ? `MAP ${new URL(o.doh).hostname} ${addressOf('resolver', o.settings)}`
+        : [...labNames(o.settings).map((n) => `MAP ${n.name} ${n.address}`), 'MAP * ~NOTFOUND'].join(', ')
+    }`,
+  );
   if (o.screenshot)
     args.push('--headless', '--disable-gpu', '--window-size=1280,720', `--screenshot=${o.screenshot}`);
   return [...args, o.url];
+}
+
+/** Chrome's "Use secure DNS" setting in secure mode (no fallback to plain DNS): its Local State prefs. */
+function chromiumSecureDns(userDataDir: string, template: string): void {
+  mkdirSync(userDataDir, { recursive: true });
+  writeFileSync(
+    join(userDataDir, 'Local State'),
+    JSON.stringify({ dns_over_https: { mode: 'secure', templates: template } }),
+  );
 }
 
 /** Firefox: prefs in user.js; the NSS store (cert9.db) is the profile folder itself. */
@@ -153,8 +159,17 @@ function userJs(prefs: Record<string, string | number | boolean>): string {
     .join('\n')}\n`;
 }
 
-/** Makes the throwaway profile, then runs the browser until it exits (headless) or is closed. */
+/**
+ * Runs the browser; once more if Chromium gave up with ERR_NETWORK_CHANGED (it watches every address
+ * on the machine, and other labs add and remove theirs on lo while it loads).
+ */
 export async function openRealBrowser(o: RealBrowserOptions): Promise<RealBrowserRun> {
+  const first = await openOnce(o);
+  return first.error === 'ERR_NETWORK_CHANGED' ? openOnce(o) : first;
+}
+
+/** Makes the throwaway profile, then runs the browser until it exits (headless) or is closed. */
+async function openOnce(o: RealBrowserOptions): Promise<RealBrowserRun> {
   const bin = browserBinary(o.browser);
   if (!bin)
     throw Object.assign(new Error(`${o.browser} is not installed`), {
@@ -168,6 +183,7 @@ export async function openRealBrowser(o: RealBrowserOptions): Promise<RealBrowse
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: profile };
   if (o.browser === 'chromium') {
     trustLabRoot(join(profile, '.pki', 'nssdb'), o.rootPem);
+    if (o.doh) chromiumSecureDns(join(profile, 'chromium'), o.doh);
     argv = chromiumArgs(o, profile);
   } else {
     const ff = join(profile, 'firefox');

@@ -5,6 +5,8 @@ import type { LabEvent } from '../../services/common/events.js';
 
 export interface Seen {
   dnsQueries: number;
+  /** of which over DNS over HTTPS (the resolver's dns.query transport) */
+  dohQueries: number;
   handshakes: string[];
   /** TLS alerts the browser sent (the proxy's tls.error), e.g. ERR_SSL_SSLV3_ALERT_CERTIFICATE_REVOKED */
   refusals: string[];
@@ -16,6 +18,9 @@ export function seenOf(events: LabEvent[]): Seen {
   const notLabBrowser = (e: LabEvent) => e.host !== 'browser';
   return {
     dnsQueries: events.filter((e) => e.host === 'resolver' && e.kind === 'dns.query').length,
+    dohQueries: events.filter(
+      (e) => e.host === 'resolver' && e.kind === 'dns.query' && d(e).transport === 'doh',
+    ).length,
     handshakes: events
       .filter((e) => notLabBrowser(e) && e.kind === 'tls.handshake')
       .map((e) => `${e.host}: SNI ${d(e).sni ?? '-'} ALPN ${d(e).alpn ?? '-'}`),

@@ -63,7 +63,7 @@ export const register: RegisterCommands = (program, cli) => {
             `${which}: ${url}`,
             r.error ? cli.color.red(`✗ ${which} says: ${r.error}`) : '',
             refused ? cli.color.red(`✗ the browser refused the certificate: TLS alert ${refused}`) : '',
-            `the lab saw: ${seen.dnsQueries} DNS queries at the resolver, ${seen.handshakes.length} TLS handshakes, ${seen.requests.length} HTTP requests at the proxy`,
+            `the lab saw: ${seen.dnsQueries} DNS queries at the resolver (${seen.dohQueries} over DoH), ${seen.handshakes.length} TLS handshakes, ${seen.requests.length} HTTP requests at the proxy`,
             ...seen.requests.slice(0, 8).map((q) => `  ${q}`),
             o.screenshot
               ? shot

@@ -32,10 +32,10 @@ interface Opened {
   error?: string;
   refused?: string;
   screenshot?: string;
-  seen: { requests: string[]; refusals: string[] };
+  seen: { requests: string[]; refusals: string[]; dohQueries: number };
 }
-const open = (browser: string, shot: string): Opened => {
-  const r = lab('browser', 'open', browser, '--screenshot', join(ARTIFACTS, shot), '--json');
+const open = (browser: string, shot: string, ...more: string[]): Opened => {
+  const r = lab('browser', 'open', browser, '--screenshot', join(ARTIFACTS, shot), '--json', ...more);
   return JSON.parse(r.stdout) as Opened;
 };
 
@@ -80,6 +80,13 @@ describe.skipIf(present.length === 0 || !existsSync('/usr/bin/certutil'))(
           expect(r.error).toBeUndefined();
           expect(r.refused).toBeUndefined();
           expect(r.screenshot).toBe(join(ARTIFACTS, `${browser}-page.png`));
+          expect(r.seen.requests).toContain('GET https://www.example.test/');
+        }, 90_000);
+
+        it('resolves through the lab resolver over DoH (secure DNS: Chrome secure mode, Firefox TRR mode 3)', async () => {
+          const r = open(browser, `${browser}-doh.png`, '--dns', 'doh');
+          expect(r.error).toBeUndefined();
+          expect(r.seen.dohQueries).toBeGreaterThan(0);
           expect(r.seen.requests).toContain('GET https://www.example.test/');
         }, 90_000);
 
