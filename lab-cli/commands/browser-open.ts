@@ -26,7 +26,9 @@ export const register: RegisterCommands = (program, cli) => {
     .addHelpText(
       'after',
       '\nExamples:\n  $ lab browser open chromium\n  $ lab browser open firefox --dns doh --screenshot page.png\n' +
-        '\nThe profile is thrown away: the lab root is trusted only there, never in your own browser.',
+        '\nThe profile is thrown away: the lab root is trusted only there, never in your own browser.' +
+        '\nOn the docker runtime the browser runs on this machine and reaches the containers over their' +
+        "\nbridges, not through the middlebox (the lab's own browser host is the one behind the censor).",
     )
     .action(async (name: string | undefined, o: { url: string; screenshot?: string; dns: string }) => {
       const which = (name ?? 'chromium') as RealBrowserName;
