@@ -16,7 +16,11 @@ packages=(
   docker.io docker-compose     # the docker runtime: engine 20.10 and compose v1 (test/docker)
   debootstrap                  # the offline base image (scripts/docker-base.sh)
   testssl.sh                   # audits the proxy's and web2's TLS (test/integration/ca/testssl.test.ts)
+  libnss3-tools                # certutil: real browsers' throwaway profiles trust the lab root
+  knot-dnsutils                # kdig +tls / +https: DoT and DoH clients for the resolver's tests
 )
+# --browsers: Firefox ESR too, for `lab browser open firefox` and its test (large, so only on request)
+[ "${1:-}" = "--browsers" ] && packages+=(firefox-esr)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,8 @@ const browseArgs = z
     noCache: z.boolean().optional(),
     http1Only: z.boolean().optional(),
     hardFailRevocation: z.boolean().optional(),
+    /** secure DNS, as a browser setting: the resolver over DoT or DoH instead of UDP */
+    dns: z.enum(['udp', 'dot', 'doh']).optional(),
     /** the page load must fail with this Chrome error name */
     error: z
       .string()
@@ -43,7 +45,7 @@ export const actions = [
       browseArgs,
     ]),
     describe: (a) =>
-      `type "${a.text}" in the address bar and press Enter${a.http1Only ? ' (HTTP/1.1 only)' : ''}${a.noCache ? ' (no cache)' : ''}`,
+      `type "${a.text}" in the address bar and press Enter${a.http1Only ? ' (HTTP/1.1 only)' : ''}${a.noCache ? ' (no cache)' : ''}${a.dns && a.dns !== 'udp' ? ` (DNS over ${a.dns === 'doh' ? 'HTTPS' : 'TLS'})` : ''}`,
     needs: () => ['browser'],
     run: async (a, ctx) => {
       const { error: _e, status: _s, waterfall: w, ...args } = a;

@@ -32,12 +32,21 @@ export const register: RegisterCommands = (program, cli) => {
     .option('--http1', 'offer only HTTP/1.1 in ALPN (six connections per origin)')
     .option('--hard-fail', 'treat an unknown revocation status as an error')
     .option('--har <file>', 'also write the HAR to this file')
+    .option(
+      '--dns <how>',
+      'udp (resolv.conf), or secure DNS to the resolver: dot (RFC 7858) or doh (RFC 8484)',
+      'udp',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  $ lab browse https://www.example.test/hej\n  $ lab browse how to press enter\n  $ lab browse www.sjösten.test',
     )
     .action(
-      async (words: string[], o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string }) => {
+      async (
+        words: string[],
+        o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string; dns: string },
+      ) => {
+        if (!['udp', 'dot', 'doh'].includes(o.dns)) cli.fail(`--dns ${o.dns}: udp, dot or doh`, undefined, 2);
         const runDir = join(
           RUNS_DIR,
           `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-browse`,
@@ -50,6 +59,7 @@ export const register: RegisterCommands = (program, cli) => {
             noCache: !o.cache,
             http1Only: o.http1,
             hardFailRevocation: o.hardFail,
+            dns: o.dns,
             runDir,
           },
           120_000,

@@ -182,8 +182,9 @@ export const register: RegisterCommands = (program, cli) => {
       'run a scenario: the story, each step and its outcome; exit 1 if an expectation fails, 77 if skipped',
     )
     .option('--capture', 'record every lab packet into capture.pcapng (needs dumpcap)')
+    .option('--quiz', "ask the scenario's questions first, then run it and check the answers")
     .addHelpText('after', '\nExample:\n  $ lab run press-enter --capture\n  $ lab run scenarios/my-own.yaml')
-    .action(async (name: string, o: { capture?: boolean }) => {
+    .action(async (name: string, o: { capture?: boolean; quiz?: boolean }) => {
       let sc: ReturnType<typeof loadScenario>;
       try {
         sc = loadScenario(scenarioPath(name), await loadActions());
@@ -192,8 +193,17 @@ export const register: RegisterCommands = (program, cli) => {
         throw err;
       }
       const rt = await cli.runtime();
+      const quiz = o.quiz ? await import('../ui/quiz.js') : undefined;
+      const given = quiz && sc.questions.length ? await quiz.askQuestions(sc) : [];
+      if (o.quiz && !sc.questions.length)
+        console.log(cli.color.dim(`${sc.name} has no questions: running it`));
       try {
         const r = await runScenario(sc, rt, terminalPrinter(), { capture: o.capture });
+        if (quiz && r.runDir && sc.questions.length)
+          for (const a of quiz.answerQuestions(sc.questions, quiz.runEvents(r.runDir), given))
+            console.log(
+              `${a.right ? cli.color.green('✓') : cli.color.yellow('•')} ${a.ask} you said ${a.given ?? '?'}; the run says ${a.actual}`,
+            );
         // the verdict is printed: exit now, so a runtime handle left open (a docker exec or log
         // stream) cannot keep a finished run alive; stdout to a pipe or file is written synchronously
         process.exit(r.verdict === 'passed' ? 0 : r.verdict === 'skipped' ? EXIT_SKIPPED : 1);

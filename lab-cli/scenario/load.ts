@@ -50,6 +50,12 @@ export const expectSchema = z
   .strict();
 export type Expectation = z.infer<typeof expectSchema>;
 
+/** `lab run --quiz`: a question asked before the run, answered by counting the run's matching events */
+const questionSchema = z
+  .object({ ask: z.string().min(1), count: eventPattern.omit({ count: true, min: true, max: true }) })
+  .strict();
+export type Question = z.infer<typeof questionSchema>;
+
 const headerSchema = z
   .object({
     title: z.string().min(1),
@@ -60,6 +66,7 @@ const headerSchema = z
     steps: z.array(z.record(z.string(), z.unknown())).min(1),
     /** steps run at the end whatever happened, to leave the lab as it was */
     cleanup: z.array(z.record(z.string(), z.unknown())).optional(),
+    questions: z.array(questionSchema).optional(),
   })
   .strict();
 
@@ -78,6 +85,7 @@ export interface Scenario {
   runtime: ('local' | 'docker')[];
   steps: Step[];
   cleanup: Step[];
+  questions: Question[];
 }
 
 export class ScenarioError extends Error {}
@@ -202,5 +210,6 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
     runtime: h.runtime ?? ['local', 'docker'],
     steps,
     cleanup,
+    questions: h.questions ?? [],
   };
 }

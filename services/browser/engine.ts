@@ -17,6 +17,7 @@ import {
 } from './connect.js';
 import { wasReset } from './peer-reset.js';
 import { addressesOf, candidates, DnsError, type ResolvConf, readHostsFile, stubQuery } from './resolve.js';
+import { RESOLVER_TLS_NAME, type SecureDns, type SecureDnsMode } from './secure-dns.js';
 
 export const MAX_H1_CONNECTIONS = 6; // per origin, as Chrome
 const DNS_CACHE_CAP_S = 60; // Chrome's host cache caps TTLs at a minute
@@ -34,6 +35,8 @@ export interface EngineConfig {
   fetchOcsp(url: string, body: Buffer): Promise<Buffer>;
   hardFailRevocation: boolean;
   http1Only: boolean;
+  /** secure DNS: questions to the resolver over DoT or DoH, on this port (default: UDP, as resolv.conf says) */
+  secureDns?: { mode: SecureDnsMode; port: number };
 }
 
 export interface Resolved {
@@ -118,16 +121,22 @@ export class Engine {
       return { addresses: hosts, source: 'hosts', ms: performance.now() - t0 };
     }
     const conf = this.c.resolvConf();
+    const secure: SecureDns | undefined = this.c.secureDns && {
+      ...this.c.secureDns,
+      servername: RESOLVER_TLS_NAME,
+      ca: await this.c.caPem(),
+      keylog: (line: Buffer) => this.c.keylog(line),
+    };
     const sourceFor = (server: string) =>
       this.c.source(isIPv6(server) ? 6 : 4) ?? (isIPv6(server) ? '::' : '0.0.0.0');
     for (const name of candidates(host, conf)) {
       const ask = (type: 'A' | 'AAAA') =>
-        stubQuery(conf, this.c.dnsPort, sourceFor, name, type).then((a) => {
+        stubQuery(conf, this.c.dnsPort, sourceFor, name, type, secure).then((a) => {
           const got = addressesOf(a.records, type);
           ev.emit({
             kind: 'dns.stub',
             trace,
-            peer: `${a.server}:${this.c.dnsPort}`,
+            peer: `${a.server}:${secure?.port ?? this.c.dnsPort}`,
             summary: `asks ${a.server} (from resolv.conf) for ${name} ${type}: ${a.rcode === 3 ? 'NXDOMAIN' : got.addresses.join(', ') || 'no address'}${got.chain.length ? ` via ${got.chain.join(', ')}` : ''} in ${a.ms.toFixed(1)} ms`,
             data: {
               name,

@@ -123,6 +123,11 @@ await runService('browser', async (ctx) => {
         fetchOcsp,
         hardFailRevocation: args.hardFailRevocation === true,
         http1Only: args.http1Only === true,
+        // lab browse --dns dot|doh: the resolver over TLS (853) or HTTPS (443)
+        secureDns:
+          args.dns === 'dot' || args.dns === 'doh'
+            ? { mode: args.dns, port: ctx.port(args.dns === 'dot' ? 853 : 443) }
+            : undefined,
       });
       const r = await browse({ events: ctx.events, engine, hsts, cache, cookies }, text, {
         noCache: args.noCache === true,

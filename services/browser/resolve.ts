@@ -18,6 +18,7 @@ import {
   rcodeOf,
   TcpDeframer,
 } from '../common/dns-codec.js';
+import { type SecureDns, type SecureDnsMode, secureExchange } from './secure-dns.js';
 
 export interface ResolvConf {
   nameservers: string[];
@@ -85,7 +86,7 @@ export interface StubAnswer {
   rcode: number;
   records: Answer[];
   server: string;
-  transport: 'udp' | 'tcp';
+  transport: 'udp' | 'tcp' | SecureDnsMode;
   ms: number;
   /** the local end of the UDP socket, for the timeline */
   local?: string;
@@ -190,16 +191,29 @@ export async function stubQuery(
   sourceFor: (server: string) => string,
   name: string,
   type: 'A' | 'AAAA',
+  secure?: SecureDns,
 ): Promise<StubAnswer> {
   let last: Error = new DnsError('resolv.conf names no nameserver', 'ERR_NAME_NOT_RESOLVED');
   for (let attempt = 0; attempt < conf.attempts; attempt++) {
     for (const server of conf.nameservers) {
       const t0 = performance.now();
       try {
-        const r = await udp(server, port, sourceFor(server), name, type, conf.timeout * 1000);
+        // secure DNS: the same question over TLS or HTTPS instead of UDP
+        const r = secure
+          ? {
+              packet: await secureExchange(
+                secure,
+                server,
+                sourceFor(server),
+                query(name, type).bytes,
+                conf.timeout * 1000,
+              ),
+              local: undefined,
+            }
+          : await udp(server, port, sourceFor(server), name, type, conf.timeout * 1000);
         let packet = r.packet;
-        let transport: 'udp' | 'tcp' = 'udp';
-        if (((packet.flags ?? 0) & 0x200) !== 0) {
+        let transport: StubAnswer['transport'] = secure?.mode ?? 'udp';
+        if (!secure && ((packet.flags ?? 0) & 0x200) !== 0) {
           packet = await tcp(server, port, sourceFor(server), name, type, conf.timeout * 1000);
           transport = 'tcp';
         }

@@ -34,6 +34,7 @@ import { networks } from '../common/topology.js';
 import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
 import { ResolverCache, ttlLeft } from './cache.js';
+import { type EncryptedTransport, startEncryptedDns } from './encrypted.js';
 import {
   type Iterator,
   LIMITS,
@@ -178,7 +179,7 @@ await runService('resolver', async (ctx) => {
     return ok;
   };
 
-  type Meta = { address: string; port: number; transport: 'udp' | 'tcp' };
+  type Meta = { address: string; port: number; transport: 'udp' | 'tcp' | EncryptedTransport };
   const queryEvent = (meta: Meta, span: string, q: Told['question'], id: number): EventInput => ({
     kind: 'dns.query',
     span,
@@ -208,7 +209,7 @@ await runService('resolver', async (ctx) => {
 
   const handle = (msg: Buffer, meta: Meta) => {
     const t0 = performance.now();
-    const key = AnswerCache.key(msg, meta.transport);
+    const key = AnswerCache.key(msg, meta.transport === 'udp' ? 'udp' : 'tcp');
     if (key !== undefined) {
       const hit = wire.get(key, msg.readUInt16BE(0));
       if (
@@ -338,6 +339,8 @@ await runService('resolver', async (ctx) => {
   const server = await startDnsServer(addresses, ctx.port(53), handle, (where, err) =>
     guard(ctx.events, where, err),
   );
+  // DoT (853) and DoH (443) with a certificate from the lab CA: same handler, cache and events
+  const encrypted = startEncryptedDns(ctx, addresses, handle);
 
   ctx.control.register('dns.flush', (args) => {
     const n = cache.flush(args.name ? String(args.name) : undefined);
@@ -355,7 +358,7 @@ await runService('resolver', async (ctx) => {
     listening: server.listening,
     close: () => {
       queryLog.flush();
-      return server.close();
+      return Promise.all([server.close(), encrypted.close()]).then(() => {});
     },
   };
 });
