@@ -1,8 +1,7 @@
 // `lab browse`, `lab hosts`, `lab browser clear`: the browser host, from the terminal.
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { RUNS_DIR } from '../scenario/runner.js';
+import { claimRunDir, RUNS_DIR } from '../scenario/runner.js';
 import type { RegisterCommands } from './types.js';
 
 interface BrowseResult {
@@ -38,11 +37,7 @@ export const register: RegisterCommands = (program, cli) => {
     )
     .action(
       async (words: string[], o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string }) => {
-        const runDir = join(
-          RUNS_DIR,
-          `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-browse`,
-        );
-        if (!existsSync(runDir)) mkdirSync(runDir, { recursive: true });
+        const runDir = claimRunDir(RUNS_DIR, 'browse', cli.settings());
         const r = (await control(
           'browse',
           {
