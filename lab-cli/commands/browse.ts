@@ -1,6 +1,7 @@
 // `lab browse`, `lab hosts`, `lab browser clear`: the browser host, from the terminal.
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { labAddress, labNameProblem } from '../lab-names.js';
 import { claimRunDir, RUNS_DIR } from '../scenario/runner.js';
 import type { RegisterCommands } from './types.js';
 
@@ -78,8 +79,17 @@ export const register: RegisterCommands = (program, cli) => {
     .description('point a name at an address for the browser only: no DNS query is sent for it')
     .addHelpText('after', '\nExample:\n  $ lab hosts add www.example.test 172.28.2.81')
     .action(async (name: string, address: string) => {
-      const r = await control('hosts.add', { name, address });
-      cli.print(r, () => `${address}\t${name} added to ${(r as { path: string }).path}`);
+      const problem = labNameProblem(name);
+      if (problem) cli.fail(problem, 'the hosts file is unchanged', 2);
+      let runtimeAddress: string;
+      try {
+        // the same translation as lab dns set: a plan address becomes this lab's
+        runtimeAddress = labAddress(address, cli.settings());
+      } catch (err) {
+        return cli.fail((err as Error).message, 'the hosts file is unchanged', 2);
+      }
+      const r = await control('hosts.add', { name, address: runtimeAddress });
+      cli.print(r, () => `${runtimeAddress}\t${name} added to ${(r as { path: string }).path}`);
     });
   hosts
     .command('rm <name>')
