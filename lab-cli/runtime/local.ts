@@ -323,11 +323,13 @@ export class LocalRuntime implements Runtime {
   }
 
   private lastReady(host: string): LabEvent | undefined {
-    const path = eventsFile(host, this.settings);
-    if (!existsSync(path)) return undefined;
-    const lines = readLines(path);
-    for (let i = lines.length - 1; i >= 0; i--) {
-      if (lines[i].includes('"service.ready"')) return parseEventLine(lines[i]);
+    // the current log, then its rotated copy (log-cap.ts)
+    for (const path of [eventsFile(host, this.settings), `${eventsFile(host, this.settings)}.1`]) {
+      if (!existsSync(path)) continue;
+      const lines = readLines(path);
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (lines[i].includes('"service.ready"')) return parseEventLine(lines[i]);
+      }
     }
     return undefined;
   }
