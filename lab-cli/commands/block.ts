@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { dryRun } from '../../services/middlebox/dry-run.js';
+import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
 
 interface ShownRule {
@@ -30,7 +31,7 @@ export const register: RegisterCommands = (program, cli) => {
       const e = err as Error & { code?: string };
       if (e.code === 'ERR_BAD_RULE')
         return cli.fail(`block: ${e.message}`, `lab block --help lists the rule kinds`, 2);
-      return cli.fail(`block: ${e.message}`, 'is the lab up? (lab status)');
+      return cli.fail(`block: ${e.message}`, await downHint(cli));
     }
   };
   block

@@ -1,6 +1,7 @@
 // `lab browse`, `lab hosts`, `lab browser clear`: the browser host, from the terminal.
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { downHint } from '../hints.js';
 import { labAddress, labNameProblem } from '../lab-names.js';
 import { claimRunDir, RUNS_DIR } from '../scenario/runner.js';
 import type { RegisterCommands } from './types.js';
@@ -19,7 +20,7 @@ export const register: RegisterCommands = (program, cli) => {
     try {
       return await (await cli.runtime()).control('browser', command, args, timeout);
     } catch (err) {
-      return cli.fail(`browser: ${(err as Error).message}`, 'is the lab up? (lab up; lab status)');
+      return cli.fail(`browser: ${(err as Error).message}`, await downHint(cli));
     }
   };
 

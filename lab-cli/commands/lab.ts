@@ -230,7 +230,8 @@ export const registerJourney: RegisterCommands = (program, cli) => {
             const by = r.coveredBy.length
               ? r.coveredBy.join(', ')
               : cli.color.dim(`not yet (planned: ${r.scenario})`);
-            return `${mark} ${String(r.step).padStart(2)}  ${r.what.slice(0, 70).padEnd(70)}  ${by}`;
+            const what = r.what.length > 70 ? `${r.what.slice(0, 69)}…` : r.what;
+            return `${mark} ${String(r.step).padStart(2)}  ${what.padEnd(70)}  ${by}`;
           })
           .join('\n'),
       );

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createEmitter, type LabEvent, nowMicros } from '../../services/common/events.js';
 import { type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
 import { DEFAULT_LOOPBACK_BLOCK } from '../../services/common/topology.js';
+import { loadCap } from '../../services/middlebox/tap.js';
 import type { Printer } from '../output.js';
 import { writeRunArtifacts } from '../render/artifacts.js';
 import type { Runtime } from '../runtime/types.js';
@@ -70,9 +71,13 @@ export async function skipReason(sc: Scenario, runtime: Runtime): Promise<string
   for (const step of sc.steps)
     if (step.kind === 'action') for (const n of step.action.needs?.(step.args) ?? []) needs.add(n);
   if (needs.has('root') && runtime.name === 'local' && process.getuid?.() !== 0) return 'needs root';
+  if (needs.has('libpcap')) {
+    const cap = loadCap();
+    if ('error' in cap) return `needs libpcap: ${cap.error}`;
+  }
   const status = await runtime.status();
   for (const n of needs) {
-    if (n === 'root') continue;
+    if (n === 'root' || n === 'libpcap') continue;
     const h = status.find((s) => s.host === n);
     if (!h) return `needs "${n}", which is not a lab host`;
     if (h.state === 'off') return `needs ${n}: ${h.reason ?? 'off'}`;
