@@ -17,7 +17,10 @@ const KINDS = `Rules (one per line in a rule file; # starts a comment):
   keyword <word>             a word in the HTTP request target (path and query)
   dns <name>                 DNS question: a forged answer races the real one
 Options: rst+ack (RSTs carry ACK), offsets=0,1460,2920 (one RST copy per sequence offset).
-Only lab names (*.test) and lab addresses are accepted.`;
+Only lab names (*.test) and lab addresses are accepted.
+
+Example:
+  $ lab block add sni blocked.test && lab browse https://blocked.test/`;
 
 export const register: RegisterCommands = (program, cli) => {
   const block: Command = program

@@ -74,7 +74,11 @@ export const register: RegisterCommands = (program, cli) => {
 
   const hosts: Command = program
     .command('hosts')
-    .description("the browser host's hosts file (never the machine's)");
+    .description("the browser host's hosts file (never the machine's)")
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ lab hosts add www.example.test 172.28.2.81 && lab browse www.example.test',
+    );
   hosts
     .command('add <name> <address>')
     .description('point a name at an address for the browser only: no DNS query is sent for it')
@@ -95,6 +99,7 @@ export const register: RegisterCommands = (program, cli) => {
   hosts
     .command('rm <name>')
     .description('remove a name added with lab hosts add')
+    .addHelpText('after', '\nExample:\n  $ lab hosts rm www.example.test')
     .action(async (name: string) => {
       const r = await control('hosts.rm', { name });
       cli.print(r, () => `${name} removed`);
@@ -102,6 +107,7 @@ export const register: RegisterCommands = (program, cli) => {
   hosts
     .command('list')
     .description('the hosts file as the browser reads it')
+    .addHelpText('after', '\nExample:\n  $ lab hosts list --json')
     .action(async () => {
       const r = (await control('hosts.list')) as { path: string; entries: Record<string, string[]> };
       cli.print(r, () =>
@@ -112,10 +118,14 @@ export const register: RegisterCommands = (program, cli) => {
       );
     });
 
-  const browser: Command = program.command('browser').description('the browser host');
+  const browser: Command = program
+    .command('browser')
+    .description('the browser host')
+    .addHelpText('after', '\nExample:\n  $ lab browser clear');
   browser
     .command('clear')
     .description('forget the HTTP cache, learned HSTS, cookies and the DNS cache')
+    .addHelpText('after', '\nExample:\n  $ lab browser clear && lab browse www.example.test')
     .action(async () => {
       const r = await control('browser.clear');
       cli.print(r, () => `cleared: ${(r as { cleared: string[] }).cleared.join(', ')}`);

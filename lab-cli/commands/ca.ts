@@ -13,7 +13,10 @@ interface Row {
 }
 
 export const register: RegisterCommands = (program, cli) => {
-  const ca: Command = program.command('ca').description("the lab's certificate authority (ca.test)");
+  const ca: Command = program
+    .command('ca')
+    .description("the lab's certificate authority (ca.test)")
+    .addHelpText('after', '\nExample:\n  $ lab ca list');
   const call = async (command: string, args: Record<string, unknown> = {}) => {
     try {
       return await (await cli.runtime()).control('ca', command, args);
@@ -58,6 +61,7 @@ export const register: RegisterCommands = (program, cli) => {
 
   ca.command('reset')
     .description('throw the hierarchy away and make a new root, intermediate and OCSP responder')
+    .addHelpText('after', '\nExample:\n  $ lab ca reset')
     .action(async () => {
       const r = (await call('ca.reset')) as { root: string };
       cli.print(r, () => `new root ${r.root}; restart the hosts that hold certificates (lab restart proxy)`);
@@ -65,6 +69,7 @@ export const register: RegisterCommands = (program, cli) => {
 
   ca.command('trust')
     .description("print the lab's root certificate, and how to trust it in a browser (for workshops)")
+    .addHelpText('after', '\nExample:\n  $ lab ca trust > lab-root.pem')
     .action(async () => {
       const r = (await call('ca.trust')) as { pem: string; url: string; subject: string };
       cli.print(r, () =>

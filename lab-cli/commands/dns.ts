@@ -22,7 +22,11 @@ export async function nameserverFor(cli: Cli, name: string): Promise<{ host: str
 export const register: RegisterCommands = (program, cli) => {
   const dns: Command = program
     .command('dns')
-    .description("the lab's DNS: zones on the nameservers, the resolver's cache");
+    .description("the lab's DNS: zones on the nameservers, the resolver's cache")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lab dns set alias.example.test CNAME search.test\n  $ lab dns cache',
+    );
 
   dns
     .command('set <name> <type> <value...>')
