@@ -44,7 +44,7 @@ function stamp(): string {
 }
 
 /**
- * Claims a run directory of its own: <time>-<scenario>[-<block>] (the block named when it is not
+ * Claims a run directory of its own: <time>[-<block>]-<scenario> (the block named when it is not
  * the default), created with mkdir without `recursive`, so two runs in the same second cannot both
  * get it: the second one takes -2, -3…
  */
@@ -52,7 +52,7 @@ export function claimRunDir(runsDir: string, scenario: string, settings: LabSett
   mkdirSync(runsDir, { recursive: true });
   const block =
     settings.runtime === 'local' && settings.block !== DEFAULT_LOOPBACK_BLOCK ? `-${settings.block}` : '';
-  const base = join(runsDir, `${stamp()}-${scenario}${block}`);
+  const base = join(runsDir, `${stamp()}${block}-${scenario}`);
   for (let n = 1; ; n++) {
     const dir = n === 1 ? base : `${base}-${n}`;
     try {

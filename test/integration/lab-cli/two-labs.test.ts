@@ -71,9 +71,9 @@ describe.skipIf(!built)('two labs from one checkout', () => {
     expect(ra.status, ra.stdout + ra.stderr).toBe(0);
     expect(rb.status, rb.stdout + rb.stderr).toBe(0);
     const dirs = readdirSync(runs);
-    expect(dirs.filter((d) => d.endsWith(`press-enter-${A}`))).toHaveLength(1);
-    expect(dirs.filter((d) => d.endsWith(`press-enter-${B}`))).toHaveLength(1);
-    const runB = dirs.find((d) => d.endsWith(`press-enter-${B}`)) as string;
+    expect(dirs.filter((d) => d.endsWith(`${A}-press-enter`))).toHaveLength(1);
+    expect(dirs.filter((d) => d.endsWith(`${B}-press-enter`))).toHaveLength(1);
+    const runB = dirs.find((d) => d.endsWith(`${B}-press-enter`)) as string;
     expect(readFileSync(join(runs, runB, 'events.jsonl'), 'utf8')).not.toContain(`${A}.`);
   }, 240_000);
 

@@ -20,7 +20,7 @@ describe('claimRunDir', () => {
 
   it('names the block when it is not the default, and only then', () => {
     const runs = mkdtempSync(join(tmpdir(), 'enterlab-runs-'));
-    expect(claimRunDir(runs, 'press-enter', local('127.46'))).toMatch(/-press-enter-127\.46$/);
+    expect(claimRunDir(runs, 'press-enter', local('127.46'))).toMatch(/\d-127\.46-press-enter$/);
     expect(claimRunDir(runs, 'press-enter', local('127.28'))).toMatch(/\d-press-enter$/);
   });
 
