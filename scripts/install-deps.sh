@@ -35,11 +35,31 @@ sudo_cmd=()
 [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | "${sudo_cmd[@]}" debconf-set-selections
+
+# Debian starts a service as its package is installed; the lab runs its own copies on loopback.
+# policy-rc.d answering 101 ("action forbidden", invoke-rc.d(8)) keeps every package from starting
+# anything during this install; it is removed afterwards. Nothing is ever stopped by name: an
+# unbound, nsd or varnishd of someone else's (a workstation's own resolver) keeps running.
+policy="${POLICY_RC_D:-/usr/sbin/policy-rc.d}"
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\n# install-deps.sh: no service starts during the lab install\nexit 101\n' |
+    "${sudo_cmd[@]}" tee "$policy" >/dev/null
+  "${sudo_cmd[@]}" chmod 755 "$policy"
+  own_policy=1
+fi
+remove_policy() { if [ "$own_policy" = 1 ]; then "${sudo_cmd[@]}" rm -f "$policy"; fi; }
+trap remove_policy EXIT
+
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# the Debian services start themselves on install; the lab runs its own copies on loopback
-for svc in unbound nsd varnish; do
-  "${sudo_cmd[@]}" systemctl disable --now "$svc" >/dev/null 2>&1 || true
-  "${sudo_cmd[@]}" pkill -x "${svc/varnish/varnishd}" >/dev/null 2>&1 || true
+
+# units this install added are not enabled at boot either; units that were there before are left as
+# they were (someone else's choice)
+for pkg_unit in unbound:unbound nsd:nsd varnish:varnish; do
+  pkg="${pkg_unit%%:*}" unit="${pkg_unit##*:}"
+  case " ${missing[*]} " in
+    *" $pkg "*) "${sudo_cmd[@]}" systemctl disable "$unit" >/dev/null 2>&1 || true ;;
+  esac
 done
 echo "install-deps: done"

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { z } from 'zod';
 import { address6Of, addressOf } from '../../services/common/settings.js';
+import { labAddress, labNameProblem } from '../lab-names.js';
 import { defineAction, type StepContext } from '../scenario/types.js';
 
 const browseArgs = z
@@ -113,7 +114,10 @@ export const actions = [
       `add "${'address' in a ? a.address : `<${a.host}>`} ${a.name}" to the browser host's hosts file`,
     needs: (a) => ['browser', ...('host' in a ? [a.host] : [])],
     run: async (a, ctx) => {
-      const address = 'address' in a ? a.address : addressOf(a.host, ctx.runtime.settings);
+      const problem = labNameProblem(a.name);
+      if (problem) return { ok: false, detail: problem };
+      const s = ctx.runtime.settings;
+      const address = 'address' in a ? labAddress(a.address, s) : addressOf(a.host, s);
       await ctx.runtime.control('browser', 'hosts.add', { name: a.name, address });
       return { ok: true, detail: `${address} ${a.name}` };
     },

@@ -105,7 +105,7 @@ export const actions = [
     schema: z.union([z.null().transform(() => args.parse({})), args]) as z.ZodType<PoisonArgs>,
     describe: (a) =>
       `forge ${a.guesses + 1} answers for ${a.name} from ${a.server}'s address while the resolver waits ${a.delay} ms`,
-    needs: (a) => ['resolver', a.server, 'root'],
+    needs: (a) => ['resolver', a.server, 'root', 'libpcap'],
     run: async (a, ctx) => {
       const s = ctx.runtime.settings;
       if (s.runtime !== 'local')

@@ -19,7 +19,7 @@ import {
   TcpDeframer,
 } from '../../services/common/dns-codec.js';
 import { addressOf, port } from '../../services/common/settings.js';
-import { hostsOfService } from '../../services/common/topology.js';
+import { canonical, labNameProblem, labValue, zoneOf } from '../lab-names.js';
 import { defineAction } from '../scenario/types.js';
 
 const run = promisify(execFile);
@@ -190,13 +190,18 @@ export const actions = [
     describe: (a) => `set ${a.name} ${a.type} ${a.value}${a.ttl !== undefined ? ` (TTL ${a.ttl})` : ''}`,
     needs: () => ['ns-example'],
     run: async (a, ctx) => {
-      for (const h of hostsOfService('nameserver')) {
-        const zones = (await ctx.runtime.control(h.name, 'dns.zones').catch(() => [])) as string[];
-        const n = a.name.toLowerCase().replace(/\.$/, '');
-        if (zones.some((zz) => zz !== '.' && (n === zz || n.endsWith(`.${zz}`)))) {
-          const rec = await ctx.runtime.control(h.name, 'dns.set', a);
-          return { ok: true, detail: `${h.name}: ${rec}` };
-        }
+      const problem = labNameProblem(a.name);
+      if (problem) return { ok: false, detail: problem };
+      // the most specific zone wins (example.test, not test), as a real delegation does
+      const best = await zoneOf(ctx.runtime, a.name);
+      if (best && best.zone !== '') {
+        const value = labValue(a.type, a.value, ctx.runtime.settings);
+        const rec = await ctx.runtime.control(best.host, 'dns.set', {
+          ...a,
+          name: `${canonical(a.name)}.`,
+          value,
+        });
+        return { ok: true, detail: `${best.host}: ${rec}` };
       }
       return { ok: false, detail: `no nameserver serves ${a.name}` };
     },

@@ -8,7 +8,10 @@ interface ProfileStep {
 }
 
 export const register: RegisterCommands = (program, cli) => {
-  const app: Command = program.command('app').description('the app server (vhosts, kernel, profiler)');
+  const app: Command = program
+    .command('app')
+    .description('the app server (vhosts, kernel, profiler)')
+    .addHelpText('after', '\nExample:\n  $ lab app listeners');
   const call = async (command: string, args: Record<string, unknown> = {}) => {
     try {
       return await (await cli.runtime()).control('app', command, args);

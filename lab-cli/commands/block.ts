@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { dryRun } from '../../services/middlebox/dry-run.js';
+import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
 
 interface ShownRule {
@@ -16,7 +17,10 @@ const KINDS = `Rules (one per line in a rule file; # starts a comment):
   keyword <word>             a word in the HTTP request target (path and query)
   dns <name>                 DNS question: a forged answer races the real one
 Options: rst+ack (RSTs carry ACK), offsets=0,1460,2920 (one RST copy per sequence offset).
-Only lab names (*.test) and lab addresses are accepted.`;
+Only lab names (*.test) and lab addresses are accepted.
+
+Example:
+  $ lab block add sni blocked.test && lab browse https://blocked.test/`;
 
 export const register: RegisterCommands = (program, cli) => {
   const block: Command = program
@@ -30,7 +34,7 @@ export const register: RegisterCommands = (program, cli) => {
       const e = err as Error & { code?: string };
       if (e.code === 'ERR_BAD_RULE')
         return cli.fail(`block: ${e.message}`, `lab block --help lists the rule kinds`, 2);
-      return cli.fail(`block: ${e.message}`, 'is the lab up? (lab status)');
+      return cli.fail(`block: ${e.message}`, await downHint(cli));
     }
   };
   block

@@ -1,8 +1,9 @@
 // `lab browse`, `lab hosts`, `lab browser clear`: the browser host, from the terminal.
-import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { RUNS_DIR } from '../scenario/runner.js';
+import { downHint } from '../hints.js';
+import { labAddress, labNameProblem } from '../lab-names.js';
+import { claimRunDir, RUNS_DIR } from '../scenario/runner.js';
 import type { RegisterCommands } from './types.js';
 
 interface BrowseResult {
@@ -19,7 +20,7 @@ export const register: RegisterCommands = (program, cli) => {
     try {
       return await (await cli.runtime()).control('browser', command, args, timeout);
     } catch (err) {
-      return cli.fail(`browser: ${(err as Error).message}`, 'is the lab up? (lab up; lab status)');
+      return cli.fail(`browser: ${(err as Error).message}`, await downHint(cli));
     }
   };
 
@@ -47,11 +48,7 @@ export const register: RegisterCommands = (program, cli) => {
         o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string; dns: string },
       ) => {
         if (!['udp', 'dot', 'doh'].includes(o.dns)) cli.fail(`--dns ${o.dns}: udp, dot or doh`, undefined, 2);
-        const runDir = join(
-          RUNS_DIR,
-          `${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}-browse`,
-        );
-        if (!existsSync(runDir)) mkdirSync(runDir, { recursive: true });
+        const runDir = claimRunDir(RUNS_DIR, 'browse', cli.settings());
         const r = (await control(
           'browse',
           {
@@ -87,18 +84,32 @@ export const register: RegisterCommands = (program, cli) => {
 
   const hosts: Command = program
     .command('hosts')
-    .description("the browser host's hosts file (never the machine's)");
+    .description("the browser host's hosts file (never the machine's)")
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ lab hosts add www.example.test 172.28.2.81 && lab browse www.example.test',
+    );
   hosts
     .command('add <name> <address>')
     .description('point a name at an address for the browser only: no DNS query is sent for it')
     .addHelpText('after', '\nExample:\n  $ lab hosts add www.example.test 172.28.2.81')
     .action(async (name: string, address: string) => {
-      const r = await control('hosts.add', { name, address });
-      cli.print(r, () => `${address}\t${name} added to ${(r as { path: string }).path}`);
+      const problem = labNameProblem(name);
+      if (problem) cli.fail(problem, 'the hosts file is unchanged', 2);
+      let runtimeAddress: string;
+      try {
+        // the same translation as lab dns set: a plan address becomes this lab's
+        runtimeAddress = labAddress(address, cli.settings());
+      } catch (err) {
+        return cli.fail((err as Error).message, 'the hosts file is unchanged', 2);
+      }
+      const r = await control('hosts.add', { name, address: runtimeAddress });
+      cli.print(r, () => `${runtimeAddress}\t${name} added to ${(r as { path: string }).path}`);
     });
   hosts
     .command('rm <name>')
     .description('remove a name added with lab hosts add')
+    .addHelpText('after', '\nExample:\n  $ lab hosts rm www.example.test')
     .action(async (name: string) => {
       const r = await control('hosts.rm', { name });
       cli.print(r, () => `${name} removed`);
@@ -106,6 +117,7 @@ export const register: RegisterCommands = (program, cli) => {
   hosts
     .command('list')
     .description('the hosts file as the browser reads it')
+    .addHelpText('after', '\nExample:\n  $ lab hosts list --json')
     .action(async () => {
       const r = (await control('hosts.list')) as { path: string; entries: Record<string, string[]> };
       cli.print(r, () =>
@@ -116,10 +128,14 @@ export const register: RegisterCommands = (program, cli) => {
       );
     });
 
-  const browser: Command = program.command('browser').description('the browser host');
+  const browser: Command = program
+    .command('browser')
+    .description('the browser host')
+    .addHelpText('after', '\nExample:\n  $ lab browser clear');
   browser
     .command('clear')
     .description('forget the HTTP cache, learned HSTS, cookies and the DNS cache')
+    .addHelpText('after', '\nExample:\n  $ lab browser clear && lab browse www.example.test')
     .action(async () => {
       const r = await control('browser.clear');
       cli.print(r, () => `cleared: ${(r as { cleared: string[] }).cleared.join(', ')}`);

@@ -22,7 +22,10 @@ interface Row {
 }
 
 export const register: RegisterCommands = (program, cli) => {
-  const ca: Command = program.command('ca').description("the lab's certificate authority (ca.test)");
+  const ca: Command = program
+    .command('ca')
+    .description("the lab's certificate authority (ca.test)")
+    .addHelpText('after', '\nExample:\n  $ lab ca list');
   const withLab = async <T>(f: (rt: Runtime) => Promise<T>): Promise<T> => {
     try {
       return await f(await cli.runtime());
@@ -101,6 +104,7 @@ export const register: RegisterCommands = (program, cli) => {
 
   ca.command('trust')
     .description("print the lab's root certificate, and how to trust it in a browser (for workshops)")
+    .addHelpText('after', '\nExample:\n  $ lab ca trust > lab-root.pem')
     .action(async () => {
       const r = (await call('ca.trust')) as { pem: string; url: string; subject: string };
       cli.print(r, () =>

@@ -3,7 +3,10 @@ import type { Command } from 'commander';
 import type { RegisterCommands } from './types.js';
 
 export const register: RegisterCommands = (program, cli) => {
-  const cache: Command = program.command('cache').description("the proxy's cache (Varnish-like)");
+  const cache: Command = program
+    .command('cache')
+    .description("the proxy's cache (Varnish-like)")
+    .addHelpText('after', '\nExample:\n  $ lab cache stats');
   const call = async (command: string, args: Record<string, unknown> = {}) => {
     try {
       return await (await cli.runtime()).control('proxy', command, args);

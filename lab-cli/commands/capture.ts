@@ -80,6 +80,9 @@ export const register: RegisterCommands = (program, cli) => {
     )
     .action(async () => {
       const s = cli.settings();
+      // a capture of a lab that is down would record nothing, and outlive the next lab down
+      if (!(await (await cli.runtime()).isUp()))
+        cli.fail('the lab is down: there is nothing to capture', 'lab up first, then lab capture start');
       try {
         const c = await startBackgroundCapture(s, join(RUNS_DIR, `${stamp()}-capture`));
         cli.print(

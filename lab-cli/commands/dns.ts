@@ -1,36 +1,32 @@
 // `lab dns`: change the lab's zones, look at and flush the resolver's cache.
 import type { Command } from 'commander';
 import { hostsOfService } from '../../services/common/topology.js';
+import { labNameProblem, labValue, zoneOf } from '../lab-names.js';
 import type { Cli, RegisterCommands } from './types.js';
 
-/** The nameserver host that serves the zone holding `name` (the longest matching zone). */
+/** The nameserver host that serves the zone holding `name` (the most specific zone wins). */
 export async function nameserverFor(cli: Cli, name: string): Promise<{ host: string; zone: string }> {
-  const rt = await cli.runtime();
-  const n = name.toLowerCase().replace(/\.$/, '');
-  let best: { host: string; zone: string } | undefined;
-  for (const h of hostsOfService('nameserver')) {
-    let zones: string[];
-    try {
-      zones = (await rt.control(h.name, 'dns.zones')) as string[];
-    } catch {
-      continue;
-    }
-    for (const z of zones) {
-      const zone = z === '.' ? '' : z;
-      if (zone === '' || n === zone || n.endsWith(`.${zone}`)) {
-        if (!best || zone.length > best.zone.length) best = { host: h.name, zone };
-      }
-    }
+  const problem = labNameProblem(name);
+  if (problem) return cli.fail(problem, 'nothing was changed', 2);
+  const best = await zoneOf(await cli.runtime(), name);
+  if (!best) {
+    const up = await (await cli.runtime()).isUp();
+    return cli.fail(
+      `no running nameserver serves a zone for ${name}`,
+      up ? 'lab status shows which nameservers run' : 'is the lab up? (lab up; lab status)',
+    );
   }
-  if (!best)
-    return cli.fail(`no running nameserver serves a zone for ${name}`, 'is the lab up? (lab status)');
   return best;
 }
 
 export const register: RegisterCommands = (program, cli) => {
   const dns: Command = program
     .command('dns')
-    .description("the lab's DNS: zones on the nameservers, the resolver's cache");
+    .description("the lab's DNS: zones on the nameservers, the resolver's cache")
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lab dns set alias.example.test CNAME search.test\n  $ lab dns cache',
+    );
 
   dns
     .command('set <name> <type> <value...>')
@@ -44,9 +40,10 @@ export const register: RegisterCommands = (program, cli) => {
       const { host } = await nameserverFor(cli, name);
       try {
         const rec = await (await cli.runtime()).control(host, 'dns.set', {
-          name,
+          // names typed at the CLI are absolute, as dig and a browser read them
+          name: `${name.replace(/\.$/, '')}.`,
           type,
-          value: value.join(' '),
+          value: labValue(type, value.join(' '), cli.settings()),
           ttl: Number(o.ttl),
         });
         cli.print({ host, record: rec }, () => `${host}: ${rec}`);

@@ -89,6 +89,10 @@ export const register: RegisterCommands = (program, cli) => {
     .command('down')
     .description('stop every host (SIGTERM, then SIGKILL after 5 s), by pid only')
     .option('--volumes', 'docker: also remove the lab volumes (the CA state)')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lab down\n  $ lab --block 127.46 down      # only the lab of block 127.46',
+    )
     .action(async (o: { volumes?: boolean }) => {
       const rt = await cli.runtime();
       await rt.down({ volumes: o.volumes });
@@ -154,6 +158,7 @@ export const register: RegisterCommands = (program, cli) => {
   program
     .command('list')
     .description('the scenarios, with their one-line stories')
+    .addHelpText('after', '\nExample:\n  $ lab list --json')
     .action(async () => {
       const actions = await loadActions();
       const rows: { name: string; title: string; journey: number[]; story: string; error?: string }[] = [];
@@ -240,7 +245,8 @@ export const registerJourney: RegisterCommands = (program, cli) => {
             const by = r.coveredBy.length
               ? r.coveredBy.join(', ')
               : cli.color.dim(`not yet (planned: ${r.scenario})`);
-            return `${mark} ${String(r.step).padStart(2)}  ${r.what.slice(0, 70).padEnd(70)}  ${by}`;
+            const what = r.what.length > 70 ? `${r.what.slice(0, 69)}…` : r.what;
+            return `${mark} ${String(r.step).padStart(2)}  ${what.padEnd(70)}  ${by}`;
           })
           .join('\n'),
       );

@@ -29,9 +29,18 @@ import { addLoopbackIpv6, removeLoopbackIpv6 } from './loopback.js';
 import { FileTail, readLines, waitForReady } from './tail.js';
 import type { EventCursor, HostStatus, Runtime, UpOptions } from './types.js';
 
+interface HostRecord {
+  pid: number;
+  startedAt: number;
+  service: string;
+  /** the process's start time in clock ticks since boot (/proc/<pid>/stat field 22): a pid reused
+   * by another process after a reboot or a wrap has another start time */
+  startTicks?: number;
+}
+
 interface LabState {
   settings: LabSettings;
-  hosts: Record<string, { pid: number; startedAt: number; service: string } | undefined>;
+  hosts: Record<string, HostRecord | undefined>;
   ipv6Added: string[];
 }
 
@@ -46,14 +55,41 @@ export function stderrFile(host: string, s: LabSettings): string {
   return join(hostStateDir(host, s), 'stderr.log');
 }
 
-/** A pid is one of our hosts only if its command line says so: never signal a recycled pid. */
-function isOurProcess(pid: number, host: string): boolean {
+/** Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot. */
+export function processStartTicks(pid: number): number | undefined {
   try {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return cmd.includes('--host') && cmd[cmd.indexOf('--host') + 1] === host;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces and parentheses: count from the last ')'
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[19]);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/**
+ * Why a recorded pid is not this lab's host process, or undefined when it is. Checked before every
+ * signal: the command line names the host, the environment names this lab's block and state dir,
+ * and the start time is the one recorded (never signal a recycled pid or another lab's host).
+ */
+export function notOurProcess(rec: HostRecord, host: string, s: LabSettings): string | undefined {
+  let cmd: string[];
+  let env: string;
+  try {
+    cmd = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8').split('\0');
+    env = readFileSync(`/proc/${rec.pid}/environ`, 'utf8');
+  } catch {
+    return `pid ${rec.pid} has exited`;
+  }
+  if (!(cmd.includes('--host') && cmd[cmd.indexOf('--host') + 1] === host))
+    return `pid ${rec.pid} is now another program (${cmd.join(' ').trim().slice(0, 60)})`;
+  const envBlock = /(?:^|\0)LAB_BLOCK=([^\0]*)/.exec(env)?.[1];
+  const envState = /(?:^|\0)LAB_STATE_DIR=([^\0]*)/.exec(env)?.[1];
+  if (envBlock !== s.block || envState !== s.stateDir)
+    return `pid ${rec.pid} is the ${host} of another lab (block ${envBlock}, state ${envState})`;
+  if (rec.startTicks !== undefined && processStartTicks(rec.pid) !== rec.startTicks)
+    return `pid ${rec.pid} was reused by another ${host} process`;
+  return undefined;
 }
 
 function sleep(ms: number): Promise<void> {
@@ -63,18 +99,61 @@ function sleep(ms: number): Promise<void> {
 export class LocalRuntime implements Runtime {
   readonly name = 'local' as const;
   private readonly statePath: string;
+  /** the state file names another lab (another block or state dir): read, said, never acted on */
+  private foreign: string | undefined;
+  private readonly said = new Set<string>();
 
-  constructor(readonly settings: LabSettings) {
+  constructor(
+    readonly settings: LabSettings,
+    /** where warnings go (stderr for the CLI) */
+    private readonly warn: (line: string) => void = (line) => process.stderr.write(`lab: ${line}\n`),
+  ) {
     this.statePath = join(settings.stateDir, 'lab.json');
   }
 
+  private say(line: string): void {
+    if (this.said.has(line)) return;
+    this.said.add(line);
+    this.warn(line);
+  }
+
   private load(): LabState {
-    if (!existsSync(this.statePath)) return { settings: this.settings, hosts: {}, ipv6Added: [] };
-    return JSON.parse(readFileSync(this.statePath, 'utf8')) as LabState;
+    const empty: LabState = { settings: this.settings, hosts: {}, ipv6Added: [] };
+    this.foreign = undefined;
+    if (!existsSync(this.statePath)) return empty;
+    let state: LabState;
+    try {
+      state = JSON.parse(readFileSync(this.statePath, 'utf8')) as LabState;
+    } catch (err) {
+      this.foreign = `${this.statePath} is not a lab state file (${(err as Error).message})`;
+      this.say(`${this.foreign}; ignored, nothing in it is stopped`);
+      return empty;
+    }
+    const block = state.settings?.block;
+    const dir = state.settings?.stateDir;
+    if (block !== this.settings.block || dir !== this.settings.stateDir) {
+      const pids = Object.values(state.hosts ?? {})
+        .filter((h) => h)
+        .map((h) => h?.pid)
+        .join(' ');
+      this.foreign = `${this.statePath} names the lab of block ${block} in ${dir} (pids ${pids || 'none'}), not this one (block ${this.settings.block})`;
+      this.say(
+        `${this.foreign}: a copied checkout or another --block? Nothing in it is stopped or reused; remove the file when that lab is gone`,
+      );
+      return empty;
+    }
+    return state;
   }
 
   private save(state: LabState): void {
     mkdirSync(this.settings.stateDir, { recursive: true });
+    if (this.foreign && existsSync(this.statePath)) {
+      // keep the other lab's record for whoever owns it, out of this lab's way
+      const aside = `${this.statePath}.foreign-${Date.now()}`;
+      renameSync(this.statePath, aside);
+      this.say(`the other lab's state file was moved to ${aside}`);
+      this.foreign = undefined;
+    }
     const tmp = `${this.statePath}.tmp`;
     writeFileSync(tmp, JSON.stringify(state, null, 2));
     renameSync(tmp, this.statePath);
@@ -86,7 +165,7 @@ export class LocalRuntime implements Runtime {
 
   private alive(state: LabState, host: string): boolean {
     const h = state.hosts[host];
-    return !!h && isOurProcess(h.pid, host);
+    return !!h && notOurProcess(h, host, this.settings) === undefined;
   }
 
   async isUp(): Promise<boolean> {
@@ -165,23 +244,35 @@ export class LocalRuntime implements Runtime {
         throw new Error(`${host} was not ready after ${READY_TIMEOUT_MS / 1000} s (see lab logs ${host})`);
       }
     });
-    state.hosts[host] = { pid: child.pid as number, startedAt: Date.now(), service: spec.service };
+    const pid = child.pid as number;
+    state.hosts[host] = {
+      pid,
+      startedAt: Date.now(),
+      service: spec.service,
+      startTicks: processStartTicks(pid),
+    };
     this.save(state);
   }
 
   private async killHost(host: string, state: LabState): Promise<void> {
     const h = state.hosts[host];
     state.hosts[host] = undefined;
-    if (!h || !isOurProcess(h.pid, host)) return;
+    if (!h) return;
+    const not = notOurProcess(h, host, this.settings);
+    if (not) {
+      if (!not.endsWith('has exited')) this.say(`${host}: ${not}; left alone`);
+      return;
+    }
+    const ours = () => notOurProcess(h, host, this.settings) === undefined;
     try {
       process.kill(h.pid, 'SIGTERM');
     } catch {
       return;
     }
     const t0 = Date.now();
-    while (isOurProcess(h.pid, host) && Date.now() - t0 < STOP_TIMEOUT_MS) await sleep(20);
-    if (isOurProcess(h.pid, host)) process.kill(h.pid, 'SIGKILL');
-    while (isOurProcess(h.pid, host)) await sleep(10);
+    while (ours() && Date.now() - t0 < STOP_TIMEOUT_MS) await sleep(20);
+    if (ours()) process.kill(h.pid, 'SIGKILL');
+    while (ours()) await sleep(10);
   }
 
   private releaseIpv6(state: LabState): void {
@@ -191,6 +282,7 @@ export class LocalRuntime implements Runtime {
 
   async down(): Promise<void> {
     const state = this.load();
+    if (this.foreign) return; // said by load(): another lab's file is never acted on
     await Promise.all(hosts.map((h) => this.killHost(h.name, state)));
     this.releaseIpv6(state);
     rmSync(this.statePath, { force: true });
@@ -203,14 +295,18 @@ export class LocalRuntime implements Runtime {
       if (a.state === 'off') return a;
       const ports = this.readyPorts(a.host);
       if (!h) return { ...a, ports, state: 'stopped' };
-      const alive = isOurProcess(h.pid, a.host);
+      const not = notOurProcess(h, a.host, this.settings);
       return {
         ...a,
         ports,
         pid: h.pid,
-        state: alive ? 'running' : 'dead',
-        uptimeMs: alive ? Date.now() - h.startedAt : undefined,
-        reason: alive ? this.offReason(a.host) : this.lastError(a.host),
+        state: not ? 'dead' : 'running',
+        uptimeMs: not ? undefined : Date.now() - h.startedAt,
+        reason: not
+          ? not.endsWith('has exited')
+            ? this.lastError(a.host)
+            : `${not}; not signalled`
+          : this.offReason(a.host),
       };
     });
   }
@@ -227,11 +323,13 @@ export class LocalRuntime implements Runtime {
   }
 
   private lastReady(host: string): LabEvent | undefined {
-    const path = eventsFile(host, this.settings);
-    if (!existsSync(path)) return undefined;
-    const lines = readLines(path);
-    for (let i = lines.length - 1; i >= 0; i--) {
-      if (lines[i].includes('"service.ready"')) return parseEventLine(lines[i]);
+    // the current log, then its rotated copy (log-cap.ts)
+    for (const path of [eventsFile(host, this.settings), `${eventsFile(host, this.settings)}.1`]) {
+      if (!existsSync(path)) continue;
+      const lines = readLines(path);
+      for (let i = lines.length - 1; i >= 0; i--) {
+        if (lines[i].includes('"service.ready"')) return parseEventLine(lines[i]);
+      }
     }
     return undefined;
   }

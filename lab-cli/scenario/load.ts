@@ -5,7 +5,9 @@ import { basename, join } from 'node:path';
 import { LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
+import { hostSpec, hosts } from '../../services/common/topology.js';
 import { hostRefErrors } from '../capture/expect.js';
+import { didYouMean } from '../suggest.js';
 import type { ActionDef } from './types.js';
 
 export const SCENARIO_DIR = join(PROJECT_ROOT, 'scenarios');
@@ -106,7 +108,10 @@ export function scenarioPath(name: string, dir = SCENARIO_DIR): string {
   const hit = listScenarioFiles(dir).find((f) => basename(f).replace(/\.ya?ml$/, '') === name);
   if (!hit) {
     const known = listScenarioFiles(dir).map((f) => basename(f).replace(/\.ya?ml$/, ''));
-    throw new ScenarioError(`no scenario named "${name}" (known: ${known.join(', ') || 'none'})`);
+    const hint = didYouMean(name, known);
+    throw new ScenarioError(
+      `no scenario named "${name}"${hint || ` (known: ${known.join(', ') || 'none'})`}${hint ? `; known: ${known.join(', ')}` : ''}`,
+    );
   }
   return hit;
 }
@@ -177,6 +182,20 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
           );
         }
         const expectation = (r as { data: Expectation }).data;
+        // a host that is not in the lab would only fail later with "seen 0": say it here
+        for (const list of ['events', 'absent'] as const)
+          (expectation[list] ?? []).forEach((pattern, k) => {
+            if (pattern.host === undefined || pattern.host === 'lab') return;
+            try {
+              hostSpec(pattern.host);
+            } catch {
+              const names = hosts.map((x) => x.name);
+              fail(
+                [section, i, key, list, k, 'host'],
+                `expect: unknown host "${pattern.host}"${didYouMean(pattern.host, names)}; hosts: ${names.join(', ')}`,
+              );
+            }
+          });
         // each packets entry's own line, for a failed or invalid filter
         const packetLines = (expectation.packets ?? []).map(
           (_, k) => lc.linePos(nodeAt([section, i, key, 'packets', k])?.range?.[0] ?? 0).line,
@@ -186,7 +205,7 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
       const action = actions.get(key);
       if (!action) {
         const known = ['say', 'expect', ...[...actions.keys()].sort()];
-        fail([section, i], `unknown step "${key}" (known: ${known.join(', ')})`);
+        fail([section, i], `unknown step "${key}"${didYouMean(key, known)}; known: ${known.join(', ')}`);
       }
       const r = (action as ActionDef).schema.safeParse(value);
       if (!r.success) {

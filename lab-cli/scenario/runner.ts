@@ -3,7 +3,9 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEmitter, type LabEvent, nowMicros } from '../../services/common/events.js';
-import { PROJECT_ROOT } from '../../services/common/settings.js';
+import { type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
+import { DEFAULT_LOOPBACK_BLOCK } from '../../services/common/topology.js';
+import { loadCap } from '../../services/middlebox/tap.js';
 import type { Printer } from '../output.js';
 import { writeRunArtifacts } from '../render/artifacts.js';
 import type { Runtime } from '../runtime/types.js';
@@ -41,6 +43,27 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
+/**
+ * Claims a run directory of its own: <time>[-<block>]-<scenario> (the block named when it is not
+ * the default), created with mkdir without `recursive`, so two runs in the same second cannot both
+ * get it: the second one takes -2, -3…
+ */
+export function claimRunDir(runsDir: string, scenario: string, settings: LabSettings): string {
+  mkdirSync(runsDir, { recursive: true });
+  const block =
+    settings.runtime === 'local' && settings.block !== DEFAULT_LOOPBACK_BLOCK ? `-${settings.block}` : '';
+  const base = join(runsDir, `${stamp()}${block}-${scenario}`);
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? base : `${base}-${n}`;
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || n >= 1000) throw err;
+    }
+  }
+}
+
 /** Why a scenario cannot run here (a missing host, no root, wrong runtime), or undefined. */
 export async function skipReason(sc: Scenario, runtime: Runtime): Promise<string | undefined> {
   if (!sc.runtime.includes(runtime.name)) return `runs on the ${sc.runtime.join('/')} runtime only`;
@@ -48,9 +71,13 @@ export async function skipReason(sc: Scenario, runtime: Runtime): Promise<string
   for (const step of sc.steps)
     if (step.kind === 'action') for (const n of step.action.needs?.(step.args) ?? []) needs.add(n);
   if (needs.has('root') && runtime.name === 'local' && process.getuid?.() !== 0) return 'needs root';
+  if (needs.has('libpcap')) {
+    const cap = loadCap();
+    if ('error' in cap) return `needs libpcap: ${cap.error}`;
+  }
   const status = await runtime.status();
   for (const n of needs) {
-    if (n === 'root') continue;
+    if (n === 'root' || n === 'libpcap') continue;
     const h = status.find((s) => s.host === n);
     if (!h) return `needs "${n}", which is not a lab host`;
     if (h.state === 'off') return `needs ${n}: ${h.reason ?? 'off'}`;
@@ -74,22 +101,20 @@ export async function runScenario(
       `lab up: ${up.started.length} hosts started${up.off.length ? `, off: ${up.off.map((o) => o.host).join(', ')}` : ''}`,
     );
   }
-  const runDir = join(opts.runsDir ?? RUNS_DIR, `${stamp()}-${sc.name}`);
+  const runDir = claimRunDir(opts.runsDir ?? RUNS_DIR, sc.name, runtime.settings);
   // dumpcap and sharkd start while the runner checks the hosts and opens its cursor
   let starting: ReturnType<typeof startCapture> | undefined;
   if (opts.capture) {
-    mkdirSync(runDir, { recursive: true });
     starting = startCapture(runtime, runDir);
     starting.catch(() => {}); // reported below
   }
   const skip = await skipReason(sc, runtime);
   if (skip) {
     await starting?.then((c) => c.handle.close()).catch(() => {});
-    if (starting) rmSync(runDir, { recursive: true, force: true });
+    rmSync(runDir, { recursive: true, force: true });
     out.result('skipped', skip);
     return { verdict: 'skipped', reason: skip, failures: [] };
   }
-  mkdirSync(runDir, { recursive: true });
   const runnerEvents: LabEvent[] = [];
   const lab = createEmitter('lab', (line) => runnerEvents.push(JSON.parse(line)));
   const cursor = await runtime.cursor();

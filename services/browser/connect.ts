@@ -14,6 +14,8 @@ import { watchForReset } from './peer-reset.js';
 
 export const CONNECTION_ATTEMPT_DELAY_MS = 250; // RFC 8305 §5
 export const CONNECT_TIMEOUT_MS = 10_000;
+/** a server (or a middlebox) that takes the ClientHello and never answers must not hold the page */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export class NetError extends Error {
   constructor(
@@ -154,10 +156,17 @@ const TLS_ERRORS: Record<string, string> = {
 export function tlsHandshake(
   socket: Socket,
   host: string,
-  opts: { ca: string; alpn: string[]; onKeylog(line: Buffer): void },
+  opts: { ca: string; alpn: string[]; onKeylog(line: Buffer): void; timeoutMs?: number },
 ): Promise<TlsResult> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
+    const timeoutMs = opts.timeoutMs ?? TLS_HANDSHAKE_TIMEOUT_MS;
+    const deadline = setTimeout(() => {
+      s.destroy();
+      reject(
+        new NetError('ERR_TIMED_OUT', `no TLS handshake from ${host} in ${timeoutMs} ms`, 'tls.handshake'),
+      );
+    }, timeoutMs);
     let stapled: Buffer | undefined;
     // requestOCSP (status_request, RFC 6066) is a tls.connect option the typings lack
     const options = {
@@ -175,6 +184,7 @@ export function tlsHandshake(
       stapled = r;
     });
     s.once('secureConnect', () => {
+      clearTimeout(deadline);
       watchForReset(s, ports.local, ports.remote);
       const c = s.getCipher();
       resolve({
@@ -188,6 +198,7 @@ export function tlsHandshake(
       });
     });
     s.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(deadline);
       const code =
         TLS_ERRORS[err.code ?? ''] ??
         (err.code?.startsWith('ERR_SSL') ? 'ERR_SSL_PROTOCOL_ERROR' : 'ERR_CERT_INVALID');

@@ -2,7 +2,7 @@
 // most six for HTTP/1.1, one for h2), TLS, and requests. Every step emits its event.
 import { createHash } from 'node:crypto';
 import { Agent, request as h1Request } from 'node:http';
-import { type ClientHttp2Session, connect as h2Connect } from 'node:http2';
+import { type ClientHttp2Session, connect as h2Connect, constants as h2constants } from 'node:http2';
 import { isIP, isIPv6, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
@@ -16,12 +16,22 @@ import {
   tlsHandshake,
 } from './connect.js';
 import { wasReset } from './peer-reset.js';
-import { addressesOf, candidates, DnsError, type ResolvConf, readHostsFile, stubQuery } from './resolve.js';
+import {
+  addressesOf,
+  candidates,
+  DnsError,
+  describeAnswer,
+  type ResolvConf,
+  readHostsFile,
+  stubQuery,
+} from './resolve.js';
 import { RESOLVER_TLS_NAME, type SecureDns, type SecureDnsMode } from './secure-dns.js';
 
 export const MAX_H1_CONNECTIONS = 6; // per origin, as Chrome
 const DNS_CACHE_CAP_S = 60; // Chrome's host cache caps TTLs at a minute
 const RESOLUTION_DELAY_MS = 50; // RFC 8305 §3
+/** silence while waiting for response headers or the next bytes of a body: then ERR_TIMED_OUT */
+export const RESPONSE_IDLE_TIMEOUT_MS = 30_000;
 
 export interface EngineConfig {
   events: Emitter;
@@ -37,6 +47,8 @@ export interface EngineConfig {
   http1Only: boolean;
   /** secure DNS: questions to the resolver over DoT or DoH, on this port (default: UDP, as resolv.conf says) */
   secureDns?: { mode: SecureDnsMode; port: number };
+  /** deadlines of the network steps (tests make them short) */
+  timeouts?: { tlsMs?: number; responseIdleMs?: number };
 }
 
 export interface Resolved {
@@ -159,10 +171,12 @@ export class Engine {
         : Promise.resolve({ addresses: [] as string[], ttl: 0, chain: [], rcode: 0 });
       let a4: Awaited<typeof v4> | undefined;
       let a6: Awaited<typeof v6> | undefined;
+      let failed4: DnsError | undefined;
       try {
         a4 = await v4;
       } catch (err) {
         if (!(err instanceof DnsError)) throw err;
+        failed4 = err;
       }
       // RFC 8305 §3: once A is in, wait up to 50 ms more for AAAA
       a6 = await Promise.race([
@@ -178,8 +192,24 @@ export class Engine {
         if (ttl > 0) dnsCache.set(host, { addresses, expires: Date.now() + ttl * 1000 });
         return { addresses, source: 'dns', ms: performance.now() - t0 };
       }
-      if (!a4 && !a6)
+      // no A answer, and no AAAA answer either (or none asked): the resolver failed us
+      if (!a4 && (!a6 || !this.c.source(6))) {
+        // it did answer, with an error: say which, with its EDE text (as net-internals does)
+        const failed6 = a6
+          ? undefined
+          : await v6.then(
+              () => undefined,
+              (e: unknown) => e,
+            );
+        const failed = [failed4, failed6].find((e): e is DnsError => e instanceof DnsError && !!e.answered);
+        if (failed?.answered)
+          throw new NetError(
+            'ERR_NAME_NOT_RESOLVED',
+            `the resolver ${failed.answered.server} answered ${describeAnswer(failed.answered)} for ${name}`,
+            'dns',
+          );
         throw new NetError('ERR_NAME_NOT_RESOLVED', `the resolver did not answer for ${host}`, 'dns');
+      }
     }
     throw new NetError('ERR_NAME_NOT_RESOLVED', `${host} does not exist (NXDOMAIN or no address)`, 'dns');
   }
@@ -254,6 +284,7 @@ export class Engine {
         ca: await this.c.caPem(),
         alpn: this.c.http1Only ? ['http/1.1'] : alpn,
         onKeylog: this.c.keylog,
+        timeoutMs: this.c.timeouts?.tlsMs,
       });
     } catch (err) {
       socket.destroy();
@@ -434,6 +465,18 @@ export class Engine {
       });
       // the socket is assigned once the connection (TCP, TLS, revocation check) is up: now it is sent
       req.once('socket', () => onSend());
+      // no bytes for this long, waiting for the headers or inside the body: give up as Chrome does
+      const idleMs = this.c.timeouts?.responseIdleMs ?? RESPONSE_IDLE_TIMEOUT_MS;
+      let timedOut: NetError | undefined;
+      req.setTimeout(idleMs, () => {
+        timedOut = new NetError(
+          'ERR_TIMED_OUT',
+          `no ${tFirst ? 'more of the body' : 'response'} from ${u.host} in ${idleMs} ms`,
+          'http.response',
+        );
+        reject(timedOut);
+        req.destroy(timedOut);
+      });
       req.once('finish', () => {
         tSent = performance.now();
       });
@@ -443,7 +486,10 @@ export class Engine {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('error', (err) => reject(new NetError('ERR_CONNECTION_RESET', err.message, 'http.response')));
         res.on('aborted', () =>
-          reject(new NetError('ERR_CONTENT_LENGTH_MISMATCH', 'the response was cut short', 'http.response')),
+          reject(
+            timedOut ??
+              new NetError('ERR_CONTENT_LENGTH_MISMATCH', 'the response was cut short', 'http.response'),
+          ),
         );
         res.on('end', () => {
           const conn = (o.agent as unknown as { connOf: WeakMap<Socket, ConnInfo> }).connOf.get(
@@ -515,6 +561,18 @@ export class Engine {
       let tFirst = 0;
       const chunks: Buffer[] = [];
       let head: Record<string, string | string[] | number | undefined> = {};
+      // no frame on this stream for this long: cancel it (RST_STREAM, RFC 9113 §8.4) and give up
+      const idleMs = this.c.timeouts?.responseIdleMs ?? RESPONSE_IDLE_TIMEOUT_MS;
+      stream.setTimeout(idleMs, () => {
+        reject(
+          new NetError(
+            'ERR_TIMED_OUT',
+            `no ${tFirst ? 'more of the body' : 'response'} from ${u.host} in ${idleMs} ms`,
+            'http.response',
+          ),
+        );
+        stream.close(h2constants.NGHTTP2_CANCEL);
+      });
       stream.on('response', (h) => {
         tFirst = performance.now();
         head = h as typeof head;
@@ -562,7 +620,17 @@ export class Engine {
     for (const o of this.origins.values()) {
       if (o.session) {
         const { session } = await o.session.catch(() => ({ session: undefined }));
-        if (session && !session.closed) waits.push(new Promise((r) => session.close(() => r())));
+        if (session && !session.closed)
+          waits.push(
+            new Promise((r) => {
+              session.close(() => r());
+              // a stream still open (a stalled response) must not keep the page from ending
+              setTimeout(() => {
+                session.destroy();
+                r();
+              }, 2000).unref();
+            }),
+          );
       }
       for (const s of o.sockets) {
         if (s.destroyed) continue;

@@ -24,6 +24,9 @@ import { HttpCache } from './httpcache.js';
 import { browse } from './navigate.js';
 import { parseHosts, parseResolvConf } from './resolve.js';
 
+/** how long the next page waits at most for the one before it to end */
+const PAGE_WEDGE_MS = 90_000;
+
 await runService('browser', async (ctx) => {
   const s = ctx.settings;
   const profile = join(ctx.stateDir, 'profile');
@@ -65,7 +68,7 @@ await runService('browser', async (ctx) => {
   };
   const source = (family: 4 | 6) => (family === 4 ? ctx.address() : ctx.address6());
 
-  let busy = Promise.resolve();
+  let busy: Promise<void> = Promise.resolve();
   ctx.control.register('browse', (args) => {
     const job = busy.then(async () => {
       const text = String(args.text ?? '');
@@ -143,10 +146,13 @@ await runService('browser', async (ctx) => {
       }
       return r;
     });
-    busy = job.then(
+    // pages load one at a time; every network step has its deadline, and this cap is the last
+    // guard: a page that still has not ended never holds the next one
+    const settled = job.then(
       () => undefined,
       () => undefined,
     );
+    busy = Promise.race([settled, new Promise<void>((r) => setTimeout(r, PAGE_WEDGE_MS).unref())]);
     return job;
   });
 

@@ -16,6 +16,7 @@ import {
   type Packet,
   RCODE,
   rcodeOf,
+  readEde,
   TcpDeframer,
 } from '../common/dns-codec.js';
 import { type SecureDns, type SecureDnsMode, secureExchange } from './secure-dns.js';
@@ -96,9 +97,21 @@ export class DnsError extends Error {
   constructor(
     message: string,
     readonly code: 'ERR_NAME_NOT_RESOLVED' | 'ERR_DNS_TIMED_OUT',
+    /** the resolver did answer, with this RCODE (SERVFAIL, REFUSED) and these RFC 8914 EDE options */
+    readonly answered?: {
+      server: string;
+      rcode: 'SERVFAIL' | 'REFUSED';
+      ede: { infoCode: number; text: string }[];
+    },
   ) {
     super(message);
   }
+}
+
+/** "SERVFAIL (EDE 22: every server of example.test is unreachable)", as net-internals shows it. */
+export function describeAnswer(a: NonNullable<DnsError['answered']>): string {
+  const ede = a.ede.map((e) => `EDE ${e.infoCode}${e.text ? `: ${e.text}` : ''}`).join('; ');
+  return `${a.rcode}${ede ? ` (${ede})` : ''}`;
 }
 
 function query(name: string, type: 'A' | 'AAAA'): { id: number; bytes: Buffer } {
@@ -219,9 +232,16 @@ export async function stubQuery(
         }
         const rcode = rcodeOf(packet);
         if (rcode === RCODE.SERVFAIL || rcode === RCODE.REFUSED) {
+          // like glibc's stub, the next server (or attempt) is asked; the answer is kept to report
+          const answered = {
+            server,
+            rcode: rcode === RCODE.SERVFAIL ? ('SERVFAIL' as const) : ('REFUSED' as const),
+            ede: readEde(packet),
+          };
           last = new DnsError(
-            `${server} answered ${rcode === RCODE.SERVFAIL ? 'SERVFAIL' : 'REFUSED'}`,
+            `${server} answered ${describeAnswer(answered)}`,
             'ERR_NAME_NOT_RESOLVED',
+            answered,
           );
           continue;
         }
@@ -234,7 +254,8 @@ export async function stubQuery(
           local: r.local,
         };
       } catch (err) {
-        last = err as Error;
+        // a server's SERVFAIL says more than a later server's silence: keep the answer
+        if (!(last instanceof DnsError && last.answered)) last = err as Error;
       }
     }
   }

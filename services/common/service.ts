@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type ControlServer, startControlServer } from './control.js';
 import { createEmitter, type Emitter } from './events.js';
+import { capOwnLogs } from './log-cap.js';
 import {
   address6Of,
   addressOf,
@@ -66,6 +67,7 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
     const settings = settingsFromEnv();
     const stateDir = hostStateDir(host, settings);
     mkdirSync(stateDir, { recursive: true });
+    capOwnLogs(); // local runtime: events.jsonl and stderr.log stay under LAB_LOG_MAX_MB each
     const events = createEmitter(host);
     const control = await startControlServer(controlSocketPath(host, settings));
     const started = Date.now();

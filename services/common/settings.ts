@@ -63,10 +63,19 @@ export function settingsFromEnv(
   if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 50000) {
     throw new Error(`LAB_PORT_OFFSET must be a whole number from 0 to 50000, not "${env.LAB_PORT_OFFSET}"`);
   }
-  const stateDir = resolve(overrides.stateDir ?? env.LAB_STATE_DIR ?? join(PROJECT_ROOT, '.lab'));
+  const stateDir = resolve(overrides.stateDir ?? env.LAB_STATE_DIR ?? defaultStateDir(block));
   const ipv6 =
     overrides.ipv6 ?? (env.LAB_IPV6 !== undefined ? env.LAB_IPV6 === '1' : runtime === 'docker' || isRoot);
   return { runtime, block, portOffset, stateDir, ipv6 };
+}
+
+/**
+ * Each block has its own state: `.lab/` for the default block (the layout it always had), `.lab/<block>/`
+ * for any other, so two labs from one checkout never read each other's pids.
+ */
+export function defaultStateDir(block: string): string {
+  const root = join(PROJECT_ROOT, '.lab');
+  return block === DEFAULT_LOOPBACK_BLOCK ? root : join(root, block);
 }
 
 export function settingsEnv(s: LabSettings): Record<string, string> {
