@@ -1,44 +1,67 @@
 #!/bin/sh
-# DOCKER-USER rules that let the lab route across its internal networks (docker issue, verified on
-# Docker 20.10): with br_netfilter on, Docker's isolation rules drop bridged frames whose source or
-# destination is outside the bridge's subnet, so each lab bridge accepts its own switched frames.
-# Nothing else on the machine's firewall changes. Run by the bridge-rules service and by `lab up`.
-# Usage: bridge-rules.sh add|remove|check|run BRIDGE...   (run: add, wait for SIGTERM, remove)
+# The machine's firewall rules the lab needs while it runs, added by the bridge-rules service and by
+# `lab up`, removed when the lab stops. Nothing else on the machine's firewall changes.
+#  - DOCKER-USER, one per lab bridge (docker issue, verified on Docker 20.10): with br_netfilter on,
+#    Docker's isolation rules drop bridged frames whose source or destination is outside the
+#    bridge's subnet, so each lab bridge accepts its own switched frames (the middlebox routes them).
+#  - INPUT, one per lab bridge: a lab container opens nothing on the machine itself (its bridge
+#    gateways 172.28.N.1, docker0's 172.17.0.1, anything bound on 0.0.0.0). Answers to what the
+#    machine opened still come in (conntrack ESTABLISHED).
+# Usage: bridge-rules.sh add|remove|check|run BRIDGE...
+#   check: exit 1 and one line per missing rule; run: add, re-add any that goes missing, remove on SIGTERM
 set -eu
 action="${1:?usage: bridge-rules.sh add|remove|check|run BRIDGE...}"
 shift
 
 # the machine's firewall may be nft or legacy: use the backend where Docker made DOCKER-USER
-tables() {
+find_tables() {
   for t in iptables-nft iptables-legacy ip6tables-nft ip6tables-legacy iptables ip6tables; do
     command -v "$t" >/dev/null 2>&1 && "$t" -w -S DOCKER-USER >/dev/null 2>&1 && echo "$t"
   done | awk '{ fam = ($0 ~ /^ip6/) ? 6 : 4; if (!seen[fam]++) print }'
 }
-rule() { echo "-i $1 -o $1 -m comment --comment enterlab-bridge -j ACCEPT"; }
+tables() { [ -n "${TABLES:-}" ] && echo "$TABLES" || find_tables; }
+
+# each rule as "CHAIN spec…" for one bridge
+rules() {
+  echo "DOCKER-USER -i $1 -o $1 -m comment --comment enterlab-bridge -j ACCEPT"
+  echo "INPUT -i $1 -m conntrack ! --ctstate ESTABLISHED,RELATED -m comment --comment enterlab-isolate -j DROP"
+}
 
 add() {
   for t in $(tables); do
     for b in "$@"; do
-      # shellcheck disable=SC2046
-      "$t" -w -C DOCKER-USER $(rule "$b") 2>/dev/null || "$t" -w -I DOCKER-USER $(rule "$b")
+      rules "$b" | while read -r chain spec; do
+        # shellcheck disable=SC2086 # a rule is words for iptables
+        "$t" -w -C "$chain" $spec 2>/dev/null || "$t" -w -I "$chain" $spec
+      done
     done
   done
 }
 remove() {
   for t in $(tables); do
     for b in "$@"; do
-      # shellcheck disable=SC2046
-      while "$t" -w -C DOCKER-USER $(rule "$b") 2>/dev/null; do "$t" -w -D DOCKER-USER $(rule "$b"); done
+      rules "$b" | while read -r chain spec; do
+        # shellcheck disable=SC2086
+        while "$t" -w -C "$chain" $spec 2>/dev/null; do "$t" -w -D "$chain" $spec; done
+      done
     done
   done
 }
 check() {
   found=$(tables)
   [ -n "$found" ] || { echo "bridge-rules: no DOCKER-USER chain (is dockerd running?)" >&2; return 1; }
+  missing=0
   for t in $found; do
-    # shellcheck disable=SC2046
-    for b in "$@"; do "$t" -w -C DOCKER-USER $(rule "$b") 2>/dev/null || return 1; done
+    for b in "$@"; do
+      # a pipe's loop runs in a subshell: its findings come out as lines
+      n=$(rules "$b" | while read -r chain spec; do
+        # shellcheck disable=SC2086
+        "$t" -w -C "$chain" $spec 2>/dev/null || { echo "missing: $t $chain rule for $b" >&2; echo x; }
+      done | wc -l)
+      missing=$((missing + n))
+    done
   done
+  [ "$missing" -eq 0 ]
 }
 
 case "$action" in
@@ -46,11 +69,20 @@ case "$action" in
   remove) remove "$@" ;;
   check) check "$@" ;;
   run)
-    [ -n "$(tables)" ] || { echo "bridge-rules: no DOCKER-USER chain: start dockerd with iptables enabled" >&2; exit 1; }
+    TABLES=$(find_tables)
+    [ -n "$TABLES" ] || { echo "bridge-rules: no DOCKER-USER chain: start dockerd with iptables enabled" >&2; exit 1; }
     add "$@"
-    echo "bridge-rules: accepting frames switched within $* (DOCKER-USER: $(tables | tr '\n' ' '))"
+    echo "bridge-rules: accepting frames switched within $*, refusing new connections to the machine from them ($(echo "$TABLES" | tr '\n' ' '))"
     trap 'remove "$@"; echo "bridge-rules: removed"; exit 0' TERM INT
-    while :; do sleep 3600 & wait $! || true; done
+    # a rule deleted by hand (or by a firewall reload) is put back within 2 s, and said so
+    while :; do
+      sleep 2 &
+      wait $! || true
+      if ! check "$@" 2>/tmp/bridge-rules.missing; then
+        add "$@"
+        echo "bridge-rules: added again: $(tr '\n' ';' </tmp/bridge-rules.missing)"
+      fi
+    done
     ;;
   *) echo "bridge-rules: unknown action $action (add|remove|check|run)" >&2; exit 2 ;;
 esac
