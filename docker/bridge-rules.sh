@@ -20,17 +20,27 @@ find_tables() {
   done | awk '{ fam = ($0 ~ /^ip6/) ? 6 : 4; if (!seen[fam]++) print }'
 }
 tables() { [ -n "${TABLES:-}" ] && echo "$TABLES" || find_tables; }
+# INPUT in both families, with the IPv4 backend's flavour: Docker may have no IPv6 DOCKER-USER
+# (ip6tables off in daemon.json) while its bridges still carry the lab's IPv6
+tools() {
+  v4=$(tables | grep -v '^ip6' | head -n 1)
+  [ -n "$v4" ] || return 0
+  v6="ip6${v4#ip}"
+  { tables; echo "$v4"; command -v "$v6" >/dev/null 2>&1 && "$v6" -w -S INPUT >/dev/null 2>&1 && echo "$v6"; } | awk '!seen[$0]++'
+}
 
-# each rule as "CHAIN spec…" for one bridge
+# the rules one tool keeps for one bridge, as "CHAIN spec…"
 rules() {
-  echo "DOCKER-USER -i $1 -o $1 -m comment --comment enterlab-bridge -j ACCEPT"
-  echo "INPUT -i $1 -m conntrack ! --ctstate ESTABLISHED,RELATED -m comment --comment enterlab-isolate -j DROP"
+  if tables | grep -qx "$1"; then
+    echo "DOCKER-USER -i $2 -o $2 -m comment --comment enterlab-bridge -j ACCEPT"
+  fi
+  echo "INPUT -i $2 -m conntrack ! --ctstate ESTABLISHED,RELATED -m comment --comment enterlab-isolate -j DROP"
 }
 
 add() {
-  for t in $(tables); do
+  for t in $(tools); do
     for b in "$@"; do
-      rules "$b" | while read -r chain spec; do
+      rules "$t" "$b" | while read -r chain spec; do
         # shellcheck disable=SC2086 # a rule is words for iptables
         "$t" -w -C "$chain" $spec 2>/dev/null || "$t" -w -I "$chain" $spec
       done
@@ -38,9 +48,9 @@ add() {
   done
 }
 remove() {
-  for t in $(tables); do
+  for t in $(tools); do
     for b in "$@"; do
-      rules "$b" | while read -r chain spec; do
+      rules "$t" "$b" | while read -r chain spec; do
         # shellcheck disable=SC2086
         while "$t" -w -C "$chain" $spec 2>/dev/null; do "$t" -w -D "$chain" $spec; done
       done
@@ -48,13 +58,13 @@ remove() {
   done
 }
 check() {
-  found=$(tables)
+  found=$(tools)
   [ -n "$found" ] || { echo "bridge-rules: no DOCKER-USER chain (is dockerd running?)" >&2; return 1; }
   missing=0
   for t in $found; do
     for b in "$@"; do
       # a pipe's loop runs in a subshell: its findings come out as lines
-      n=$(rules "$b" | while read -r chain spec; do
+      n=$(rules "$t" "$b" | while read -r chain spec; do
         # shellcheck disable=SC2086
         "$t" -w -C "$chain" $spec 2>/dev/null || { echo "missing: $t $chain rule for $b" >&2; echo x; }
       done | wc -l)
@@ -72,7 +82,7 @@ case "$action" in
     TABLES=$(find_tables)
     [ -n "$TABLES" ] || { echo "bridge-rules: no DOCKER-USER chain: start dockerd with iptables enabled" >&2; exit 1; }
     add "$@"
-    echo "bridge-rules: accepting frames switched within $*, refusing new connections to the machine from them ($(echo "$TABLES" | tr '\n' ' '))"
+    echo "bridge-rules: accepting frames switched within $*, refusing new connections to the machine from them ($(tools | tr '\n' ' '))"
     trap 'remove "$@"; echo "bridge-rules: removed"; exit 0' TERM INT
     # a rule deleted by hand (or by a firewall reload) is put back within 2 s, and said so
     while :; do
