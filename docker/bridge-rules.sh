@@ -19,7 +19,11 @@ find_tables() {
     command -v "$t" >/dev/null 2>&1 && "$t" -w -S DOCKER-USER >/dev/null 2>&1 && echo "$t"
   done | awk '{ fam = ($0 ~ /^ip6/) ? 6 : 4; if (!seen[fam]++) print }'
 }
-tables() { [ -n "${TABLES:-}" ] && echo "$TABLES" || find_tables; }
+# the service finds them once and notes them for its healthcheck (a probe a second must stay cheap)
+NOTED=/tmp/enterlab-bridge-rules.tables
+tables() {
+  if [ -n "${TABLES:-}" ]; then echo "$TABLES"; elif [ -s "$NOTED" ]; then cat "$NOTED"; else find_tables; fi
+}
 # INPUT in both families, with the IPv4 backend's flavour: Docker may have no IPv6 DOCKER-USER
 # (ip6tables off in daemon.json) while its bridges still carry the lab's IPv6
 tools() {
@@ -81,6 +85,7 @@ case "$action" in
   run)
     TABLES=$(find_tables)
     [ -n "$TABLES" ] || { echo "bridge-rules: no DOCKER-USER chain: start dockerd with iptables enabled" >&2; exit 1; }
+    echo "$TABLES" >"$NOTED"
     add "$@"
     echo "bridge-rules: accepting frames switched within $*, refusing new connections to the machine from them ($(tools | tr '\n' ' '))"
     trap 'remove "$@"; echo "bridge-rules: removed"; exit 0' TERM INT
@@ -88,9 +93,9 @@ case "$action" in
     while :; do
       sleep 2 &
       wait $! || true
-      if ! check "$@" 2>/tmp/bridge-rules.missing; then
+      if ! check "$@" 2>/tmp/enterlab-bridge-rules.missing; then
         add "$@"
-        echo "bridge-rules: added again: $(tr '\n' ';' </tmp/bridge-rules.missing)"
+        echo "bridge-rules: added again: $(tr '\n' ';' </tmp/enterlab-bridge-rules.missing)"
       fi
     done
     ;;

@@ -32,7 +32,8 @@ export function hostState(c: Docker.ContainerInspectInfo | undefined): { state: 
   if (!c) return { state: 'stopped', reason: 'no container (lab up --runtime docker)' };
   const s = c.State;
   // a paused container still counts as Running for Docker: its processes are frozen, not gone
-  if (s.Paused) return { state: 'paused', reason: `frozen (docker unpause ${c.Name.replace(/^\//, '')})` };
+  if (s.Paused)
+    return { state: 'paused', reason: `frozen: docker unpause ${(c.Name ?? '').replace(/^\//, '')}` };
   if (s.Running) {
     const health = s.Health?.Status;
     if (health === 'unhealthy') return { state: 'dead', reason: lastHealthOutput(c) ?? 'unhealthy' };

@@ -118,7 +118,11 @@ export function latestRun(name: string): string {
 
 /** tshark's fields of the frames a display filter selects, one array per frame. */
 export function tsharkFields(file: string, filter: string, fields: string[]): string[][] {
-  return sh('tshark', ['-r', file, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])], 120_000)
+  return sh(
+    'tshark',
+    ['-r', file, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])],
+    120_000,
+  )
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split('\t'));
