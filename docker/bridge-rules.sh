@@ -26,12 +26,14 @@ tables() {
 }
 # INPUT in both families, with the IPv4 backend's flavour: Docker may have no IPv6 DOCKER-USER
 # (ip6tables off in daemon.json) while its bridges still carry the lab's IPv6
-tools() {
+NOTED_TOOLS=/tmp/enterlab-bridge-rules.tools
+find_tools() {
   v4=$(tables | grep -v '^ip6' | head -n 1)
   [ -n "$v4" ] || return 0
   v6="ip6${v4#ip}"
   { tables; echo "$v4"; command -v "$v6" >/dev/null 2>&1 && "$v6" -w -S INPUT >/dev/null 2>&1 && echo "$v6"; } | awk '!seen[$0]++'
 }
+tools() { if [ -s "$NOTED_TOOLS" ]; then cat "$NOTED_TOOLS"; else find_tools; fi; }
 
 # the rules one tool keeps for one bridge, as "CHAIN spec…"
 rules() {
@@ -61,18 +63,24 @@ remove() {
     done
   done
 }
+# one listing per chain and tool (a check a second must stay cheap on a loaded machine), then each
+# rule looked up in it by its bridge and comment
 check() {
   found=$(tools)
   [ -n "$found" ] || { echo "bridge-rules: no DOCKER-USER chain (is dockerd running?)" >&2; return 1; }
   missing=0
   for t in $found; do
-    for b in "$@"; do
-      # a pipe's loop runs in a subshell: its findings come out as lines
-      n=$(rules "$t" "$b" | while read -r chain spec; do
-        # shellcheck disable=SC2086
-        "$t" -w -C "$chain" $spec 2>/dev/null || { echo "missing: $t $chain rule for $b" >&2; echo x; }
-      done | wc -l)
-      missing=$((missing + n))
+    for chain in DOCKER-USER INPUT; do
+      want=$(for b in "$@"; do rules "$t" "$b"; done | grep "^$chain " || true)
+      [ -n "$want" ] || continue
+      have=$("$t" -w -S "$chain" 2>/dev/null || true)
+      for b in "$@"; do
+        comment=$(echo "$want" | grep -- "-i $b " | sed -n 's/.*--comment \([^ ]*\).*/\1/p')
+        [ -n "$comment" ] || continue
+        echo "$have" | grep -- "-i $b " | grep -q -- "--comment $comment" && continue
+        echo "missing: $t $chain rule for $b" >&2
+        missing=$((missing + 1))
+      done
     done
   done
   [ "$missing" -eq 0 ]
@@ -86,6 +94,7 @@ case "$action" in
     TABLES=$(find_tables)
     [ -n "$TABLES" ] || { echo "bridge-rules: no DOCKER-USER chain: start dockerd with iptables enabled" >&2; exit 1; }
     echo "$TABLES" >"$NOTED"
+    find_tools >"$NOTED_TOOLS"
     add "$@"
     echo "bridge-rules: accepting frames switched within $*, refusing new connections to the machine from them ($(tools | tr '\n' ' '))"
     trap 'remove "$@"; echo "bridge-rules: removed"; exit 0' TERM INT
