@@ -27,6 +27,9 @@ host="${LAB_HOST:?LAB_HOST names the lab host}"
 # the service's entry, bundled into one file by the build (scripts/post-build.mjs)
 main="/lab/dist/services/$service/main.js"
 if [ "${LAB_USER:-node}" = "root" ]; then exec node "$main" --host "$host"; fi
+# the host's state dir is node's again (a chmod or a root `docker exec` may have taken it): a restart heals
+state="${LAB_STATE_DIR:-/lab/state}/hosts/$host"
+mkdir -p "$state" && chown -R node:node "$state" && chmod -R u+rwX "$state"
 # setpriv: drop to node with no capability left (the routes are in place)
 exec setpriv --reuid=node --regid=node --init-groups --inh-caps=-all --bounding-set=-all \
   node "$main" --host "$host"

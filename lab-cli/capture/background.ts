@@ -36,6 +36,8 @@ export async function startBackgroundCapture(s: LabSettings, dir: string): Promi
   const running = runningCapture(s);
   if (running)
     throw new Error(`a capture is already running (pid ${running.pid}, ${running.dir}): lab capture stop`);
+  // docker has no .lab of its own until now: the pid file must be writable before dumpcap starts
+  mkdirSync(s.stateDir, { recursive: true });
   mkdirSync(dir, { recursive: true });
   const log = join(dir, 'dumpcap.log');
   const fd = openSync(log, 'w');
@@ -60,9 +62,16 @@ export async function startBackgroundCapture(s: LabSettings, dir: string): Promi
       throw explainStartFailure(readFileSync(log, 'utf8'), err);
     }
   }
-  child.unref();
   const c: BackgroundCapture = { pid: child.pid as number, dir, startedAt: Date.now() * 1000 };
-  writeFileSync(statePath(s), JSON.stringify(c, null, 2));
+  try {
+    writeFileSync(statePath(s), JSON.stringify(c, null, 2));
+  } catch (err) {
+    // a dumpcap nobody can find again must not go on recording
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`cannot record the capture in ${statePath(s)}: ${(err as Error).message}`);
+  }
+  child.unref();
   return c;
 }
 

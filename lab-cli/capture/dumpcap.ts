@@ -3,7 +3,7 @@
 // interface per network in one pcapng (tcpdump cannot do several interfaces).
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { LabSettings } from '../../services/common/settings.js';
-import { ula } from '../../services/common/settings.js';
+import { ulaNet } from '../../services/common/settings.js';
 import { networks } from '../../services/common/topology.js';
 
 export type CaptureErrorCode =
@@ -30,10 +30,10 @@ export interface CaptureStats {
   interfaces: { name: string; received: number; dropped: number }[];
 }
 
-/** The BPF filter of a local lab: its IPv4 block and its IPv6 ULA prefix (fd60::/16 for 127.60). */
+/** The BPF filter of a local lab: its IPv4 block and its IPv6 ULA prefix (fd7f:60::/32 for 127.60). */
 export function localCaptureFilter(s: LabSettings): string {
   const v4 = `net ${s.block}.0.0/16`;
-  return s.ipv6 ? `${v4} or ip6 net ${ula(s)}::/16` : v4;
+  return s.ipv6 ? `${v4} or ip6 net ${ulaNet(s)}` : v4;
 }
 
 /** dumpcap's arguments for this runtime, writing pcapng to `output` ('-' for stdout). */

@@ -14,6 +14,7 @@ import { endMarkerAddress } from './end-marker.js';
 import { checkPackets, type PacketExpectation, type PacketReport } from './expect.js';
 import { readFrames } from './frames.js';
 import { checkPcapngBlocks, type NameRecord, withDecryptionSecrets, withNameResolution } from './nrb.js';
+import { keepSendersCopy } from './routed.js';
 import { openSharkd, type Sharkd } from './sharkd.js';
 
 const run = promisify(execFile);
@@ -35,6 +36,8 @@ export interface EnrichResult {
   comments: number;
   secrets: boolean;
   names: number;
+  /** docker: the routers' copies left out (each packet is kept once, from its sender's network) */
+  routedCopies: number;
 }
 
 /**
@@ -74,6 +77,14 @@ export async function enrichCapture(
       `${pcap} holds ${packets} packets, dumpcap captured ${opts.expectedPackets}`,
       'take a new capture; is the disk full?',
     );
+  // docker: every bridge is recorded, so a routed packet is in the file once per network it crossed
+  let routedCopies = 0;
+  if (s.runtime === 'docker') {
+    const once = keepSendersCopy(file);
+    [file, routedCopies] = [once.file, once.copies];
+    writeFileSync(`${pcap}.tmp`, file);
+    renameSync(`${pcap}.tmp`, pcap);
+  }
   const keylogPath = opts.keylog ?? join(runDir, 'tls-keys.log');
   const keylog = existsSync(keylogPath) && statSync(keylogPath).size > 0 ? keylogPath : undefined;
   if (keylog) {
@@ -97,7 +108,7 @@ export async function enrichCapture(
     const notes = annotate(await events, frames, s);
     const [names, report] = await Promise.all([writeCommentsAndNames(s, pcap, notes, opts.title), counting]);
     writeFileSync(join(runDir, FRAMES_FILE), JSON.stringify(Object.fromEntries(notes.frames), null, 1));
-    return { comments: notes.comments.size, secrets: !!keylog, names, packets: report };
+    return { comments: notes.comments.size, secrets: !!keylog, names, routedCopies, packets: report };
   } finally {
     if (!opts.sharkd) await sharkd.close();
   }

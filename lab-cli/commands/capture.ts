@@ -1,34 +1,15 @@
 // `lab capture start|stop` (a capture across several commands) and `lab capture --live` (pcapng on
 // stdout, for `| wireshark -k -i -`).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEventLine } from '../../services/common/event-schema.js';
-import type { LabEvent } from '../../services/common/events.js';
-import { hostStateDir, type LabSettings } from '../../services/common/settings.js';
-import { hosts } from '../../services/common/topology.js';
 import { startBackgroundCapture, stopBackgroundCapture } from '../capture/background.js';
 import { dumpcapArgs, startDumpcap } from '../capture/dumpcap.js';
 import { CAPTURE_FILE, enrichCapture } from '../capture/enrich.js';
+import { browserKeylog, eventsBetween, liveKeylog } from '../capture/sources.js';
 import { renderLadderFiles } from '../render/artifacts.js';
-import { eventsFile } from '../runtime/local.js';
-import { readLines } from '../runtime/tail.js';
 import { RUNS_DIR } from '../scenario/runner.js';
 import type { Cli, RegisterCommands } from './types.js';
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-
-/** The browser's key log of every TLS session it made (local runtime), to embed in the capture. */
-const profileKeylog = (s: LabSettings) => join(hostStateDir('browser', s), 'profile', 'tls-keys.log');
-
-/** Every host's events between two instants (local runtime: the hosts' events.jsonl files). */
-function eventsBetween(s: LabSettings, from: number, to: number): LabEvent[] {
-  if (s.runtime !== 'local') return [];
-  return hosts
-    .flatMap((h) => (existsSync(eventsFile(h.name, s)) ? readLines(eventsFile(h.name, s)) : []))
-    .map(parseEventLine)
-    .filter((e): e is LabEvent => !!e && e.ts >= from && e.ts <= to)
-    .sort((a, b) => a.ts - b.ts);
-}
 
 function failCapture(cli: Cli, err: unknown): never {
   const e = err as Error & { hint?: string };
@@ -56,12 +37,14 @@ export const register: RegisterCommands = (program, cli) => {
         failCapture(cli, err);
       }
       p.child.stdout?.pipe(process.stdout);
+      const keys = await liveKeylog(await cli.runtime());
       process.stderr.write(
-        `lab: capturing live (Ctrl-C to stop); to decrypt TLS in Wireshark: -o tls.keylog_file:${profileKeylog(s)}\n`,
+        `lab: capturing live (Ctrl-C to stop); to decrypt TLS in Wireshark: -o tls.keylog_file:${keys.path}\n`,
       );
       // stop when the reader goes away (Wireshark closed) or on Ctrl-C / SIGTERM
       const stop = async () => {
         const stats = await p.stop();
+        keys.stop();
         process.stderr.write(`lab: ${stats.packets} packets, ${stats.dropped} dropped\n`);
         process.exit(0);
       };
@@ -106,8 +89,9 @@ export const register: RegisterCommands = (program, cli) => {
       const s = cli.settings();
       try {
         const c = await stopBackgroundCapture(s);
-        const events = eventsBetween(s, c.startedAt, c.stoppedAt);
-        const keylog = existsSync(profileKeylog(s)) ? profileKeylog(s) : undefined;
+        const runtime = await cli.runtime();
+        const events = await eventsBetween(runtime, c.startedAt, c.stoppedAt);
+        const keylog = await browserKeylog(runtime, c.dir);
         const enriched = await enrichCapture(s, c.dir, events, {
           keylog,
           title: 'enterlab capture (lab capture start/stop)',

@@ -21,14 +21,14 @@ export function mermaidText(s: string): string {
 }
 
 /**
- * The lab host behind a runtime address of any block (127.N.2.11, fdNN:2::11) or the docker plan, so
+ * The lab host behind a runtime address of any block (127.N.2.11, fd7f:N:2::11) or the docker plan, so
  * a run renders the same wherever `lab show` re-renders it.
  */
 export function hostOfAnyBlock(address: string | undefined): string | undefined {
   if (!address) return undefined;
   const plan = address
     .replace(/^127\.\d+\.(\d+)\.(\d+)$/, `${DOCKER_PREFIX}.$1.$2`)
-    .replace(/^fd[0-9a-f]{2}:(\d+)::(\d+)$/, `${ULA_PREFIX}:$1::$2`);
+    .replace(/^fd[0-9a-f]{2}(?::\d+)?:(\d+)::(\d+)$/, `${ULA_PREFIX}:$1::$2`);
   return hostByPlanAddress(plan)?.host;
 }
 

@@ -1,9 +1,10 @@
 // The docker runtime: one container per host from docker-compose.yml, on three internal networks.
 // Compose (its CLI) brings the lab up and down; dockerode does status, logs, exec and events.
 import type Docker from 'dockerode';
+import { parseEventLine } from '../../services/common/event-schema.js';
 import type { LabEvent } from '../../services/common/events.js';
 import { type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
-import { hostSpec } from '../../services/common/topology.js';
+import { hostSpec, networks } from '../../services/common/topology.js';
 import { builtHosts } from './built.js';
 import { type ComposeCli, compose, downArgs, findCompose, upArgs } from './compose.js';
 import { connectEngine, labContainers } from './docker-engine.js';
@@ -15,15 +16,24 @@ import { addBridgeRules, checkPlanIsFree, labResidue, removeBridgeRules } from '
 import type { EventCursor, HostState, HostStatus, Runtime, UpOptions } from './types.js';
 
 const HEALTHY_TIMEOUT_MS = 90_000;
+/** the compose service that keeps the machine's firewall rules while the lab runs (not a lab host) */
+const BRIDGE_RULES = 'bridge-rules';
+const RULES_SCRIPT = '/lab/docker/bridge-rules.sh';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** running+healthy → running; created or health starting → starting; exit 0 → stopped; else dead. */
+/**
+ * running+healthy → running; `docker pause` → paused; created or health starting → starting;
+ * exit 0 → stopped; else dead.
+ */
 export function hostState(c: Docker.ContainerInspectInfo | undefined): { state: HostState; reason?: string } {
   if (!c) return { state: 'stopped', reason: 'no container (lab up --runtime docker)' };
   const s = c.State;
+  // a paused container still counts as Running for Docker: its processes are frozen, not gone
+  if (s.Paused)
+    return { state: 'paused', reason: `frozen: docker unpause ${(c.Name ?? '').replace(/^\//, '')}` };
   if (s.Running) {
     const health = s.Health?.Status;
     if (health === 'unhealthy') return { state: 'dead', reason: lastHealthOutput(c) ?? 'unhealthy' };
@@ -157,7 +167,7 @@ export class DockerRuntime implements Runtime {
   async status(): Promise<HostStatus[]> {
     const docker = await this.docker();
     const all = await this.inspectAll();
-    return Promise.all(
+    const list = await Promise.all(
       (await this.available()).map(async (a) => {
         const c = all.get(a.host);
         if (a.state === 'off' && !c) return a;
@@ -177,6 +187,37 @@ export class DockerRuntime implements Runtime {
         };
       }),
     );
+    const rules = all.get(BRIDGE_RULES);
+    return rules ? [...list, await this.bridgeRulesStatus(rules)] : list;
+  }
+
+  /**
+   * The bridge-rules service as a row of `lab status`: running only while the machine's firewall
+   * has every rule the lab needs (docker/bridge-rules.sh check, run in its container), else which one
+   * is missing. A missing DOCKER-USER rule breaks browsing; a missing INPUT rule, isolation.
+   */
+  private async bridgeRulesStatus(c: Docker.ContainerInspectInfo): Promise<HostStatus> {
+    const row: HostStatus = {
+      host: BRIDGE_RULES,
+      service: BRIDGE_RULES,
+      addresses: [],
+      ports: [],
+      pid: c.State.Pid || undefined,
+      state: 'running',
+    };
+    if (!c.State.Running || c.State.Paused) return { ...row, ...hostState(c) };
+    const bridges = networks.map((n) => n.bridge);
+    const r = await execIn(await this.docker(), c.Id, [RULES_SCRIPT, 'check', ...bridges], 10_000).catch(
+      (err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }),
+    );
+    const missing = r.stderr.trim().split('\n').filter(Boolean);
+    return r.exitCode === 0
+      ? {
+          ...row,
+          uptimeMs: Date.now() - Date.parse(c.State.StartedAt),
+          reason: `DOCKER-USER accepts ${bridges.join(', ')}; INPUT refuses them`,
+        }
+      : { ...row, state: 'dead', reason: `${missing.join('; ')} (bridge-rules puts it back within 2 s)` };
   }
 
   async control(host: string, command: string, args: Record<string, unknown> = {}, timeoutMs = 30_000) {
@@ -204,7 +245,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private async container(host: string): Promise<Docker.Container> {
-    hostSpec(host);
+    if (host !== BRIDGE_RULES) hostSpec(host);
     const docker = await this.docker();
     const c = (await labContainers(docker)).get(host);
     if (!c) throw new Error(`${host} has no container: lab up --runtime docker`);
@@ -233,6 +274,30 @@ export class DockerRuntime implements Runtime {
     const events = new DockerEvents(docker);
     await events.start(await labContainers(docker));
     return { read: async () => events.drain(), close: () => events.close() };
+  }
+
+  /** Every host's events between two instants (µs), from the containers' stdout (`lab capture stop`). */
+  async eventsBetween(from: number, to: number): Promise<LabEvent[]> {
+    const docker = await this.docker();
+    const out: LabEvent[] = [];
+    await Promise.all(
+      [...(await labContainers(docker))].map(([, info]) =>
+        followLines(docker.getContainer(info.Id), {
+          follow: false,
+          since: Math.floor(from / 1e6) - 1,
+          onLine: (l) => {
+            const ev = l.stream === 'stdout' ? parseEventLine(l.line) : undefined;
+            if (ev && ev.ts >= from && ev.ts <= to) out.push(ev);
+          },
+        }).catch(() => undefined),
+      ),
+    );
+    return out.sort((a, b) => a.ts - b.ts);
+  }
+
+  /** The id of a host's container (for a `docker exec` the CLI keeps running). */
+  async containerId(host: string): Promise<string> {
+    return (await this.container(host)).id;
   }
 
   async logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }) {

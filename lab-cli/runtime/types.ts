@@ -2,7 +2,7 @@
 import type { LabEvent } from '../../services/common/events.js';
 import type { LabSettings } from '../../services/common/settings.js';
 
-export type HostState = 'running' | 'dead' | 'stopped' | 'off' | 'starting';
+export type HostState = 'running' | 'dead' | 'stopped' | 'off' | 'starting' | 'paused';
 
 export interface HostStatus {
   host: string;

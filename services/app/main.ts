@@ -12,6 +12,7 @@ import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
+import { alsoListen, closeAll } from '../common/listen.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
@@ -116,6 +117,9 @@ await runService('app', async (ctx) => {
     server.listen(ctx.port(80), ctx.address(), () => resolve());
   });
   server.on('error', (err) => guard(ctx.events, 'app server', err));
+  // the host's IPv6 address answers too (docker's DNS gives app an AAAA)
+  const v6 = ctx.address6();
+  const also = v6 ? [await alsoListen(server, ctx.port(80), v6)] : [];
 
   // a client by address, or a lab host by name (its address on the runtime)
   const clientsOf = (args: Record<string, unknown>): string[] => {
@@ -149,9 +153,9 @@ await runService('app', async (ctx) => {
   ctx.control.register('app.profile', (args) => profiler.get(String(args.token ?? '')) ?? null);
 
   return {
-    listening: [`http ${ctx.address()}:${ctx.port(80)}`],
+    listening: [`http ${ctx.address()}:${ctx.port(80)}`, ...(v6 ? [`http [${v6}]:${ctx.port(80)}`] : [])],
     close: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
+      await Promise.all([new Promise<void>((r) => server.close(() => r())), closeAll(also)]);
       server.closeAllConnections();
       events.flush();
       users.close();

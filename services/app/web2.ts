@@ -6,6 +6,7 @@
 // Control: tls.info, tls.renew (a fresh certificate from the CA), ocsp.refresh (staple again now).
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
+import { alsoListen, closeAll } from '../common/listen.js';
 import type { RunningService, ServiceContext } from '../common/service.js';
 import { loadTlsIdentity, type TlsIdentity } from '../common/tls-identity.js';
 import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
@@ -88,12 +89,21 @@ export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
         }),
     ),
   );
+  // and on the IPv6 address: every address the lab publishes for web2 answers
+  const v6 = ctx.address6();
+  const also = v6
+    ? await Promise.all(servers.map((s, i) => alsoListen(s, ctx.port(i === 0 ? 80 : 443), v6)))
+    : [];
+  if (v6) listening.push(...listening.map((l) => l.replace(ctx.address(), `[${v6}]`)));
   if (tlsNote) ctx.events.emit({ kind: 'service.note', summary: tlsNote, data: { tls: false } });
   return {
     listening,
     close: async () => {
       tls?.stop();
-      await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await Promise.all([
+        ...servers.map((s) => new Promise<void>((r) => s.close(() => r()))),
+        closeAll(also),
+      ]);
     },
   };
 }

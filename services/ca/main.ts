@@ -14,8 +14,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
+import { alsoListen, closeAll } from '../common/listen.js';
 import { guard, runService } from '../common/service.js';
-import { hostAt, peerNamer, ula } from '../common/settings.js';
+import { hostAt, peerNamer, ulaNet } from '../common/settings.js';
 import { makeBadCert } from './badcert.js';
 import { type Hierarchy, loadOrCreateHierarchy, type x509 } from './hierarchy.js';
 import {
@@ -60,7 +61,7 @@ await runService('ca', async (ctx) => {
   const ipRanges = [
     '172.28.0.0/16',
     'fd28::/16',
-    ...(s.runtime === 'local' ? [`${s.block}.0.0/16`, `${ula(s)}::/16`] : []),
+    ...(s.runtime === 'local' ? [`${s.block}.0.0/16`, ulaNet(s)] : []),
   ];
   const dir = join(ctx.stateDir, 'pki');
   let { h, created } = await loadOrCreateHierarchy(dir, urls, ipRanges);
@@ -252,6 +253,9 @@ await runService('ca', async (ctx) => {
     );
     server.listen(ctx.port(80), ctx.address(), () => resolve());
   });
+  // ca.test has an AAAA too: the same server answers on the IPv6 address
+  const v6 = ctx.address6();
+  const also = v6 ? [await alsoListen(server, ctx.port(80), v6)] : [];
 
   const revoke = (target: string, reason: ReasonName) => {
     const found = db.find(target).filter((r) => r.status === 'good');
@@ -312,7 +316,10 @@ await runService('ca', async (ctx) => {
   });
 
   return {
-    listening: [`http ${ctx.address()}:${ctx.port(80)}`],
-    close: () => new Promise<void>((r) => server.close(() => r())).then(() => ocspEvents.flush()),
+    listening: [`http ${ctx.address()}:${ctx.port(80)}`, ...(v6 ? [`http [${v6}]:${ctx.port(80)}`] : [])],
+    close: () =>
+      Promise.all([new Promise<void>((r) => server.close(() => r())), closeAll(also)]).then(() =>
+        ocspEvents.flush(),
+      ),
   };
 });

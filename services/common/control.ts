@@ -2,6 +2,7 @@
 // state dir. A request is one JSON line {id, command, args}; the answer one line {id, ok, result|error}.
 import { existsSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
+import { basename, dirname } from 'node:path';
 
 export interface ControlRequest {
   id: number;
@@ -35,7 +36,11 @@ export interface ControlServer {
 
 export async function startControlServer(path: string): Promise<ControlServer> {
   const handlers = new Map<string, ControlHandler>();
-  if (existsSync(path)) unlinkSync(path); // a socket file left by a killed process
+  try {
+    if (existsSync(path)) unlinkSync(path); // a socket file left by a killed process
+  } catch (err) {
+    throw stateDirProblem(err, path);
+  }
   const server: Server = createServer((sock) => {
     let buf = '';
     sock.setEncoding('utf8');
@@ -88,7 +93,7 @@ export async function startControlServer(path: string): Promise<ControlServer> {
     }
   };
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(stateDirProblem(err, path)));
     server.listen(path, () => resolve());
   });
   return {
@@ -104,6 +109,17 @@ export async function startControlServer(path: string): Promise<ControlServer> {
         } catch {}
       }),
   };
+}
+
+/** An unwritable state directory, as the one line that says what is wrong and how to fix it. */
+function stateDirProblem(err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') return err;
+  const dir = dirname(path);
+  const who = `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+  return new Error(
+    `its state directory ${dir} is not writable (${code} on ${basename(path)}): chown -R ${who} ${dir}, then lab restart (docker: lab restart does the chown)`,
+  );
 }
 
 /** Sends one command and waits for its answer; rejects with the service's error message. */

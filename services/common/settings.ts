@@ -12,6 +12,7 @@ import {
   networkOf,
   publicNetwork,
   type RuntimeName,
+  ULA_PREFIX,
 } from './topology.js';
 
 export interface LabSettings {
@@ -108,9 +109,17 @@ export function unproject(address: string, s: LabSettings): string {
   return a;
 }
 
-/** The ULA prefix of a lab: fd28 for block 127.28, fd41 for 127.41, so parallel labs never collide. */
+/**
+ * The ULA prefix of a lab (RFC 4193): the docker plan's own fd28 in docker; locally fd7f:N for block
+ * 127.N (7f is 127), so a local lab never takes the docker plan's addresses, nor another block's.
+ */
 export function ula(s: LabSettings): string {
-  return s.runtime === 'docker' ? 'fd28' : `fd${s.block.split('.')[1]}`;
+  return s.runtime === 'docker' ? ULA_PREFIX : `fd7f:${s.block.split('.')[1]}`;
+}
+
+/** Every IPv6 address of a lab as one prefix: fd28::/16 in docker, fd7f:N::/32 for local block 127.N. */
+export function ulaNet(s: LabSettings): string {
+  return s.runtime === 'docker' ? `${ULA_PREFIX}::/16` : `${ula(s)}::/32`;
 }
 
 export function addressOf(host: string, s: LabSettings, network?: NetworkName): string {

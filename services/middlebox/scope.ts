@@ -1,7 +1,7 @@
 // Where the censor stands: the home network's router. It sees (and may forge) only packets between a
 // home host and a host elsewhere in the lab; on the local runtime `lo` carries every lab on this
 // machine, so the capture filter keeps to this lab's block and the code checks every address again.
-import { address6Of, addressOf, type LabSettings, port, ula, unproject } from '../common/settings.js';
+import { address6Of, addressOf, type LabSettings, port, ula, ulaNet, unproject } from '../common/settings.js';
 import { hostByPlanAddress, networkOf } from '../common/topology.js';
 import type { CensorScope } from './censor.js';
 
@@ -45,5 +45,5 @@ export function captureFilter(s: LabSettings): string {
   const v4 = `(tcp or udp) and src net ${s.block}.0.0/16 and dst net ${s.block}.0.0/16 and net ${s.block}.${home}.0/24`;
   if (!s.ipv6) return v4;
   const p = ula(s);
-  return `(${v4}) or ((tcp or udp) and src net ${p}::/16 and dst net ${p}::/16 and net ${p}:${home}::/64)`;
+  return `(${v4}) or ((tcp or udp) and src net ${ulaNet(s)} and dst net ${ulaNet(s)} and net ${p}:${home}::/64)`;
 }

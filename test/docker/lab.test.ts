@@ -2,7 +2,8 @@
 // on three internal networks, the browser routed through the middlebox, ARP on the home bridge,
 // the scenarios, bad input, and a teardown that leaves nothing behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -16,16 +17,52 @@ import {
   dockerUserRules,
   env,
   inHost,
+  isolationRules,
+  LAB,
   lab,
   labResidue,
+  latestRun,
+  machineAddresses,
   sh,
   sha256,
+  tsharkFields,
 } from './support.js';
 
 const skip = await dockerSkipReason();
 if (skip) console.warn(`docker suite skipped: ${skip}`);
 const machineFiles = ['/etc/hosts', '/etc/resolv.conf'];
 const before = new Map(machineFiles.map((f) => [f, sha256(f)]));
+
+/** Scenarios run with --capture: their packet checks count, and the file is checked for honesty. */
+const CAPTURED = ['press-enter', 'packet-loss'];
+const MACHINE_PORT = 47_601;
+
+/**
+ * No frame Wireshark flags as retransmitted is a router's copy: each flagged segment was sent again
+ * by its sender, on the same network with the same TTL / hop limit. And frames are in time order.
+ */
+function expectHonestCapture(pcap: string): void {
+  const fields = [
+    'frame.number',
+    'frame.interface_id',
+    'ip.src',
+    'ipv6.src',
+    'tcp.srcport',
+    'tcp.seq',
+    'tcp.len',
+    'ip.ttl',
+    'ipv6.hlim',
+  ];
+  const all = tsharkFields(pcap, 'tcp', fields);
+  const flagged = tsharkFields(pcap, 'tcp.analysis.retransmission', fields);
+  const key = (f: string[]) => f.slice(1).join('|');
+  for (const f of flagged) {
+    const earlier = all.filter((a) => Number(a[0]) < Number(f[0]) && key(a) === key(f));
+    expect(earlier.length, `frame ${f[0]} is flagged but its sender sent it once`).toBeGreaterThan(0);
+  }
+  const times = tsharkFields(pcap, 'frame', ['frame.time_epoch']).map((t) => Number(t[0]));
+  expect(times.filter((t, i) => i > 0 && t < times[i - 1])).toEqual([]);
+}
 
 /** Scenarios that fail on the local runtime as well, for reasons outside the docker runtime. */
 const FAILING_EVERYWHERE: Record<string, string> = {};
@@ -142,6 +179,180 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
     expect(out).toMatch(new RegExp(`Who has ${planAddress('middlebox', 'home').replace(/\./g, '\\.')}\\?`));
   }, 30_000);
 
+  it('opens no TCP connection from any container to any address of the machine', async () => {
+    // a listener on every address of the machine, as anything bound on 0.0.0.0 / :: would be
+    const accepted: string[] = [];
+    const servers = ['0.0.0.0', '::'].map((host) =>
+      createServer((s) => {
+        accepted.push(`${s.remoteAddress}`);
+        s.destroy();
+      }).listen({ host, port: MACHINE_PORT, ipv6Only: host === '::' }),
+    );
+    try {
+      await Promise.all(servers.map((s) => new Promise((r) => s.once('listening', r))));
+      // the bridges' gateways and link-local fe80::1, docker0, the machine's own network
+      const targets = [...machineAddresses(), 'fe80::1%eth0'];
+      const tryAll = `const net = require('net'); Promise.all(${JSON.stringify(targets)}.map((host) => new Promise((r) => {
+        const s = net.connect({ host, port: ${MACHINE_PORT} });
+        const t = setTimeout(() => { s.destroy(); r(null); }, 2000);
+        s.on('connect', () => { clearTimeout(t); s.destroy(); r(host); });
+        s.on('error', () => { clearTimeout(t); r(null); });
+      }))).then((ok) => console.log(JSON.stringify(ok.filter(Boolean))));`;
+      const hostsUp = (JSON.parse(lab(['status', '--json']).stdout) as { host: string; state: string }[])
+        .filter((h) => h.state === 'running' && h.host !== 'bridge-rules')
+        .map((h) => h.host);
+      const reached = await Promise.all(
+        hostsUp.map(
+          (host) =>
+            new Promise<string>((resolve) => {
+              const p = spawn('docker', ['exec', containerOf(host), 'node', '-e', tryAll]);
+              let out = '';
+              p.stdout.on('data', (b: Buffer) => {
+                out += b.toString();
+              });
+              p.on('close', () => resolve(`${host}: ${out.trim()}`));
+            }),
+        ),
+      );
+      expect(targets.length).toBeGreaterThan(3);
+      expect(reached).toEqual(hostsUp.map((h) => `${h}: []`));
+      expect(accepted).toEqual([]);
+      expect(isolationRules().length).toBeGreaterThanOrEqual(networks.length);
+    } finally {
+      for (const s of servers) s.close();
+    }
+  }, 60_000);
+
+  it('answers on every IPv6 address a host has, on each TCP port it listens on with IPv4', () => {
+    const list = JSON.parse(lab(['status', '--json']).stdout) as { host: string; ports: string[] }[];
+    const checked: string[] = [];
+    for (const h of list.filter((x) => x.host !== 'bridge-rules')) {
+      for (const p of h.ports) {
+        const m = /^(http|https|tcp) (\d+\.\d+\.\d+\.\d+):(\d+)$/.exec(p);
+        if (!m) continue;
+        const network = networks.find((n) => m[2].startsWith(`172.28.${n.index}.`));
+        if (!network) continue;
+        const v6 = planAddress6(h.host, network.name);
+        const r = inHost(h.host, [
+          'node',
+          '-e',
+          `require('net').connect(${m[3]}, '${v6}').on('connect', () => process.exit(0)).on('error', (e) => { console.log(e.code); process.exit(1); })`,
+        ]);
+        expect(r.status, `${h.host} [${v6}]:${m[3]} ${r.stdout}`).toBe(0);
+        checked.push(`${h.host}:${m[3]}`);
+      }
+    }
+    // ca.test's AAAA, web2's and app's (docker's DNS) among them
+    expect(checked).toEqual(expect.arrayContaining(['ca:80', 'web2:80', 'app:80', 'proxy:443']));
+  });
+
+  it('records lab capture start/stop on docker into a file Wireshark decrypts, with comments', () => {
+    rmSync(join(PROJECT_ROOT, '.lab', 'capture.json'), { force: true });
+    const start = lab(['capture', 'start', '--json']);
+    expect(start.status, start.stderr).toBe(0);
+    const { pid } = JSON.parse(start.stdout) as { pid: number };
+    expect(lab(['browse', '--no-cache', 'https://www.example.test/hej']).status).toBe(0);
+    const stop = lab(['capture', 'stop', '--json']);
+    expect(stop.status, stop.stderr).toBe(0);
+    const done = JSON.parse(stop.stdout) as { pcap: string; secrets: boolean; comments: number };
+    expect(done.secrets).toBe(true);
+    expect(done.comments).toBeGreaterThan(0);
+    expect(existsSync(`/proc/${pid}`)).toBe(false); // dumpcap is gone with the capture
+    expect(tsharkFields(done.pcap, 'http2.header', ['frame.number']).length).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('gives lab capture --live a key log file that exists on this machine', async () => {
+    const live = spawn(process.execPath, [LAB, 'capture', '--live', '--runtime', 'docker'], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    live.stdout.resume();
+    const said = await new Promise<string>((resolve) => {
+      let err = '';
+      live.stderr.on('data', (b: Buffer) => {
+        err += b.toString();
+        if (/keylog_file:\S+\n/.test(err)) resolve(err);
+      });
+      setTimeout(() => resolve(err), 20_000);
+    });
+    const keys = /keylog_file:(\S+)/.exec(said)?.[1] ?? '';
+    try {
+      expect(keys.startsWith('/')).toBe(true);
+      expect(existsSync(keys)).toBe(true);
+    } finally {
+      live.kill('SIGINT');
+      await new Promise((r) => live.once('close', r));
+    }
+  }, 60_000);
+
+  it('shows a paused container as paused, and running again once unpaused', () => {
+    sh('docker', ['pause', containerOf('ns-tld')]);
+    try {
+      const list = JSON.parse(lab(['status', '--json']).stdout) as { host: string; state: string }[];
+      expect(list.find((h) => h.host === 'ns-tld')?.state).toBe('paused');
+    } finally {
+      sh('docker', ['unpause', containerOf('ns-tld')]);
+    }
+    const list = JSON.parse(lab(['status', '--json']).stdout) as { host: string; state: string }[];
+    expect(list.find((h) => h.host === 'ns-tld')?.state).toBe('running');
+  });
+
+  it('puts back a DOCKER-USER rule deleted by hand, and lab status lists the rules', async () => {
+    const rule = dockerUserRules().find((r) => r.includes('lab-home')) ?? '';
+    expect(rule).not.toBe('');
+    sh('iptables', ['-w', ...rule.replace(/^-A /, '-D ').split(' ')]);
+    expect(dockerUserRules()).toHaveLength(networks.length - 1);
+    const t0 = Date.now();
+    while (dockerUserRules().length < networks.length && Date.now() - t0 < 10_000)
+      await new Promise((r) => setTimeout(r, 250));
+    expect(dockerUserRules()).toHaveLength(networks.length);
+    const row = (
+      JSON.parse(lab(['status', '--json']).stdout) as { host: string; state: string; reason: string }[]
+    ).find((h) => h.host === 'bridge-rules');
+    expect(row).toMatchObject({ state: 'running', reason: expect.stringContaining('lab-home') });
+    expect(sh('docker', ['logs', containerOf('bridge-rules')])).toMatch(
+      /added again: missing: \S+ DOCKER-USER rule for lab-home/,
+    );
+  }, 30_000);
+
+  it('says in one line that a state dir is unwritable, and lab restart heals it', () => {
+    // the service started by hand as its user, on a state dir it cannot write
+    const c = containerOf('web2');
+    sh('docker', [
+      'exec',
+      c,
+      'sh',
+      '-c',
+      'mkdir -p /tmp/ro/hosts/web2 && touch /tmp/ro/hosts/web2/control.sock && chmod 555 /tmp/ro/hosts/web2',
+    ]);
+    const r = spawnSync(
+      'docker',
+      [
+        'exec',
+        '-u',
+        'node',
+        '-e',
+        'LAB_STATE_DIR=/tmp/ro',
+        c,
+        'node',
+        '/lab/dist/services/app/main.js',
+        '--host',
+        'web2',
+      ],
+      { encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(
+      /state directory \/tmp\/ro\/hosts\/web2 is not writable \(EACCES .*\): chown -R \d+:\d+ \/tmp\/ro\/hosts\/web2/,
+    );
+    // the real one taken from it: a restart gives it back
+    sh('docker', ['exec', c, 'chown', '-R', 'root:root', '/lab/state/hosts/web2']);
+    expect(lab(['restart', 'web2']).status).toBe(0);
+    const list = JSON.parse(lab(['status', '--json']).stdout) as { host: string; state: string }[];
+    expect(list.find((h) => h.host === 'web2')?.state).toBe('running');
+  }, 60_000);
+
   const scenarios = readdirSync(join(PROJECT_ROOT, 'scenarios'))
     .filter((f) => f.endsWith('.yaml'))
     .map((f) => ({
@@ -154,9 +365,11 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
     it.skipIf(!!known)(
       `passes scenario ${sc.name}${known ? ` (skipped: ${known})` : ''}`,
       () => {
-        const r = lab(['run', sc.name], 150_000);
+        const capture = CAPTURED.includes(sc.name);
+        const r = lab(['run', sc.name, ...(capture ? ['--capture'] : [])], 150_000);
         // 77: skipped, with its reason (e.g. a middlebox scenario while the middlebox is not built)
         expect([0, 77], `${r.stdout.slice(-1500)}\n${r.stderr}`).toContain(r.status);
+        if (capture && r.status === 0) expectHonestCapture(join(latestRun(sc.name), 'capture.pcapng'));
       },
       160_000,
     );
@@ -217,6 +430,7 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
     expect(labResidue('container')).toEqual([]);
     expect(labResidue('network')).toEqual([]);
     expect(dockerUserRules()).toEqual([]);
+    expect(isolationRules()).toEqual([]);
     expect(labResidue('volume')).toEqual(['enterlab_ca-state']);
     for (const f of machineFiles) expect(sha256(f), f).toBe(before.get(f));
   }, 180_000);

@@ -2,7 +2,7 @@
 // the image built from the offline base, the `lab` CLI, and commands inside containers.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { engineProblem } from '../../lab-cli/runtime/docker-engine.js';
@@ -85,4 +85,45 @@ export function dockerUserRules(): string[] {
   return sh('iptables', ['-w', '-S', 'DOCKER-USER'])
     .split('\n')
     .filter((l) => l.includes('enterlab-bridge'));
+}
+
+/** The INPUT rules that keep lab containers off the machine (docker/bridge-rules.sh), v4 and v6. */
+export function isolationRules(): string[] {
+  return ['iptables', 'ip6tables'].flatMap((t) =>
+    sh(t, ['-w', '-S', 'INPUT'])
+      .split('\n')
+      .filter((l) => l.includes('enterlab-isolate')),
+  );
+}
+
+/** Every address of this machine but loopback: bridge gateways, docker0, its own network. */
+export function machineAddresses(): string[] {
+  return sh('ip', ['-o', 'addr', 'show'])
+    .split('\n')
+    .map((l) => /\binet6? ([0-9a-f.:]+)\/\d+ .*scope (global|link)/.exec(l))
+    .filter((m): m is RegExpExecArray => !!m && m[2] === 'global')
+    .map((m) => m[1]);
+}
+
+/** The newest run directory of a scenario (lab run writes <runs>/<stamp>-<name>). */
+export function latestRun(name: string): string {
+  const runs = process.env.LAB_RUNS_DIR ?? join(PROJECT_ROOT, 'runs');
+  const dir = readdirSync(runs)
+    .filter((d) => d.endsWith(`-${name}`))
+    .sort()
+    .pop();
+  if (!dir) throw new Error(`no run of ${name} in ${runs}`);
+  return join(runs, dir);
+}
+
+/** tshark's fields of the frames a display filter selects, one array per frame. */
+export function tsharkFields(file: string, filter: string, fields: string[]): string[][] {
+  return sh(
+    'tshark',
+    ['-r', file, '-Y', filter, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])],
+    120_000,
+  )
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
 }

@@ -47,15 +47,15 @@ export const journeyEvents: LabEvent[] = [
     host: 'browser',
     kind: 'tcp.connect',
     summary: 'c',
-    peer: 'fd60:2::80:443',
-    data: { connection: '1', src: 'fd60:1::10', sport: 45000, dst: 'fd60:2::80', dport: 443, ms: 0.5 },
+    peer: 'fd7f:60:2::80:443',
+    data: { connection: '1', src: 'fd7f:60:1::10', sport: 45000, dst: 'fd7f:60:2::80', dport: 443, ms: 0.5 },
   },
   {
     ts: T + 7000,
     host: 'browser',
     kind: 'tls.handshake',
     summary: 't',
-    peer: 'fd60:2::80:443',
+    peer: 'fd7f:60:2::80:443',
     data: { connection: '1', sni: 'www.example.test', alpn: 'h2', version: 'TLSv1.3' },
   },
   {
@@ -63,7 +63,7 @@ export const journeyEvents: LabEvent[] = [
     host: 'proxy',
     kind: 'http.request',
     summary: 'GET',
-    peer: 'fd60:1::10:45000',
+    peer: 'fd7f:60:1::10:45000',
     data: { method: 'GET', host: 'www.example.test', url: '/hej' },
   },
   {
@@ -86,8 +86,8 @@ export const journeyEvents: LabEvent[] = [
     host: 'browser',
     kind: 'tcp.close',
     summary: 'FIN',
-    peer: 'fd60:2::80:443',
-    data: { connection: '1', src: 'fd60:1::10:45000', dst: 'fd60:2::80:443' },
+    peer: 'fd7f:60:2::80:443',
+    data: { connection: '1', src: 'fd7f:60:1::10:45000', dst: 'fd7f:60:2::80:443' },
   },
 ];
 export const T0 = T;

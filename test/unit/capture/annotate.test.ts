@@ -21,8 +21,8 @@ const frame = (at: number, f: Partial<Frame>): Frame => ({
   paths: [],
   ...f,
 });
-const b = 'fd60:1::10';
-const p = 'fd60:2::80';
+const b = 'fd7f:60:1::10';
+const p = 'fd7f:60:2::80';
 const tcp = (at: number, fwd: boolean, flags: number, more: Partial<Frame> = {}) =>
   frame(at, {
     proto: 'tcp',

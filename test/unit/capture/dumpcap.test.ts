@@ -10,12 +10,12 @@ import { settingsFromEnv } from '../../../services/common/settings.js';
 describe('dumpcap command line', () => {
   it('local runtime: lo, filtered to the lab block and its ULA prefix only', () => {
     const s = settingsFromEnv({}, { runtime: 'local', block: '127.60', ipv6: true });
-    expect(localCaptureFilter(s)).toBe('net 127.60.0.0/16 or ip6 net fd60::/16');
+    expect(localCaptureFilter(s)).toBe('net 127.60.0.0/16 or ip6 net fd7f:60::/32');
     expect(dumpcapArgs(s, '/r/capture.pcapng')).toEqual([
       '-i',
       'lo',
       '-f',
-      'net 127.60.0.0/16 or ip6 net fd60::/16',
+      'net 127.60.0.0/16 or ip6 net fd7f:60::/32',
       '-n',
       '-B',
       '16',

@@ -17,14 +17,14 @@ const docker = settingsFromEnv({}, { runtime: 'docker', block: '127.28' });
 describe('host references in packet filters', () => {
   it('turn ${dst:host} into every address of the host on this runtime, v4 and v6', () => {
     expect(expandHostRefs('dns && ${dst:ns-root}', local6)).toBe(
-      'dns && (ip.dst == 127.60.2.11 || ipv6.dst == fd60:2::11)',
+      'dns && (ip.dst == 127.60.2.11 || ipv6.dst == fd7f:60:2::11)',
     );
     expect(expandHostRefs('${src:proxy}', local4)).toBe('(ip.src == 127.61.2.80 || ip.src == 127.61.3.80)');
     expect(expandHostRefs('${host:browser}', docker)).toBe(
       '(ip.addr == 172.28.1.10 || ipv6.addr == fd28:1::10)',
     );
     expect(expandHostRefs('dns.a == ${ip:proxy} || dns.aaaa == ${ip6:proxy}', local6)).toBe(
-      'dns.a == 127.60.2.80 || dns.aaaa == fd60:2::80',
+      'dns.a == 127.60.2.80 || dns.aaaa == fd7f:60:2::80',
     );
   });
 
@@ -40,7 +40,13 @@ describe('checkPackets', () => {
   const file = makePcapng([
     { src: '127.60.2.53', dst: '127.60.2.11', sport: 40000, dport: 53, payload: dnsMessage('test', 7) },
     { src: '127.60.2.11', dst: '127.60.2.53', sport: 53, dport: 40000, payload: dnsMessage('test', 7, true) },
-    { src: 'fd60:2::53', dst: 'fd60:2::12', sport: 40001, dport: 53, payload: dnsMessage('example.test', 8) },
+    {
+      src: 'fd7f:60:2::53',
+      dst: 'fd7f:60:2::12',
+      sport: 40001,
+      dport: 53,
+      payload: dnsMessage('example.test', 8),
+    },
   ]);
 
   it('counts the frames of each expanded filter with sharkd and judges count, min and max', async () => {

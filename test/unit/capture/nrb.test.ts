@@ -41,7 +41,13 @@ describe('Name Resolution Block', () => {
   it('inserted after the section and interface headers, makes tshark -N n show lab host names', () => {
     const file = makePcapng([
       { src: '127.60.2.53', dst: '127.60.2.11', sport: 40000, dport: 53, payload: dnsMessage('test', 7) },
-      { src: 'fd60:2::12', dst: 'fd60:2::53', sport: 53, dport: 40001, payload: dnsMessage('test', 8, true) },
+      {
+        src: 'fd7f:60:2::12',
+        dst: 'fd7f:60:2::53',
+        sport: 53,
+        dport: 40001,
+        payload: dnsMessage('test', 8, true),
+      },
     ]);
     const s = settingsFromEnv({}, { runtime: 'local', block: '127.60', ipv6: true });
     const named = file.replace(/\.pcapng$/, '-named.pcapng');

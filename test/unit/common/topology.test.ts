@@ -76,9 +76,9 @@ describe('runtime projection', () => {
   });
 
   it('gives each local lab its own IPv6 prefix from its block', () => {
-    expect(address6Of('resolver', local)).toBe('fd40:2::53');
-    expect(project('fd28:2::53', local)).toBe('fd40:2::53');
-    expect(unproject('fd40:2::53', local)).toBe('fd28:2::53');
+    expect(address6Of('resolver', local)).toBe('fd7f:40:2::53');
+    expect(project('fd28:2::53', local)).toBe('fd7f:40:2::53');
+    expect(unproject('fd7f:40:2::53', local)).toBe('fd28:2::53');
   });
 
   it('keeps the plan addresses in docker', () => {
@@ -89,9 +89,9 @@ describe('runtime projection', () => {
   it('lists every address of a multi-homed host', () => {
     expect(allAddressesOf('proxy', local)).toEqual([
       '127.40.2.80',
-      'fd40:2::80',
+      'fd7f:40:2::80',
       '127.40.3.80',
-      'fd40:3::80',
+      'fd7f:40:3::80',
     ]);
   });
 

@@ -23,6 +23,8 @@ interface Service {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   volumes?: string[];
+  mem_limit?: string;
+  pids_limit?: number;
 }
 const file = parse(readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
@@ -32,6 +34,16 @@ const file = parse(readFileSync(join(PROJECT_ROOT, 'docker-compose.yml'), 'utf8'
 const svc = (name: string) => file.services[name];
 
 describe('docker-compose.yml against the address plan', () => {
+  it('caps every container’s memory and processes, so a runaway host cannot take the machine down', () => {
+    const bytes = (m: string) => Number.parseInt(m, 10) * 1024 ** ('kmg'.indexOf(m.slice(-1)) + 1);
+    for (const [name, s] of Object.entries(file.services)) {
+      expect(s.mem_limit, `${name} mem_limit`).toMatch(/^\d+[kmg]$/);
+      expect(bytes(s.mem_limit ?? '0'), name).toBeLessThanOrEqual(1024 ** 3);
+      expect(s.pids_limit, `${name} pids_limit`).toBeGreaterThan(0);
+      expect(s.pids_limit, name).toBeLessThanOrEqual(512);
+    }
+  });
+
   it('has one service per lab host, running that host with its service', () => {
     for (const h of hosts) {
       expect(svc(h.name), h.name).toBeDefined();

@@ -87,6 +87,17 @@ describe('container states as lab host states', () => {
     expect(hostState(inspect({ ExitCode: 137, OOMKilled: true })).reason).toBe('killed: out of memory');
     expect(hostState(undefined).state).toBe('stopped');
   });
+
+  it('reads a docker-paused container (Running and Paused) as paused, not running or dead', () => {
+    const paused = {
+      ...inspect({ Running: true, Paused: true, Status: 'paused' }),
+      Name: '/enterlab_ns-tld_1',
+    };
+    expect(hostState(paused)).toEqual({
+      state: 'paused',
+      reason: 'frozen: docker unpause enterlab_ns-tld_1',
+    });
+  });
 });
 
 describe('the control channel through docker exec', () => {

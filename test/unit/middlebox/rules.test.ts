@@ -17,12 +17,12 @@ describe('censor rules', () => {
     expect(parseRule('ip 172.28.2.80:443', s)).toMatchObject({ addresses: ['127.62.2.80'], port: 443 });
     expect(parseRule('ip proxy', s).addresses).toEqual([
       '127.62.2.80',
-      'fd62:2::80',
+      'fd7f:62:2::80',
       '127.62.3.80',
-      'fd62:3::80',
+      'fd7f:62:3::80',
     ]);
-    expect(parseRule('ip [fd62:2::80]:443 rst+ack', s)).toMatchObject({
-      addresses: ['fd62:2::80'],
+    expect(parseRule('ip [fd7f:62:2::80]:443 rst+ack', s)).toMatchObject({
+      addresses: ['fd7f:62:2::80'],
       port: 443,
       rstAck: true,
     });
