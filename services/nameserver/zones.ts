@@ -39,9 +39,16 @@ export function reverseZoneName(s: LabSettings): string {
   return `${b}.${a}.in-addr.arpa`;
 }
 
-/** The reverse zone of the lab's IPv6 addresses (RFC 3596 §2.5): fd28::/16 is 8.2.d.f.ip6.arpa. */
+/**
+ * The reverse zone of the lab's IPv6 addresses (RFC 3596 §2.5): fd28::/16 is 8.2.d.f.ip6.arpa, a local
+ * block's fd7f:41::/32 is 1.4.0.0.f.7.d.f.ip6.arpa (each group of the prefix is four nibbles).
+ */
 export function reverse6ZoneName(s: LabSettings): string {
-  return `${[...ula(s)].reverse().join('.')}.ip6.arpa`;
+  const nibbles = ula(s)
+    .split(':')
+    .map((group) => group.padStart(4, '0'))
+    .join('');
+  return `${[...nibbles].reverse().join('.')}.ip6.arpa`;
 }
 
 /** RFC 3596 §2.5: the 32 nibbles of an IPv6 address, last first, as ip6.arpa labels. */

@@ -87,12 +87,13 @@ describe('answers dig accepts', () => {
   });
 
   it('reverse-maps lab IPv6 addresses under ip6.arpa (RFC 3596 §2.5), delegated from the root', () => {
-    const r = dig(['@127.41.2.13', '-x', 'fd41:2::80', '+norec']);
+    // block 127.41's addresses are fd7f:41:N::M (services/common/settings.ts ula)
+    const r = dig(['@127.41.2.13', '-x', 'fd7f:41:2::80', '+norec']);
     expect(r.flags).toContain('aa');
-    const nibbles = 'fd410002000000000000000000000080'; // fd41:2::80 written out
+    const nibbles = 'fd7f0041000200000000000000000080'; // fd7f:41:2::80 written out
     expect(r.answer).toEqual([`${[...nibbles].reverse().join('.')}.ip6.arpa. 300 IN PTR proxy.test.`]);
-    expect(dig(['@127.41.2.11', '-x', 'fd41:2::80', '+norec']).authority).toEqual([
-      '1.4.d.f.ip6.arpa. 86400 IN NS ns-example.test.',
+    expect(dig(['@127.41.2.11', '-x', 'fd7f:41:2::80', '+norec']).authority).toEqual([
+      '1.4.0.0.f.7.d.f.ip6.arpa. 86400 IN NS ns-example.test.',
     ]);
   });
 

@@ -7,6 +7,7 @@ import {
   ip6ArpaName,
   loadZoneFile,
   removeRecord,
+  reverse6ZoneName,
   setRecord,
   soaOf,
   ZONES_BY_HOST,
@@ -197,10 +198,11 @@ describe('zone data as loaded', () => {
   });
 
   it('every lab IPv6 address has a PTR under ip6.arpa (RFC 3596 §2.5)', () => {
-    expect(ip6ArpaName('fd41:2::80')).toBe(
-      '0.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.4.d.f.ip6.arpa',
+    expect(ip6ArpaName('fd7f:41:2::80')).toBe(
+      '0.8.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.2.0.0.0.1.4.0.0.f.7.d.f.ip6.arpa',
     );
-    const r = answerQuery(q(ip6ArpaName('fd41:2::80'), 'PTR'), example, { udp: true });
+    expect(reverse6ZoneName(s)).toBe('1.4.0.0.f.7.d.f.ip6.arpa');
+    const r = answerQuery(q(ip6ArpaName('fd7f:41:2::80'), 'PTR'), example, { udp: true });
     expect(r.response.answers?.map((a) => (a as { data: string }).data)).toEqual(['proxy.test']);
   });
 });
