@@ -12,13 +12,17 @@ function distance(a: string, b: string): number {
 }
 
 /** The nearest of `known` to `word`, when at most a third of its letters (and at least one) differ. */
-export function nearest(word: string, known: readonly string[]): string | undefined {
+export function nearest(
+  word: string,
+  known: readonly string[],
+  maxDistance = Math.max(1, Math.floor(word.length / 3)),
+): string | undefined {
   let best: { w: string; d: number } | undefined;
   for (const w of known) {
     const d = distance(word.toLowerCase(), w.toLowerCase());
     if (!best || d < best.d) best = { w, d };
   }
-  return best && best.d <= Math.max(1, Math.floor(word.length / 3)) ? best.w : undefined;
+  return best && best.d <= maxDistance ? best.w : undefined;
 }
 
 /** " (did you mean press-enter?)" or "". */

@@ -1,5 +1,6 @@
 // The lab's own commands: up, down, status, logs, stop/start/restart, list, run (show is in show.ts).
 import { parseEventLine } from '../../services/common/event-schema.js';
+import { runningCapture, stopBackgroundCapture } from '../capture/background.js';
 import { JOURNEY } from '../journey.js';
 import { terminalPrinter } from '../output.js';
 import type { HostStatus } from '../runtime/types.js';
@@ -95,6 +96,12 @@ export const register: RegisterCommands = (program, cli) => {
     )
     .action(async (o: { volumes?: boolean }) => {
       const rt = await cli.runtime();
+      // a background capture of this lab ends with it (else dumpcap would outlive the lab)
+      if (runningCapture(rt.settings)) {
+        const c = await stopBackgroundCapture(rt.settings).catch(() => undefined);
+        if (c)
+          process.stderr.write(`lab: stopped the background capture (dumpcap pid ${c.pid}) in ${c.dir}\n`);
+      }
       await rt.down({ volumes: o.volumes });
       cli.print({ down: true }, () => 'the lab is down');
     });

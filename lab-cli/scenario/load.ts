@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
 import { hostSpec, hosts } from '../../services/common/topology.js';
 import { hostRefErrors } from '../capture/expect.js';
-import { didYouMean } from '../suggest.js';
+import { didYouMean, nearest } from '../suggest.js';
+import { EVENT_KINDS } from './event-kinds.js';
 import type { ActionDef } from './types.js';
 
 export const SCENARIO_DIR = join(PROJECT_ROOT, 'scenarios');
@@ -185,6 +186,14 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
         // a host that is not in the lab would only fail later with "seen 0": say it here
         for (const list of ['events', 'absent'] as const)
           (expectation[list] ?? []).forEach((pattern, k) => {
+            // a kind one or two letters from a known one is a typo; a kind far from all may be new
+            const kind = pattern.kind;
+            const near = kind && !EVENT_KINDS.includes(kind) ? nearest(kind, EVENT_KINDS, 2) : undefined;
+            if (near)
+              fail(
+                [section, i, key, list, k, 'kind'],
+                `expect: unknown event kind "${kind}" (did you mean ${near}?)`,
+              );
             if (pattern.host === undefined || pattern.host === 'lab') return;
             try {
               hostSpec(pattern.host);
