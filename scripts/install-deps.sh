@@ -16,6 +16,7 @@ packages=(
   docker.io docker-compose     # the docker runtime: engine 20.10 and compose v1 (test/docker)
   debootstrap                  # the offline base image (scripts/docker-base.sh)
   testssl.sh                   # audits the proxy's and web2's TLS (test/integration/ca/testssl.test.ts)
+  lego                         # a real ACME client against the lab CA (test/integration/ca/acme.test.ts)
 )
 
 missing=()
