@@ -160,3 +160,26 @@ describe('lego, a real ACME client, against the lab CA', () => {
     expect(order?.data?.problem).toMatchObject({ type: 'urn:ietf:params:acme:error:connection' });
   });
 });
+
+describe('the proxy renews through ACME', () => {
+  it('answers the http-01 challenge on its own port 80 and serves the new certificate', async () => {
+    await lab.start('proxy');
+    const before = lab.events('ca').filter((e) => e.kind === 'acme.validate').length;
+    const renewed = (await lab.control('proxy', 'tls.renew')) as { serial: string };
+    const validations = lab
+      .events('ca')
+      .filter((e) => e.kind === 'acme.validate')
+      .slice(before);
+    expect(validations.length).toBeGreaterThan(0);
+    for (const v of validations) expect(v.data).toMatchObject({ type: 'http-01', ok: true, at: `${WWW}:80` });
+    const issued = lab.events('ca').find((e) => e.kind === 'ca.issue' && e.data?.serial === renewed.serial);
+    expect(issued?.data).toMatchObject({ kind: 'acme', names: expect.arrayContaining(['www.example.test']) });
+    const served = execFileSync(
+      'openssl',
+      ['s_client', '-connect', `${WWW}:443`, '-servername', 'www.example.test'],
+      { encoding: 'utf8', input: '', stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    const leaf = openssl(['x509', '-noout', '-serial'], served);
+    expect(leaf.toLowerCase()).toContain(renewed.serial.toLowerCase().replace(/^0+/, ''));
+  }, 60_000);
+});
