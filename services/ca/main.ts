@@ -3,7 +3,8 @@
 //
 // Events (contract v1):
 //   ca.ready      the hierarchy in use       data {root, intermediate, created}
-//   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?}
+//   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?, account?}
+//   acme.*        the ACME server's steps (services/ca/acme/server.ts)
 //   ca.revoke     a certificate revoked      data {serial, names, reason}
 //   ocsp.request  an OCSP question           data {serials[], nonce?, method, from}
 //   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate,
@@ -147,13 +148,13 @@ await runService('ca', async (ctx) => {
       httpPort: port(80, s),
     },
     checkNames: (names) => checkNames(names, inLab),
-    issue: (csrDer, names, requester) => issueFromAcme(csrDer, names, requester),
+    issue: (csrDer, names, requester, account) => issueFromAcme(csrDer, names, requester, account),
     who,
     readBody: (req) => readBody(req, MAX_BODY),
   });
 
   /** finalize: the CSR must name exactly the order's names (RFC 8555 §7.4), then the usual leaf. */
-  const issueFromAcme = async (csrDer: Buffer, names: string[], requester: string) => {
+  const issueFromAcme = async (csrDer: Buffer, names: string[], requester: string, account: string) => {
     const csr = await readCsr(x509.PemConverter.encode(new Uint8Array(csrDer), 'CERTIFICATE REQUEST'));
     const asked = [...new Set(csr.names.map((n) => n.toLowerCase()))].sort();
     const ordered = [...names].sort();
@@ -164,13 +165,14 @@ await runService('ca', async (ctx) => {
     db.save();
     ctx.events.emit({
       kind: 'ca.issue',
-      summary: `issues a certificate for ${ordered.join(', ')} to ${requester} after ACME validation (serial ${cert.serialNumber.slice(0, 12)}…)`,
+      summary: `issues a certificate for ${ordered.join(', ')} to ${requester} (ACME account ${account}) after validation (serial ${cert.serialNumber.slice(0, 12)}…)`,
       data: {
         serial: cert.serialNumber,
         names: ordered,
         notAfter: cert.notAfter.toISOString(),
         requester,
         kind: 'acme',
+        account,
       },
     });
     return { chain: `${pem(cert)}${pem(h.intermediate.cert)}`, names: ordered };

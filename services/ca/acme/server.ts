@@ -72,7 +72,12 @@ export interface AcmeOptions {
   /** names the CA may sign at all (.test, lab addresses); throws a refusal otherwise */
   checkNames(names: string[]): void;
   /** signs a CSR (DER) whose names the server checked: returns the PEM chain, leaf first */
-  issue(csrDer: Buffer, names: string[], requester: string): Promise<{ chain: string; names: string[] }>;
+  issue(
+    csrDer: Buffer,
+    names: string[],
+    requester: string,
+    account: string,
+  ): Promise<{ chain: string; names: string[] }>;
   /** the lab host behind a peer address, for events */
   who(address: string): string;
   readBody(req: IncomingMessage): Promise<Buffer>;
@@ -356,7 +361,6 @@ export function createAcmeServer(o: AcmeOptions) {
     orders.set(ord.id, ord);
     acct.orders.push(ord.id);
     for (const m of [orders, authzs, challenges, certs] as Map<string, unknown>[]) bounded(m, MAX_OBJECTS);
-    setOrderStatus(ord, 'pending');
     return ord;
   };
 
@@ -372,11 +376,7 @@ export function createAcmeServer(o: AcmeOptions) {
       throw new AcmeProblem('malformed', 'finalize needs "csr" (base64url DER)');
     let issued: { chain: string; names: string[] };
     try {
-      issued = await o.issue(
-        Buffer.from(payload.csr, 'base64url'),
-        ord.names,
-        `${from} (ACME account ${acct.id})`,
-      );
+      issued = await o.issue(Buffer.from(payload.csr, 'base64url'), ord.names, from, acct.id);
     } catch (err) {
       throw new AcmeProblem('badCSR', (err as Error).message);
     }

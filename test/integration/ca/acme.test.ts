@@ -3,7 +3,7 @@
 // `lab dns set` for the TXT record); a client that cannot answer the challenge is refused; the
 // protocol's own checks (nonces, problem documents) answer as RFC 8555 says.
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -182,4 +182,13 @@ describe('the proxy renews through ACME', () => {
     const leaf = openssl(['x509', '-noout', '-serial'], served);
     expect(leaf.toLowerCase()).toContain(renewed.serial.toLowerCase().replace(/^0+/, ''));
   }, 60_000);
+});
+
+describe("the CA's state", () => {
+  it('keeps its keys readable by the CA alone (0600)', () => {
+    const pki = join(lab.settings.stateDir, 'hosts', 'ca', 'pki');
+    const keys = readdirSync(pki).filter((f) => f.endsWith('.key'));
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    for (const k of keys) expect((statSync(join(pki, k)).mode & 0o777).toString(8), k).toBe('600');
+  });
 });
