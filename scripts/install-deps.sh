@@ -18,6 +18,7 @@ packages=(
   testssl.sh                   # audits the proxy's and web2's TLS (test/integration/ca/testssl.test.ts)
   libnss3-tools                # certutil: real browsers' throwaway profiles trust the lab root
   knot-dnsutils                # kdig +tls / +https: DoT and DoH clients for the resolver's tests
+  lego                         # a real ACME client against the lab CA (test/integration/ca/acme.test.ts)
 )
 # --browsers: Firefox ESR too, for `lab browser open firefox` and its test (large, so only on request)
 [ "${1:-}" = "--browsers" ] && packages+=(firefox-esr)

@@ -39,7 +39,8 @@ export interface CaUrls {
 
 export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
+  // the CA's keys (and its database) are for the CA's user only
+  writeFileSync(tmp, data, { mode: 0o600 });
   renameSync(tmp, path);
 }
 

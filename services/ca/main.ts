@@ -3,7 +3,8 @@
 //
 // Events (contract v1):
 //   ca.ready      the hierarchy in use       data {root, intermediate, created}
-//   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?}
+//   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?, account?}
+//   acme.*        the ACME server's steps (services/ca/acme/server.ts)
 //   ca.revoke     a certificate revoked      data {serial, names, reason}
 //   ocsp.request  an OCSP question           data {serials[], nonce?, method, from}
 //   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate,
@@ -16,9 +17,10 @@ import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { alsoListen, closeAll } from '../common/listen.js';
 import { guard, runService } from '../common/service.js';
-import { hostAt, peerNamer, ulaNet } from '../common/settings.js';
+import { addressOf, hostAt, peerNamer, port, ulaNet } from '../common/settings.js';
+import { createAcmeServer } from './acme/server.js';
 import { makeBadCert } from './badcert.js';
-import { type Hierarchy, loadOrCreateHierarchy, type x509 } from './hierarchy.js';
+import { type Hierarchy, loadOrCreateHierarchy, x509 } from './hierarchy.js';
 import {
   buildCrl,
   CaRefusal,
@@ -138,7 +140,52 @@ await runService('ca', async (ctx) => {
     send(res, 200, 'application/ocsp-response', a.der, ocspCacheHeaders(a, method, Date.now()));
   };
 
+  // RFC 8555: the ACME server under /acme/ (services/ca/acme/)
+  const acme = createAcmeServer({
+    events: ctx.events,
+    validator: {
+      source: ctx.address(),
+      resolver: `${addressOf('resolver', s)}:${port(53, s)}`,
+      httpPort: port(80, s),
+    },
+    checkNames: (names) => checkNames(names, inLab),
+    issue: (csrDer, names, requester, account) => issueFromAcme(csrDer, names, requester, account),
+    who,
+    readBody: (req) => readBody(req, MAX_BODY),
+  });
+
+  /** finalize: the CSR must name exactly the order's names (RFC 8555 §7.4), then the usual leaf. */
+  const issueFromAcme = async (csrDer: Buffer, names: string[], requester: string, account: string) => {
+    const csr = await readCsr(x509.PemConverter.encode(new Uint8Array(csrDer), 'CERTIFICATE REQUEST'));
+    const asked = [...new Set(csr.names.map((n) => n.toLowerCase()))].sort();
+    const ordered = [...names].sort();
+    if (asked.join(',') !== ordered.join(','))
+      throw new CaRefusal(`the CSR names ${asked.join(', ') || 'nothing'}, the order ${ordered.join(', ')}`);
+    const cert = await issueLeaf(h, urls, csr.publicKey, ordered);
+    db.records.push(record(cert, ordered, requester));
+    db.save();
+    ctx.events.emit({
+      kind: 'ca.issue',
+      summary: `issues a certificate for ${ordered.join(', ')} to ${requester} (ACME account ${account}) after validation (serial ${cert.serialNumber.slice(0, 12)}…)`,
+      data: {
+        serial: cert.serialNumber,
+        names: ordered,
+        notAfter: cert.notAfter.toISOString(),
+        requester,
+        kind: 'acme',
+        account,
+      },
+    });
+    return { chain: `${pem(cert)}${pem(h.intermediate.cert)}`, names: ordered };
+  };
+
   const routes = async (req: IncomingMessage, res: ServerResponse) => {
+    try {
+      if (await acme(req, res)) return;
+    } catch (err) {
+      if (err instanceof TooLarge) return tooLarge(req, res, err);
+      throw err;
+    }
     const url = new URL(req.url ?? '/', 'http://ca.test');
     const p = url.pathname;
     const addr = (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
@@ -180,7 +227,7 @@ await runService('ca', async (ctx) => {
           res,
           200,
           'text/plain; charset=utf-8',
-          'enterlab CA (ca.test): /root.pem /intermediate.pem /chain.pem /crl/intermediate.crl /ocsp /issue\n',
+          'enterlab CA (ca.test): /acme/directory /root.pem /intermediate.pem /chain.pem /crl/intermediate.crl /ocsp /issue\n',
         );
       return refuse(req, res, 404, `no such resource: ${p}`);
     }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSecureContext, type SecureContext, type Server as TlsServer } from 'node:tls';
 import { keepStapled } from '../proxy/staple.js';
+import { obtainCertificateViaAcme } from './acme-certificate.js';
 import { type Certificate, obtainCertificate } from './certificate.js';
 import type { Emitter } from './events.js';
 import type { LabSettings } from './settings.js';
@@ -31,6 +32,8 @@ export async function loadTlsIdentity(
   source: string,
   names: string[],
   events: Emitter,
+  /** renew through the CA's ACME server (http-01 answered on this host's port 80) */
+  opts: { acme?: boolean } = {},
 ): Promise<TlsIdentity> {
   const own = [...names];
   let cert: Certificate = await obtainCertificate(settings, stateDir, source, own);
@@ -55,7 +58,9 @@ export async function loadTlsIdentity(
       staple: stapler.status(),
     }),
     async renew() {
-      const fresh = await obtainCertificate(settings, stateDir, source, own, 'server', true);
+      const fresh = opts.acme
+        ? await obtainCertificateViaAcme(settings, stateDir, source, own)
+        : await obtainCertificate(settings, stateDir, source, own, 'server', true);
       const next = await keepStapled(settings, source, fresh.chain, events);
       stapler.stop();
       stapler = next;

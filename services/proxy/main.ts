@@ -23,6 +23,7 @@
 //   tls.renew       a new certificate from the CA is served   data {serial, names, notAfter}
 import type { Server } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { answerAcmeChallenge } from '../common/acme-challenges.js';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { runService } from '../common/service.js';
 import { addressOf, peerNamer, project } from '../common/settings.js';
@@ -77,7 +78,7 @@ await runService('proxy', async (ctx) => {
 
   // JOURNEY 19: a chain from the lab CA for every name the proxy serves; others added at run time.
   // JOURNEY 21: its OCSP answer stapled, refreshed before nextUpdate
-  const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events);
+  const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events, { acme: true });
 
   if (loaded.file)
     events.emit({
@@ -114,7 +115,10 @@ await runService('proxy', async (ctx) => {
       staple: tls.staple,
       events: events,
       who,
-      onRequest,
+      // RFC 8555 §8.3: the ACME http-01 answers come first on port 80 (services/common/acme-challenges.ts)
+      onRequest: (req, res, scheme) => {
+        if (scheme !== 'http' || !answerAcmeChallenge(req, res)) onRequest(req, res, scheme);
+      },
       onUpgrade,
     });
     tls.attach(tlsServer);
