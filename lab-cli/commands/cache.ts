@@ -62,6 +62,7 @@ export const register: RegisterCommands = (program, cli) => {
   param
     .command('set <name> <value>')
     .description('change one parameter at run time (like varnishadm param.set)')
+    .addHelpText('after', '\nExample:\n  $ lab cache param set default_grace 30')
     .action(async (name: string, value: string) => {
       const r = (await call('cache.param.set', { name, value })) as { name: string; value: unknown };
       cli.print(r, () => `${r.name} = ${String(r.value)}`);

@@ -30,7 +30,8 @@ describe('addresses', () => {
     expect(labAddress('172.28.2.81', local)).toBe('127.46.2.81');
     expect(labValue('A', '172.28.2.81', local)).toBe('127.46.2.81');
     expect(labAddress('127.46.2.81', local)).toBe('127.46.2.81');
-    expect(labAddress('fd28:2::81', local)).toBe('fd46:2::81');
+    expect(labAddress('fd28:2::81', local)).toBe('fd7f:46:2::81');
+    expect(labAddress('fd7f:46:2::81', local)).toBe('fd7f:46:2::81');
     expect(labAddress('172.28.2.81', docker)).toBe('172.28.2.81');
   });
   it('refuses addresses outside the lab, or of another block', () => {
