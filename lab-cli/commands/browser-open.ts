@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { labUrl, openRealBrowser, type RealBrowserName } from '../browsers/real-browser.js';
 import { refusalName, seenOf } from '../browsers/seen.js';
+import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
 
 export const register: RegisterCommands = (program, cli) => {
@@ -40,7 +41,7 @@ export const register: RegisterCommands = (program, cli) => {
       try {
         root = (await rt.control('ca', 'ca.trust')) as { pem: string };
       } catch (err) {
-        return cli.fail(`browser open: ${(err as Error).message}`, 'is the lab up? (lab up; lab status)');
+        return cli.fail(`browser open: ${(err as Error).message}`, await downHint(cli));
       }
       const url = labUrl(o.url, rt.settings);
       const doh =

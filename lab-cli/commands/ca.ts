@@ -1,4 +1,5 @@
 // `lab ca`: the certificates the lab's CA issued, revocation, a fresh hierarchy, and the root to trust.
+
 import type { Command } from 'commander';
 import {
   CERT_HOLDERS,
@@ -8,6 +9,7 @@ import {
   resetEverywhere,
   revokeEverywhere,
 } from '../actions/ca.js';
+import { downHint } from '../hints.js';
 import type { Runtime } from '../runtime/types.js';
 import type { RegisterCommands } from './types.js';
 
@@ -30,7 +32,7 @@ export const register: RegisterCommands = (program, cli) => {
     try {
       return await f(await cli.runtime());
     } catch (err) {
-      return cli.fail(`ca: ${(err as Error).message}`, 'is the lab up? (lab status)');
+      return cli.fail(`ca: ${(err as Error).message}`, await downHint(cli));
     }
   };
   const call = (command: string, args: Record<string, unknown> = {}) =>

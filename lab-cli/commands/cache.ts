@@ -1,5 +1,7 @@
 // `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics, parameters.
+
 import type { Command } from 'commander';
+import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
 
 export const register: RegisterCommands = (program, cli) => {
@@ -11,7 +13,7 @@ export const register: RegisterCommands = (program, cli) => {
     try {
       return await (await cli.runtime()).control('proxy', command, args);
     } catch (err) {
-      return cli.fail(`cache: ${(err as Error).message}`, 'is the lab up? (lab status)');
+      return cli.fail(`cache: ${(err as Error).message}`, await downHint(cli));
     }
   };
   cache
