@@ -207,9 +207,16 @@ export class DockerRuntime implements Runtime {
     };
     if (!c.State.Running || c.State.Paused) return { ...row, ...hostState(c) };
     const bridges = networks.map((n) => n.bridge);
-    const r = await execIn(await this.docker(), c.Id, [RULES_SCRIPT, 'check', ...bridges], 10_000).catch(
-      (err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }),
+    const r = await execIn(await this.docker(), c.Id, [RULES_SCRIPT, 'check', ...bridges], 20_000).catch(
+      () => undefined,
     );
+    // no answer in time (a loaded machine): its healthcheck, which runs the same check, speaks for it
+    if (!r)
+      return {
+        ...row,
+        ...hostState(c),
+        reason: `rules not checked in time; ${hostState(c).reason ?? 'healthy'}`,
+      };
     const missing = r.stderr.trim().split('\n').filter(Boolean);
     return r.exitCode === 0
       ? {
