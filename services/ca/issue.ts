@@ -111,10 +111,13 @@ export async function issueLeaf(
 ): Promise<x509.X509Certificate> {
   const signer = opts.signer ?? h.intermediate;
   const now = Date.now();
+  // BR §7.1.2.7.2: a domain-validated subject holds at most a CN, one of the SAN's names (a pkilint
+  // warning, not an error). The lab keeps it: GnuTLS clients (kdig +tls) fail the handshake on a
+  // certificate whose subject is empty.
+  const commonName = names.find((n) => !isIP(n));
   return x509.X509CertificateGenerator.create({
     serialNumber: newSerial(),
-    // BR §7.1.2.7.2: a domain-validated subject has no CN (NOT RECOMMENDED); the names are in the SAN
-    subject: '',
+    subject: commonName ? `CN=${commonName}` : '',
     issuer: signer.cert.subject,
     notBefore: opts.notBefore ?? new Date(now - 3_600_000),
     notAfter: opts.notAfter ?? new Date(now + LEAF_DAYS * DAY),
@@ -125,10 +128,10 @@ export async function issueLeaf(
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      // RFC 5280 §4.2.1.6: with an empty subject the SAN is critical
+      // RFC 5280 §4.2.1.6: the SAN is critical only when the subject is empty
       new x509.SubjectAlternativeNameExtension(
         names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })),
-        true,
+        !commonName,
       ),
       // BR §7.1.2.7.6: no subject key identifier on a subscriber certificate (NOT RECOMMENDED)
       await x509.AuthorityKeyIdentifierExtension.create(signer.keys.publicKey),

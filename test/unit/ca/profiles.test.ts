@@ -195,8 +195,12 @@ function responderFindings(x: Cert, issuer: Cert): string[] {
 
 function leafFindings(x: Cert, issuer: Cert): string[] {
   const f = rfc5280Findings(x);
-  // §7.1.2.7.2: a DV subject has no attribute but an optional CN, itself NOT RECOMMENDED
-  if (x.subjectTypes().length) f.push(`br §7.1.2.7.2 subject ${x.subjectTypes().join(' ')}`);
+  // §7.1.2.7.2: a DV subject has no attribute but an optional CN (kept: GnuTLS refuses an empty subject)
+  if (x.subjectTypes().some((t) => t !== OID.commonName) || x.subjectTypes().length > 1)
+    f.push(`br §7.1.2.7.2 subject ${x.subjectTypes().join(' ')}`);
+  // RFC 5280 §4.2.1.6: a non-empty subject goes with a SAN that is not critical
+  if (x.tbs.subject.length > 0 && x.ext(OID.subjectAltName)?.critical)
+    f.push('rfc5280 §4.2.1.6 critical SAN with a subject');
   if (x.akiKeyId() !== issuer.ski()) f.push('br §7.1.2.11.1 authorityKeyIdentifier');
   // §7.1.2.7.7: OCSP and caIssuers over http
   const aia = x.parsed(OID.authorityInfoAccess, AuthorityInfoAccessSyntax) ?? [];
@@ -260,9 +264,10 @@ describe('the lab CA certificates pass the RFC 5280 and Baseline Requirements pr
     expect(responderFindings(responder, inter)).toEqual([]);
   });
 
-  it('a leaf: no subject, a critical SAN, the DV policy, no SKI, AIA and CRL DP over http', () => {
+  it('a leaf: only a CN (one of its SAN names), a SAN not critical, the DV policy, no SKI, AIA and CRL DP over http', () => {
     expect(leafFindings(leaf, inter)).toEqual([]);
-    expect(leaf.ext(OID.subjectAltName)?.critical).toBe(true);
+    expect(leaf.subjectTypes()).toEqual([OID.commonName]);
+    expect(leaf.ext(OID.subjectAltName)?.critical).toBe(false);
   });
 
   it('the checks find what pkilint found on the old profiles (they can fail)', () => {
