@@ -87,7 +87,8 @@ beforeAll(async () => {
   expect(haveRealHosts, 'build first: dist/services/ca and dist/services/app').toBe(true);
   lab = await startTestLab({
     block: BLOCK,
-    hosts: ['ca', 'app', 'proxy'],
+    // the DNS hosts too: a renewal goes through ACME, whose http-01 check the CA makes by name
+    hosts: ['ns-root', 'ns-tld', 'ns-example', 'resolver', 'ca', 'app', 'proxy'],
     env: OFFSET ? { LAB_PORT_OFFSET: String(OFFSET) } : {},
   });
   const { stdout } = await run('curl', ['-s', '--max-time', '5', `http://${BLOCK}.2.20:${HTTP}/root.pem`]);
