@@ -289,7 +289,17 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
   }, 60_000);
 
   it('shows a paused container as paused, and running again once unpaused', () => {
-    sh('docker', ['pause', containerOf('ns-tld')]);
+    // the cgroup freezer can refuse while a healthcheck's `runc exec` is joining the container
+    // ("unable to freeze"): that is the engine, not the lab, so the pause is tried again
+    for (let attempt = 1; ; attempt++) {
+      try {
+        sh('docker', ['pause', containerOf('ns-tld')]);
+        break;
+      } catch (err) {
+        if (attempt === 5 || !/unable to freeze/.test(String(err))) throw err;
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+      }
+    }
     try {
       const list = JSON.parse(lab(['status', '--json']).stdout) as { host: string; state: string }[];
       expect(list.find((h) => h.host === 'ns-tld')?.state).toBe('paused');
