@@ -9,7 +9,8 @@ import { defineAction } from '../scenario/types.js';
 export const CERT_HOLDERS = ['proxy', 'web2'] as const;
 const TELL_TIMEOUT_MS = 5_000;
 
-export interface RevokedRow {
+/** A certificate as `ca.list` lists it. */
+export interface CertificateRow {
   serial: string;
   names: string[];
   notBefore: string;
@@ -17,6 +18,9 @@ export interface RevokedRow {
   status: string;
   revokedAt?: string;
   reason?: string;
+}
+
+export interface RevokedRow extends CertificateRow {
   requester?: string;
   /** the lab hosts serving this certificate now */
   servedBy: string[];

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import {
   CERT_HOLDERS,
+  type CertificateRow,
   type ResetReport,
   type RevokeReport,
   renewEverywhere,
@@ -13,15 +14,7 @@ import { downHint } from '../hints.js';
 import type { Runtime } from '../runtime/types.js';
 import type { RegisterCommands } from './types.js';
 
-interface Row {
-  serial: string;
-  names: string[];
-  notBefore: string;
-  notAfter: string;
-  status: string;
-  revokedAt?: string;
-  reason?: string;
-}
+type Row = CertificateRow;
 
 export const register: RegisterCommands = (program, cli) => {
   const ca: Command = program

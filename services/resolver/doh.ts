@@ -1,5 +1,6 @@
 // DNS over HTTPS (RFC 8484): the resolver's own handler behind HTTP/2 (HTTP/1.1 accepted too) on
 // port 443, path /dns-query, GET ?dns=<base64url> and POST, both application/dns-message.
+import { once } from 'node:events';
 import {
   createSecureServer,
   type Http2SecureServer,
@@ -51,13 +52,8 @@ export async function startDoh(
     res.end(answer);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  server.listen(port, address);
+  await once(server, 'listening'); // rejects on 'error' (EADDRINUSE …)
   return server;
 }
 

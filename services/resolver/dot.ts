@@ -1,5 +1,6 @@
 // DNS over TLS (RFC 7858): the resolver's own handler behind TLS on port 853, messages framed with a
 // two-byte length as on TCP (RFC 7858 §3.3, RFC 1035 §4.2.2), several queries a connection.
+import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
 import { frameTcp, TcpDeframer } from '../common/dns-codec.js';
@@ -38,13 +39,8 @@ export async function startDot(
     });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, address, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  server.listen(port, address);
+  await once(server, 'listening'); // rejects on 'error' (EADDRINUSE …)
   return server;
 }
 
