@@ -23,7 +23,7 @@ const { values } = parseArgs({
 });
 const stateDir = mkdtempSync(join(tmpdir(), 'bench-proxy-'));
 const s = settingsFromEnv({}, { runtime: 'local', block: values.block, stateDir, ipv6: false });
-const NAME = 'search.test'; // served by the proxy on port 80 without an HSTS redirect
+const NAME = 'example.test'; // served by the proxy on port 80 without an HSTS redirect (the apex has no HSTS)
 const BODY = Buffer.alloc(5 * 1024, 'x');
 const children: ChildProcess[] = [];
 // async only: the backend lives in this process and must keep answering
