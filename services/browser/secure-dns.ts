@@ -33,6 +33,20 @@ export function secureExchange(
     : doh(s, server, source, bytes, timeoutMs);
 }
 
+/** TLS to the resolver from the browser's own address, with the session keys in the key log. */
+function connectTls(s: SecureDns, server: string, source: string, alpn: string) {
+  const sock = tlsConnect({
+    host: server,
+    port: s.port,
+    localAddress: source,
+    servername: s.servername,
+    ca: s.ca,
+    ALPNProtocols: [alpn],
+  } as ConnectionOptions); // localAddress goes on to net.connect: the browser's own address
+  if (s.keylog) sock.on('keylog', s.keylog);
+  return sock;
+}
+
 function dot(
   s: SecureDns,
   server: string,
@@ -41,15 +55,7 @@ function dot(
   timeoutMs: number,
 ): Promise<Packet> {
   return new Promise((resolve, reject) => {
-    const sock = tlsConnect({
-      host: server,
-      port: s.port,
-      localAddress: source,
-      servername: s.servername,
-      ca: s.ca,
-      ALPNProtocols: ['dot'], // RFC 7858 §3.2
-    } as ConnectionOptions); // localAddress goes on to net.connect: the browser's own address
-    if (s.keylog) sock.on('keylog', s.keylog);
+    const sock = connectTls(s, server, source, 'dot'); // RFC 7858 §3.2
     const d = new TcpDeframer();
     const timer = setTimeout(() => {
       sock.destroy();
@@ -81,18 +87,7 @@ function doh(
     const authority = `https://${s.servername}:${s.port}`;
     // the resolver's address is known (resolv.conf): no DNS lookup for the DoH server itself
     const session = h2connect(authority, {
-      createConnection: () => {
-        const sock = tlsConnect({
-          host: server,
-          port: s.port,
-          localAddress: source,
-          servername: s.servername,
-          ca: s.ca,
-          ALPNProtocols: ['h2'], // RFC 8484 §5.2: HTTP/2
-        } as ConnectionOptions);
-        if (s.keylog) sock.on('keylog', s.keylog);
-        return sock;
-      },
+      createConnection: () => connectTls(s, server, source, 'h2'), // RFC 8484 §5.2: HTTP/2
     });
     const fail = (err: Error) => {
       clearTimeout(timer);
