@@ -3,6 +3,7 @@
 // refused from outside the admin addresses, the smuggling list refused before the app sees it.
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,45 @@ function raw(bytes: string, secure: boolean): Promise<string> {
   });
 }
 let rootPemText = '';
+
+/**
+ * Requests over one h2 connection, in turn, with Node's client (nghttp2): curl, nghttp and h2load
+ * (nghttp2 1.52) never send a header block over 64 kB, Node's client does when told to.
+ * Each answer is its status, or the RST_STREAM code when the stream was reset.
+ */
+async function h2Requests(requests: Record<string, string>[]): Promise<(number | string)[]> {
+  const session = http2.connect(`https://www.example.test:${HTTPS}`, {
+    maxSendHeaderBlockLength: 2 ** 20,
+    createConnection: () =>
+      tls.connect({
+        host: PROXY,
+        port: HTTPS,
+        servername: 'www.example.test',
+        ca: rootPemText,
+        ALPNProtocols: ['h2'],
+      }),
+  });
+  session.on('error', () => {});
+  const out: (number | string)[] = [];
+  try {
+    for (const headers of requests)
+      out.push(
+        await new Promise<number | string>((resolve) => {
+          const stream = session.request({ ':path': '/hej', ...headers }, { endStream: true });
+          let status: number | undefined;
+          stream.on('response', (h) => {
+            status = Number(h[':status']);
+          });
+          stream.resume();
+          stream.on('error', () => {});
+          stream.on('close', () => resolve(status ?? `RST_STREAM ${stream.rstCode}`));
+        }),
+      );
+  } finally {
+    session.close();
+  }
+  return out;
+}
 
 beforeAll(async () => {
   expect(haveRealHosts, 'build first: dist/services/ca and dist/services/app').toBe(true);
@@ -313,6 +353,23 @@ describe('proxy, bad input', () => {
       expect(status(await https('/hej', version, '-H', `x-big: ${'a'.repeat(12_000)}`)), version).toBe(200);
       expect(status(await https('/hej', version, ...many)), version).toBe(431);
     }
+  });
+
+  it('answers a 70 kB header with 431 over h1 and h2, and resets only the stream above the h2 transport bound', async () => {
+    const big = (n: number) => 'a'.repeat(n);
+    expect(status(await https('/hej', '--http1.1', '-H', `x-big: ${big(70_000)}`))).toBe(431);
+    // the biggest header block curl sends over h2 (its nghttp2 refuses one over 64 kB itself)
+    expect(status(await https('/hej', '--http2', '-H', `x-big: ${big(60_000)}`))).toBe(431);
+    // one connection: before and after the client acknowledged the proxy's SETTINGS
+    expect(
+      await h2Requests([
+        { 'x-big': big(70_000) },
+        { 'x-big': big(70_000) },
+        // beyond SETTINGS_MAX_HEADER_LIST_SIZE (128 kB): that stream is reset, the connection goes on
+        { 'x-a': big(50_000), 'x-b': big(50_000), 'x-c': big(50_000) },
+        {},
+      ]),
+    ).toEqual([431, 431, `RST_STREAM ${http2.constants.NGHTTP2_ENHANCE_YOUR_CALM}`, 200]);
   });
 
   it('answers oversized headers with 431', async () => {
