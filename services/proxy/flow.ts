@@ -275,7 +275,7 @@ function lookupEvent(
     kind: 'cache.lookup',
     trace: d.trace,
     summary: `cache ${result.toUpperCase()} for ${p.host}${p.url}: ${why}`,
-    data: { result, why, url: `${p.host}${p.url}`, ...extra },
+    data: { result, why, url: `${p.host}${p.url}`, vcl: d.vcl.name, ...extra },
   });
 }
 

@@ -29,8 +29,8 @@ const HOP_BY_HOP = [
 ];
 
 export interface FrontendOptions {
-  /** the VCL this proxy runs (defaultVcl, or a workshop's over it) */
-  vcl: Vcl;
+  /** the VCL in use now (defaultVcl, or a workshop's over it): a request keeps the one it started with */
+  vcl(): Vcl;
   events: Emitter;
   store: ObjectStore;
   backend: Backend;
@@ -44,7 +44,7 @@ export interface FrontendOptions {
 }
 
 export function createFrontend(o: FrontendOptions) {
-  const { vcl, events, store, backend, pipe, names, admins, who } = o;
+  const { events, store, backend, pipe, names, admins, who } = o;
   const plainIp = (a: string) => a.replace(/^::ffff:/, '');
   const backendHeaders = (
     p: ProxyRequest,
@@ -94,6 +94,7 @@ export function createFrontend(o: FrontendOptions) {
     scheme: 'http' | 'https',
   ): void | Promise<void> => {
     const t0 = performance.now();
+    const vcl = o.vcl();
     const p = toProxyRequest(req, scheme);
     const tp = nextTrace(req.headers.traceparent);
     const requestId = randomHex(8);
@@ -165,7 +166,7 @@ export function createFrontend(o: FrontendOptions) {
     let out: Delivery | Promise<Delivery>;
     if (p.method === 'PURGE' || p.method === 'BAN') {
       out = admins.has(p.clientIp)
-        ? invalidateByRequest(p, store, vcl, events, tp.trace)
+        ? invalidateByRequest(p, store, deps.vcl, events, tp.trace)
         : synth(deps, 403, `${p.method} is allowed only from the lab's admin addresses`);
     } else if (scheme === 'http' && HSTS_NAMES.includes(p.host)) {
       // JOURNEY 18: plain HTTP to an HSTS name goes to https first
@@ -190,7 +191,13 @@ export function createFrontend(o: FrontendOptions) {
         kind: 'cache.lookup',
         trace: tp.trace,
         summary: `cache PIPE for ${p.host}${p.url}: ${recv.why} (${recv.rule})`,
-        data: { result: 'pipe', why: recv.why, rule: recv.rule, url: `${p.host}${p.url}` },
+        data: {
+          result: 'pipe',
+          why: recv.why,
+          rule: recv.rule,
+          url: `${p.host}${p.url}`,
+          vcl: deps.vcl.name,
+        },
       });
       return pipe
         .web(req as IncomingMessage, res as ServerResponse, backendHeaders(p, tp.header, requestId))
@@ -312,7 +319,12 @@ export function createFrontend(o: FrontendOptions) {
       kind: 'cache.lookup',
       trace: tp.trace,
       summary: `cache PIPE for ${p.host}${p.url}: Upgrade ${req.headers.upgrade}`,
-      data: { result: 'pipe', why: `Upgrade: ${req.headers.upgrade}`, url: `${p.host}${p.url}` },
+      data: {
+        result: 'pipe',
+        why: `Upgrade: ${req.headers.upgrade}`,
+        url: `${p.host}${p.url}`,
+        vcl: o.vcl().name,
+      },
     });
     pipe.ws(req, socket, head, backendHeaders(p, tp.header, randomHex(8)));
   };

@@ -1,12 +1,12 @@
 // The proxy: TLS termination (h2 and HTTP/1.1, OCSP stapling), an RFC 9111 cache run as Varnish's
 // state machine (vcl.ts, flow.ts), and the app server behind it.
 // Environment: LAB_PROXY_PARAMS="default_ttl=0,…" (Varnish's parameters, params.ts) and
-// LAB_PROXY_VCL=<file.mjs> (a workshop's VCL over the default, vcl-file.ts).
+// LAB_PROXY_VCL=<file.mjs> (a workshop's VCL over the default, vcl-file.ts; `lab cache vcl use` later).
 //
 // Events (contract v1):
 //   tls.handshake   a TLS session set up       data {sni, alpn, version, cipher, resumed, stapled, client}
 //   http.request    a request arrived         data {method, host, url, scheme, httpVersion, client, requestId}; trace
-//   cache.lookup    hit | miss | stale | pass | pipe   data {result, why, url, age?}
+//   cache.lookup    hit | miss | stale | pass | pipe   data {result, why, url, vcl, rule?, age?}
 //   backend.fetch   a fetch from the app      data {url, method, status, ms, conditional, mode}
 //   cache.store     stored, with the TTL      data {ttl, from, grace, vary}      (or cache.uncacheable {why})
 //   http.response   what went back            data {status, xCache, bytes, ms}
@@ -16,12 +16,13 @@
 //   backend.health  the probe changed its mind   data {healthy, why}
 //   backend.error   one fetch failed (timeout, refused, malformed)   data {url, method, why, mode}
 //   cache.range     a Range request answered from a stored object   data {range, length, answer}
-//   cache.vcl       the proxy started with a workshop's VCL file   data {file, overridden}
+//   cache.vcl       a workshop's VCL file in use, at start or loaded at run time   data {file, name, overridden, by}
 //   cache.param     a parameter changed at run time (lab cache param set)   data {name, value}
 //   cache.refresh-failed   a background (grace) refresh failed   data {url, why}
 //   ocsp.staple     a stapled OCSP response fetched   data {status, nextUpdate}
 //   tls.renew       a new certificate from the CA is served   data {serial, names, notAfter}
 import type { Server } from 'node:net';
+import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { answerAcmeChallenge } from '../common/acme-challenges.js';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
@@ -37,7 +38,7 @@ import { createListeners } from './listeners.js';
 import { params, paramsFromEnv, setParam, showParams } from './params.js';
 import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
-import { loadVcl } from './vcl-file.js';
+import { compileVcl, DEFAULT_LOADED, type LoadedVcl, loadVcl, type VclInfo } from './vcl-file.js';
 
 await runService('proxy', async (ctx) => {
   const s = ctx.settings;
@@ -46,8 +47,9 @@ await runService('proxy', async (ctx) => {
   if (process.env.LAB_PROXY_CACHE_BYTES) setParam('memory_limit', process.env.LAB_PROXY_CACHE_BYTES);
   paramsFromEnv(process.env.LAB_PROXY_PARAMS);
   const store = new ObjectStore(params.memory_limit);
-  // the VCL: the default, or a workshop's file over it (LAB_PROXY_VCL)
-  const loaded = await loadVcl(process.env.LAB_PROXY_VCL);
+  // the VCL: the default, or a workshop's file over it (LAB_PROXY_VCL); `lab cache vcl use` swaps it
+  const vclDir = join(ctx.stateDir, 'vcl');
+  let active: LoadedVcl = await loadVcl(process.env.LAB_PROXY_VCL, vclDir);
   const who = peerNamer(s);
   const events = createBatchedEmitter('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
@@ -80,14 +82,17 @@ await runService('proxy', async (ctx) => {
   // JOURNEY 21: its OCSP answer stapled, refreshed before nextUpdate
   const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events, { acme: true });
 
-  if (loaded.file)
+  const announce = (by: 'start' | 'control') =>
     events.emit({
       kind: 'cache.vcl',
-      summary: `runs the VCL in ${loaded.file}: ${loaded.overridden.join(', ') || 'nothing'} replaced over the default`,
-      data: { file: loaded.file, overridden: loaded.overridden },
+      summary: active.file
+        ? `runs the VCL in ${active.file}: ${active.overridden.join(', ') || 'nothing'} replaced over the default`
+        : 'runs the default VCL',
+      data: { file: active.file ?? null, name: active.vcl.name, overridden: active.overridden, by },
     });
+  if (active.file) announce('start');
   const { onRequest, onUpgrade } = createFrontend({
-    vcl: loaded.vcl,
+    vcl: () => active.vcl,
     events,
     store,
     backend,
@@ -127,7 +132,13 @@ await runService('proxy', async (ctx) => {
     await listen(plain, ctx.port(80), address);
   }
 
-  registerCacheControl(ctx.control, store, events, () => ({ backendHealthy: backend.healthy() }));
+  registerCacheControl(
+    ctx.control,
+    store,
+    events,
+    () => ({ backendHealthy: backend.healthy() }),
+    () => active.vcl,
+  );
   // varnishadm param.show / param.set
   ctx.control.register('cache.param', () => showParams());
   ctx.control.register('cache.param.set', (args) => {
@@ -143,6 +154,25 @@ await runService('proxy', async (ctx) => {
       data: { name, value },
     });
     return { name, value };
+  });
+  // varnishadm vcl.list, and vcl.load + vcl.use in one: a file that does not compile changes nothing
+  const vclInfo = (): VclInfo => ({
+    name: active.vcl.name,
+    file: active.file ?? null,
+    overridden: active.overridden,
+    recvRules: Object.keys(active.vcl.recvRules),
+    berespRules: Object.keys(active.vcl.berespRules),
+  });
+  ctx.control.register('cache.vcl', vclInfo);
+  ctx.control.register('cache.vcl.use', async (args) => {
+    if (args.default === true) active = DEFAULT_LOADED;
+    else {
+      if (typeof args.file !== 'string' || typeof args.text !== 'string')
+        throw new Error("cache.vcl.use needs {file, text} (the file's name and its text) or {default: true}");
+      active = await compileVcl(args.file, args.text, vclDir);
+    }
+    announce('control');
+    return vclInfo();
   });
   ctx.control.register('tls.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();

@@ -72,6 +72,8 @@ export interface TtlDecision {
 }
 
 export interface Vcl {
+  /** which VCL this is, named in the cache.lookup events: "default", or its file's name */
+  name: string;
   /** vcl_recv's rules, run in order until one decides; a workshop overrides one by its name */
   recvRules: Record<string, RecvRule>;
   /** vcl_backend_response's rules for what is never stored, run in order */
@@ -221,6 +223,7 @@ export function extendVcl(
 
 /** Like builtin.vcl, plus RFC 9111's rules for a shared cache. */
 export const defaultVcl: Vcl = {
+  name: 'default',
   recvRules,
   berespRules,
 
