@@ -306,6 +306,47 @@ describe('proxy, checked by curl and openssl', () => {
   });
 });
 
+describe('a VCL loaded at run time (lab cache vcl use)', () => {
+  const use = (file: string, text: string) => lab.control('proxy', 'cache.vcl.use', { file, text });
+  const workshop = [
+    'export default {',
+    '  recvRules: {',
+    '    vcl_req_workshop(req) {',
+    "      if (req.url.startsWith('/hej?workshop')) return { action: 'pass', why: 'the workshop never caches it' };",
+    '    },',
+    '  },',
+    '};',
+  ].join('\n');
+
+  it('refuses a file that does not parse, naming the file and line, and keeps the VCL in use', async () => {
+    await expect(
+      use('/workshop/broken.mjs', workshop.replace("{ action: 'pass',", "{ action: 'pass';")),
+    ).rejects.toThrow(/^\/workshop\/broken\.mjs:4: does not parse: /);
+    expect(await lab.control('proxy', 'cache.vcl')).toMatchObject({ name: 'default', file: null });
+    expect(header(await https('/hej?workshop=1'), 'x-cache')).toBe('MISS');
+  });
+
+  it("runs a loaded file's rules from the next request on, names them in the events, and goes back to the default", async () => {
+    expect(await use('/workshop/workshop.mjs', workshop)).toMatchObject({
+      name: 'workshop.mjs',
+      overridden: ['vcl_req_workshop'],
+      recvRules: expect.arrayContaining(['vcl_req_cookie', 'vcl_req_workshop']),
+    });
+    await lab.waitFor((e) => e.host === 'proxy' && e.kind === 'cache.vcl' && e.data?.name === 'workshop.mjs');
+    // stored under the default VCL, passed under the workshop's
+    expect(header(await https('/hej?workshop=1'), 'x-cache')).toBe('PASS');
+    const decided = await lab.waitFor(
+      (e) =>
+        e.kind === 'cache.lookup' &&
+        e.data?.url === 'www.example.test/hej?workshop=1' &&
+        e.data?.result === 'pass',
+    );
+    expect(decided.data).toMatchObject({ rule: 'vcl_req_workshop', vcl: 'workshop.mjs' });
+    expect(await lab.control('proxy', 'cache.vcl.use', { default: true })).toMatchObject({ name: 'default' });
+    expect(header(await https('/hej?workshop=1'), 'x-cache')).toBe('HIT');
+  });
+});
+
 describe('proxy, bad input', () => {
   const H = 'Host: www.example.test\r\n';
   const vectors: Record<string, string> = {
