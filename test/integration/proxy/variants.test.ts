@@ -77,7 +77,7 @@ beforeAll(async () => {
   });
   pipe = createPipe(target);
   const { onRequest } = createFrontend({
-    vcl: defaultVcl,
+    vcl: () => defaultVcl,
     events: createEmitter('proxy', (line) => events.push(JSON.parse(line))),
     store: new ObjectStore(1 << 20),
     backend,
