@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Emitter } from '../common/events.js';
 import { guard } from '../common/service.js';
 import { type Backend, connectionOptions } from './backend.js';
-import { type Delivery, type FlowDeps, handleRequest, synth } from './flow.js';
+import { type Delivery, type FlowDeps, handleRequest, invalidateAfterUnsafe, synth } from './flow.js';
 import { nextTrace, randomHex } from './ids.js';
 import { invalidateByRequest } from './invalidate.js';
 import { headerLimitReason, MAX_URI, smugglingReason } from './listeners.js';
@@ -202,6 +202,12 @@ export function createFrontend(o: FrontendOptions) {
       return pipe
         .web(req as IncomingMessage, res as ServerResponse, backendHeaders(p, tp.header, requestId))
         .then((status) => {
+          // RFC 9111 §4.4: a piped method of unknown safety invalidates too
+          const header = (name: string) => String(res.getHeader(name) ?? '');
+          invalidateAfterUnsafe(deps, p, status, {
+            location: header('location'),
+            'content-location': header('content-location'),
+          });
           events.emit({
             kind: 'http.response',
             trace: tp.trace,
