@@ -62,6 +62,10 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' });
       return setTimeout(() => res.end('page\n'), 30);
     }
+    if (req.url === '/echo-headers') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      return res.end(JSON.stringify(req.headers));
+    }
     if (req.method === 'LINK') {
       res.writeHead(204, { location: '/linked' });
       return res.end();
@@ -123,6 +127,22 @@ describe('the proxy on real sockets', () => {
     expect(miss.interim).toEqual([{ status: 103, link: '</style.css>; rel=preload; as=style' }]);
     const hit = await get('/hints');
     expect([hit.status, hit.headers['x-cache'], hit.body, hit.interim]).toEqual([200, 'HIT', 'page\n', []]);
+  });
+
+  it('sends the app no hop-by-hop field, nor any field the client named in Connection (RFC 9110 §7.6.1)', async () => {
+    const seen = JSON.parse(
+      (
+        await get('/echo-headers', {
+          connection: 'keep-alive, X-Secret',
+          'keep-alive': 'timeout=5',
+          'x-secret': 'for the proxy only',
+          te: 'trailers',
+          'x-kept': '1',
+        })
+      ).body,
+    );
+    expect(seen['x-kept']).toBe('1');
+    expect(Object.keys(seen).filter((k) => ['x-secret', 'keep-alive', 'te'].includes(k))).toEqual([]);
   });
 
   it('invalidates the target and Location after a piped method of unknown safety (RFC 9111 §4.4)', async () => {
