@@ -4,20 +4,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultVcl, type ProxyRequest } from '../../../services/proxy/vcl.js';
+import { defaultVcl } from '../../../services/proxy/vcl.js';
 import { compileVcl, loadVcl, VclError, vclUseArgs } from '../../../services/proxy/vcl-file.js';
+import { proxyRequest } from '../../support/proxy-request.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'vcl-file-'));
 const work = join(dir, 'work');
-const req = (over: Partial<ProxyRequest> = {}): ProxyRequest => ({
-  method: 'GET',
-  host: 'www.example.test',
-  url: '/hej',
-  headers: {},
-  clientIp: '127.45.1.10',
-  tls: true,
-  ...over,
-});
+const req = proxyRequest;
 /** the error compileVcl refuses a text with */
 const refusal = (text: string, file = '/workshop/my.mjs') =>
   compileVcl(file, text, work).then(

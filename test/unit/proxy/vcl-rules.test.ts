@@ -7,18 +7,11 @@ import { createEmitter, type LabEvent } from '../../../services/common/events.js
 import type { Backend } from '../../../services/proxy/backend.js';
 import { handleRequest } from '../../../services/proxy/flow.js';
 import { ObjectStore } from '../../../services/proxy/store.js';
-import { defaultVcl, extendVcl, type ProxyRequest, type Vcl } from '../../../services/proxy/vcl.js';
+import { defaultVcl, extendVcl, type Vcl } from '../../../services/proxy/vcl.js';
 import { compileVcl } from '../../../services/proxy/vcl-file.js';
+import { proxyRequest } from '../../support/proxy-request.js';
 
-const req = (over: Partial<ProxyRequest> = {}): ProxyRequest => ({
-  method: 'GET',
-  host: 'www.example.test',
-  url: '/hej',
-  headers: {},
-  clientIp: '127.45.1.10',
-  tls: true,
-  ...over,
-});
+const req = proxyRequest;
 
 function run(vcl: Vcl) {
   const events: LabEvent[] = [];
