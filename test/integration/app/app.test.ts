@@ -174,8 +174,8 @@ describe('the app server', () => {
   });
 
   it("marks every event of the proxy's health probe as a probe's, and no other request's", async () => {
-    const probe = curl('/hej', { method: 'HEAD', headers: [`User-Agent: ${PROBE_USER_AGENT}`] });
-    const person = curl('/hej', { method: 'HEAD', headers: ['User-Agent: lab-test'] });
+    const probe = curl('/hej', { headers: [`User-Agent: ${PROBE_USER_AGENT}`] });
+    const person = curl('/hej', { headers: ['User-Agent: lab-test'] });
     for (const r of [probe, person])
       await lab.waitFor((e) => e.kind === 'kernel.terminate' && e.data?.token === r.headers['x-debug-token']);
     await lab.waitFor((e) => e.kind === 'http.access' && String(e.data?.line).endsWith('"lab-test"'));
