@@ -14,7 +14,6 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { controlCall } from '../../services/common/control.js';
-import { parseEventLine } from '../../services/common/event-schema.js';
 import type { LabEvent } from '../../services/common/events.js';
 import {
   controlSocketPath,
@@ -26,7 +25,7 @@ import {
 import { hostSpec, hosts } from '../../services/common/topology.js';
 import { builtHosts, serviceEntry } from './built.js';
 import { addLoopbackIpv6, removeLoopbackIpv6 } from './loopback.js';
-import { FileTail, readLines, waitForReady } from './tail.js';
+import { FileTail, lastReady, tailEvents, waitForReady } from './tail.js';
 import type { EventCursor, HostStatus, Runtime, UpOptions } from './types.js';
 
 interface HostRecord {
@@ -323,15 +322,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private lastReady(host: string): LabEvent | undefined {
-    // the current log, then its rotated copy (log-cap.ts)
-    for (const path of [eventsFile(host, this.settings), `${eventsFile(host, this.settings)}.1`]) {
-      if (!existsSync(path)) continue;
-      const lines = readLines(path);
-      for (let i = lines.length - 1; i >= 0; i--) {
-        if (lines[i].includes('"service.ready"')) return parseEventLine(lines[i]);
-      }
-    }
-    return undefined;
+    return lastReady(eventsFile(host, this.settings));
   }
 
   private lastError(host: string): string | undefined {
@@ -367,21 +358,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async cursor(): Promise<EventCursor> {
-    const tails = hosts.map((h) => {
-      const path = eventsFile(h.name, this.settings);
-      return new FileTail(path, existsSync(path) ? statSync(path).size : 0);
-    });
-    return {
-      read: async () => {
-        const out: LabEvent[] = [];
-        for (const t of tails)
-          for (const line of await t.lines()) {
-            const ev = parseEventLine(line);
-            if (ev) out.push(ev);
-          }
-        return out.sort((a, b) => a.ts - b.ts);
-      },
-    };
+    return tailEvents(hosts.map((h) => eventsFile(h.name, this.settings)));
   }
 
   async logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }) {

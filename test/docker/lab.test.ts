@@ -8,14 +8,17 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DockerRuntime } from '../../lab-cli/runtime/docker.js';
+import { nowMicros } from '../../services/common/events.js';
 import { PROJECT_ROOT, settingsFromEnv } from '../../services/common/settings.js';
 import { networks, planAddress, planAddress6 } from '../../services/common/topology.js';
 import {
   composeFiles,
+  composeLogs,
   containerOf,
   dockerSkipReason,
   dockerUserRules,
   env,
+  eventsSince,
   inHost,
   isolationRules,
   LAB,
@@ -132,10 +135,10 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
   it('routes the browser through the middlebox, and the proxy sees its real address (no NAT)', () => {
     const route = inHost('browser', ['ip', 'route', 'get', planAddress('proxy')]).stdout;
     expect(route).toContain(`via ${planAddress('middlebox', 'home')}`);
+    const from = nowMicros();
     const r = lab(['browse', '--json', '--http1', 'https://www.example.test/hej']);
     expect(r.status, r.stderr).toBe(0);
-    const proxyLog = sh('docker', ['logs', '--since', '30s', containerOf('proxy')]);
-    const peers = [...proxyLog.matchAll(/"peer":"\[?([0-9a-f.:]+?)\]?:\d+"/g)].map((m) => m[1]);
+    const peers = eventsSince('proxy', from).map((e) => /^\[?([0-9a-f.:]+?)\]?:\d+$/.exec(e.peer ?? '')?.[1]);
     expect(peers.some((p) => p === planAddress('browser') || p === planAddress6('browser'))).toBe(true);
   });
 
@@ -337,6 +340,27 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
       /added again: missing: \S+ DOCKER-USER rule for lab-home/,
     );
   }, 90_000);
+
+  it("keeps compose's view of an idle lab quiet: readable lines, no raw JSON, nothing of the proxy's probe", async () => {
+    const from = nowMicros();
+    await new Promise((r) => setTimeout(r, 12_000)); // the probe asks the app every 2 s
+    const all = composeLogs();
+    const idle = all.filter((l) => l.at >= from).map((l) => `${l.service} | ${l.text}`);
+    // the probe's requests are still events, marked as the probe's, in the app's events file
+    const probed = eventsSince('app', from).filter((e) => e.probe);
+    expect(probed.filter((e) => e.kind === 'http.access').length).toBeGreaterThanOrEqual(4);
+    expect(
+      idle.filter((l) => /proxy-probe|\/hej/.test(l)),
+      'probe lines',
+    ).toEqual([]);
+    expect(idle.length, idle.join('\n')).toBeLessThanOrEqual(3);
+    // the whole run so far: not one raw JSON line, and events as people read them
+    expect(all.filter((l) => l.text.trimStart().startsWith('{')).length, 'raw JSON lines').toBe(0);
+    const ready = all.filter((l) => / service\.ready +\S+ \(\w+\) is ready/.test(l.text));
+    expect(ready.map((l) => l.text)).toContainEqual(
+      expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} service\.ready/),
+    );
+  }, 60_000);
 
   it('says in one line that a state dir is unwritable, and lab restart heals it', () => {
     // the service started by hand as its user, on a state dir it cannot write

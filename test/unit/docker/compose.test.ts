@@ -121,8 +121,13 @@ describe('docker-compose.yml against the address plan', () => {
     expect(Object.keys(svc('web2').depends_on ?? {})).toEqual(['ca']);
   });
 
+  it('mounts the events folder in every lab host, where the CLI reads their events (.lab/docker)', () => {
+    for (const h of hosts) expect(svc(h.name).volumes, h.name).toContain('./.lab/docker:/lab/events');
+    expect(svc('bridge-rules').volumes).toBeUndefined();
+  });
+
   it("keeps the CA's state in a named volume and the bridge rules on the machine's network", () => {
-    expect(svc('ca').volumes).toEqual(['ca-state:/lab/state/hosts/ca']);
+    expect(svc('ca').volumes).toEqual(['./.lab/docker:/lab/events', 'ca-state:/lab/state/hosts/ca']);
     expect(Object.keys(file.volumes)).toEqual(['ca-state']);
     expect(svc('bridge-rules').network_mode).toBe('host');
     expect(svc('bridge-rules').command).toEqual([
