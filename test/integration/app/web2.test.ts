@@ -11,7 +11,10 @@ let lab: TestLab;
 let rootPem: string;
 
 beforeAll(async () => {
-  lab = await startTestLab({ block: '127.44', hosts: ['ns-root', 'ns-tld', 'ns-example', 'resolver', 'ca', 'proxy', 'web2'] });
+  lab = await startTestLab({
+    block: '127.44',
+    hosts: ['ns-root', 'ns-tld', 'ns-example', 'resolver', 'ca', 'proxy', 'web2'],
+  });
   rootPem = join(lab.settings.stateDir, 'root.pem');
   const root = execFileSync(
     'curl',
