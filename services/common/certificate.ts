@@ -59,7 +59,7 @@ export function fetchFromCa(
   });
 }
 
-/** How long a host starting beside the CA waits for it to listen (the local runtime starts all at once). */
+/** How long a host starting beside the CA waits for it to listen (the local runtime starts most hosts at once). */
 export const CA_START_WAIT_MS = 15_000;
 
 /** A request to the CA, retried while it is not listening yet (it may still be starting, as this host is). */
