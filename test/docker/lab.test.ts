@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { DockerRuntime } from '../../lab-cli/runtime/docker.js';
 import { PROJECT_ROOT, settingsFromEnv } from '../../services/common/settings.js';
 import { networks, planAddress, planAddress6 } from '../../services/common/topology.js';
+import { opensslCsr } from '../support/csr.js';
 import {
   composeFiles,
   containerOf,
@@ -253,24 +254,8 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
   it('acme: containers get their certificates through ACME only; POST /issue answers the machine alone', () => {
     const dir = mkdtempSync(join(tmpdir(), 'enterlab-issue-'));
     try {
-      sh('openssl', [
-        'req',
-        '-new',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-subj',
-        '/CN=www.example.test',
-        '-addext',
-        'subjectAltName=DNS:www.example.test',
-        '-out',
-        join(dir, 'csr.pem'),
-      ]);
-      const csr = readFileSync(join(dir, 'csr.pem'), 'utf8');
+      const csrFile = opensslCsr(dir, 'www.example.test', 'DNS:www.example.test');
+      const csr = readFileSync(csrFile, 'utf8');
       const post = `const b = ${JSON.stringify(csr)}; require('http').request({ host: '${planAddress('ca')}', path: '/issue', method: 'POST', headers: { host: 'ca.test', 'content-type': 'application/pkcs10', 'content-length': Buffer.byteLength(b) } }, (r) => { let t = ''; r.on('data', (c) => { t += c; }); r.on('end', () => console.log(r.statusCode + ' ' + t)); }).on('error', (e) => console.log('error ' + e.code)).end(b)`;
       for (const host of ['browser', 'proxy', 'web2']) {
         const r = inHost(host, ['node', '-e', post]);
@@ -286,7 +271,7 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
         '--max-time',
         '10',
         '--data-binary',
-        `@${join(dir, 'csr.pem')}`,
+        `@${csrFile}`,
         `http://${planAddress('ca')}/issue`,
       ]);
       expect(issued).toMatch(/^-----BEGIN CERTIFICATE-----/);

@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opensslCsr } from '../../support/csr.js';
 import { startTestLab, type TestLab } from '../../support/lab.js';
 
 const CA = 'http://127.43.2.20';
@@ -25,26 +26,7 @@ const both = (cmd: string, args: string[]) => {
 };
 const curl = (...args: string[]) => sh('curl', ['-s', '--max-time', '10', ...args]);
 
-function csr(name: string, san: string): string {
-  sh('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    f(`${name}.key`),
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    `subjectAltName=${san}`,
-    '-out',
-    f(`${name}.csr`),
-  ]);
-  return f(`${name}.csr`);
-}
+const csr = (name: string, san: string) => opensslCsr(dir, name, san);
 
 beforeAll(async () => {
   lab = await startTestLab({ block: '127.43', hosts: ['ca'] });
