@@ -1,5 +1,7 @@
 // The certificate authority at ca.test: issues every certificate the lab uses, publishes its CRLs and
-// answers OCSP, over plain HTTP on port 80 (as real CAs publish them; the data is signed).
+// answers OCSP, over plain HTTP on port 80 (as real CAs publish them; the data is signed). Lab hosts
+// get their certificates through ACME (/acme/, RFC 8555), which checks that they control the names;
+// POST /issue (a CSR, no check) answers only this machine's addresses, where the lab's CLI runs.
 //
 // Events (contract v1):
 //   ca.ready      the hierarchy in use       data {root, intermediate, created}
