@@ -46,6 +46,18 @@ interface LabState {
 const STOP_TIMEOUT_MS = 5000;
 const READY_TIMEOUT_MS = 20_000;
 
+/**
+ * The hosts that start only once others are ready. The proxy and web2 get their first certificate
+ * through ACME as they start (services/common/acme-certificate.ts): the CA checks each name through
+ * the lab's resolver and nameservers, then on port 80 of the address the name has; web2's names
+ * point at the proxy, which relays the CA's checks to web2. docker-compose.yml says the same with
+ * depends_on.
+ */
+export const STARTS_AFTER: Readonly<Record<string, readonly string[]>> = {
+  proxy: ['ca', 'resolver', 'ns-root', 'ns-tld', 'ns-example'],
+  web2: ['proxy'],
+};
+
 export function eventsFile(host: string, s: LabSettings): string {
   return join(hostStateDir(host, s), 'events.jsonl');
 }
@@ -191,11 +203,20 @@ export class LocalRuntime implements Runtime {
       this.save(state);
     }
     const started: string[] = [];
-    // every host at once: the proxy and web2 wait for the CA themselves (certificate.ts), so their
-    // own start overlaps the CA's; a failure stops only that host, then it is all or nothing
-    const start = async (host: string): Promise<void> => {
-      await this.spawnHost(host, state);
-      started.push(host);
+    // every host at once, except those of STARTS_AFTER, which wait until what they need is ready; a
+    // failure stops only that host (and those after it), then it is all or nothing
+    const starting = new Map<string, Promise<void>>();
+    const start = (host: string): Promise<void> => {
+      let p = starting.get(host);
+      if (!p) {
+        p = (async () => {
+          await Promise.all((STARTS_AFTER[host] ?? []).filter((d) => missing.includes(d)).map(start));
+          await this.spawnHost(host, state);
+          started.push(host);
+        })();
+        starting.set(host, p);
+      }
+      return p;
     };
     const failed = (await Promise.allSettled(missing.map(start))).find((r) => r.status === 'rejected');
     if (failed) {

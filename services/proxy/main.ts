@@ -78,9 +78,19 @@ await runService('proxy', async (ctx) => {
   });
   const pipe = createPipe(target);
 
-  // JOURNEY 19: a chain from the lab CA for every name the proxy serves; others added at run time.
+  // web2 serves www.example.test too (the hosts-file story), but the lab's DNS points that name here:
+  // the CA's http-01 check for web2's order comes to this port 80, which passes the challenges it
+  // has no answer for on to web2 (services/common/acme-challenges.ts)
+  const relay = {
+    name: 'web2',
+    address: addressOf('web2', s),
+    port: ctx.port(80),
+    localAddress: ctx.address(),
+  };
+  // JOURNEY 19: a chain from the lab CA for every name the proxy serves, through ACME before the
+  // listeners start (a standalone port 80 answers the challenges meanwhile); others added at run time.
   // JOURNEY 21: its OCSP answer stapled, refreshed before nextUpdate
-  const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events, { acme: true });
+  const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events, { relay });
 
   const announce = (by: 'start' | 'control') =>
     events.emit({
@@ -122,7 +132,7 @@ await runService('proxy', async (ctx) => {
       who,
       // RFC 8555 §8.3: the ACME http-01 answers come first on port 80 (services/common/acme-challenges.ts)
       onRequest: (req, res, scheme) => {
-        if (scheme !== 'http' || !answerAcmeChallenge(req, res)) onRequest(req, res, scheme);
+        if (scheme !== 'http' || !answerAcmeChallenge(req, res, relay)) onRequest(req, res, scheme);
       },
       onUpgrade,
     });

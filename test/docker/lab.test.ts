@@ -2,8 +2,9 @@
 // on three internal networks, the browser routed through the middlebox, ARP on the home bridge,
 // the scenarios, bad input, and a teardown that leaves nothing behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -11,6 +12,7 @@ import { DockerRuntime } from '../../lab-cli/runtime/docker.js';
 import { nowMicros } from '../../services/common/events.js';
 import { PROJECT_ROOT, settingsFromEnv } from '../../services/common/settings.js';
 import { networks, planAddress, planAddress6 } from '../../services/common/topology.js';
+import { opensslCsr } from '../support/csr.js';
 import {
   composeFiles,
   composeLogs,
@@ -250,6 +252,47 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
     }
     // ca.test's AAAA, web2's and app's (docker's DNS) among them
     expect(checked).toEqual(expect.arrayContaining(['ca:80', 'web2:80', 'app:80', 'proxy:443']));
+  });
+
+  it('acme: containers get their certificates through ACME only; POST /issue answers the machine alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enterlab-issue-'));
+    try {
+      const csrFile = opensslCsr(dir, 'www.example.test', 'DNS:www.example.test');
+      const csr = readFileSync(csrFile, 'utf8');
+      const post = `const b = ${JSON.stringify(csr)}; require('http').request({ host: '${planAddress('ca')}', path: '/issue', method: 'POST', headers: { host: 'ca.test', 'content-type': 'application/pkcs10', 'content-length': Buffer.byteLength(b) } }, (r) => { let t = ''; r.on('data', (c) => { t += c; }); r.on('end', () => console.log(r.statusCode + ' ' + t)); }).on('error', (e) => console.log('error ' + e.code)).end(b)`;
+      for (const host of ['browser', 'proxy', 'web2']) {
+        const r = inHost(host, ['node', '-e', post]);
+        expect(r.stdout, host).toMatch(
+          new RegExp(
+            `^403 POST /issue is for the lab's CLI on this machine only, not ${host}: .*/acme/directory`,
+          ),
+        );
+      }
+      // the machine (its side of the internet network, 172.28.2.1) still issues
+      const issued = sh('curl', [
+        '-s',
+        '--max-time',
+        '10',
+        '--data-binary',
+        `@${csrFile}`,
+        `http://${planAddress('ca')}/issue`,
+      ]);
+      expect(issued).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // what the CA signed since it started: the hosts' certificates after an ACME validation, the
+    // machine's over /issue
+    const issues = sh('docker', ['logs', containerOf('ca')])
+      .split('\n')
+      .filter((l) => l.includes('"ca.issue"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { data: { requester: string; kind?: string } });
+    const byHost = issues.filter((e) => ['proxy', 'web2', 'resolver'].includes(e.data.requester));
+    expect(byHost.map((e) => e.data.requester)).toEqual(expect.arrayContaining(['proxy', 'web2']));
+    for (const e of byHost) expect(e.data.kind, e.data.requester).toBe('acme');
+    expect(issues.filter((e) => e.data.kind === undefined).map((e) => e.data.requester)).toEqual([
+      `172.28.${networks.find((n) => n.name === 'internet')?.index}.1`,
+    ]);
   });
 
   it('records lab capture start/stop on docker into a file Wireshark decrypts, with comments', () => {
