@@ -4,7 +4,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { decodeMessage, encodeMessage, makeFlags } from '../services/common/dns-codec.js';
+import { decodeMessage, encodeMessage, makeFlags } from '../services/common/dns/codec.js';
 
 const run = promisify(execFile);
 

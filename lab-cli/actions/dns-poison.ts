@@ -14,7 +14,7 @@ import {
   makeFlags,
   type Packet,
   recordText,
-} from '../../services/common/dns-codec.js';
+} from '../../services/common/dns/codec.js';
 import { address6Of, addressOf, peerString, port } from '../../services/common/settings.js';
 import { decodeFrame, udpFrame } from '../../services/middlebox/packets.js';
 import { allowLoopbackSources, loadCap, openTap } from '../../services/middlebox/tap.js';

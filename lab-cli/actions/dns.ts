@@ -17,7 +17,7 @@ import {
   rcodeOf,
   recordText,
   TcpDeframer,
-} from '../../services/common/dns-codec.js';
+} from '../../services/common/dns/codec.js';
 import { addressOf, port } from '../../services/common/settings.js';
 import { canonical, labNameProblem, labValue, zoneOf } from '../lab-names.js';
 import { defineAction } from '../scenario/types.js';

@@ -18,7 +18,7 @@ import {
   rcodeOf,
   readEde,
   TcpDeframer,
-} from '../common/dns-codec.js';
+} from '../common/dns/codec.js';
 import { type SecureDns, type SecureDnsMode, secureExchange } from './secure-dns.js';
 
 export interface ResolvConf {

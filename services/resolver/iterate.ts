@@ -1,7 +1,7 @@
 // Iterative resolution (RFC 1034 §5.3.3): from the root hints down the referrals, with in-bailiwick
 // glue, glueless NS names resolved on the side, CNAME chains across zones, QNAME minimisation
 // (RFC 9156), negative caching (RFC 2308), serve-stale (RFC 8767) and bounded work.
-import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns-codec.js';
+import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns/codec.js';
 import {
   type CacheEntry,
   countedDown,

@@ -12,7 +12,7 @@ import {
   makeOpt,
   type Packet,
   TcpDeframer,
-} from '../common/dns-codec.js';
+} from '../common/dns/codec.js';
 
 export type UpstreamFailure = 'timeout' | 'refused' | 'mismatch' | 'malformed' | 'network';
 

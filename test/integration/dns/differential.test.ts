@@ -23,7 +23,7 @@ import {
   RCODE_NAME,
   rcodeOf,
   recordText,
-} from '../../../services/common/dns-codec.js';
+} from '../../../services/common/dns/codec.js';
 import { startTestLab, type TestLab } from '../../support/lab.js';
 
 const B = '127.49';

@@ -1,6 +1,6 @@
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import type { Packet } from '../../../services/common/dns-codec.js';
+import type { Packet } from '../../../services/common/dns/codec.js';
 import {
   canonicalName,
   compressNames,
@@ -20,7 +20,7 @@ import {
   scanMessage,
   TcpDeframer,
   truncateMessage,
-} from '../../../services/common/dns-codec.js';
+} from '../../../services/common/dns/codec.js';
 
 const query = dnsPacket.encode({
   id: 4242,
