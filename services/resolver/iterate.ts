@@ -507,7 +507,7 @@ async function askInOrder(
       failures.push(`${server.name} (${server.address}): rcode ${rc}`);
       continue; // REFUSED or SERVFAIL: a lame server, try the next
     }
-    if (r.failure === 'malformed' || r.failure === 'mismatch') reached = true;
+    if (r.failure === 'malformed') reached = true; // it answered, with nothing usable
     failures.push(`${server.name} (${server.address}): ${r.detail}`);
   }
   throw new ResolveFailure(
