@@ -477,21 +477,24 @@ export function inBailiwick(name: string, zone: string): boolean {
   return z === '' || n === z || n.endsWith(`.${z}`);
 }
 
+/** The data of an SOA record (RFC 1035 §3.3.13), as dns-packet decodes it. */
+export interface SoaData {
+  mname: string;
+  rname: string;
+  serial: number;
+  refresh: number;
+  retry: number;
+  expire: number;
+  minimum: number;
+}
+
 /** A one-line text of a record, like dig prints it. */
 export function recordText(a: Answer): string {
   const d = (a as { data?: unknown }).data;
   let rdata: string;
   switch (a.type) {
     case 'SOA': {
-      const s = d as {
-        mname: string;
-        rname: string;
-        serial: number;
-        refresh: number;
-        retry: number;
-        expire: number;
-        minimum: number;
-      };
+      const s = d as SoaData;
       rdata = `${s.mname}. ${s.rname}. ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum}`;
       break;
     }

@@ -2,20 +2,27 @@
 // built as the lab's nameservers (and broken ones) answer.
 import { describe, expect, it } from 'vitest';
 import { type AskedQuestion, classifyResponse } from '../../../services/common/dns/classify.js';
-import { type Answer, makeFlags, type Packet, RCODE } from '../../../services/common/dns/codec.js';
+import {
+  type Answer,
+  makeFlags,
+  type Packet,
+  RCODE,
+  type SoaData,
+} from '../../../services/common/dns/codec.js';
 
 const rr = (name: string, type: string, data: unknown) =>
   ({ name, type, ttl: 300, class: 'IN', data }) as Answer;
-const soa = (zone: string) =>
-  rr(zone, 'SOA', {
-    mname: `ns.${zone}`,
-    rname: `h.${zone}`,
-    serial: 1,
-    refresh: 1,
-    retry: 1,
-    expire: 1,
-    minimum: 60,
-  });
+/** the zone's SOA (RFC 1035 §3.3.13): the classification reads only its owner */
+const SOA: SoaData = {
+  mname: 'ns-example.test',
+  rname: 'hostmaster.example.test',
+  serial: 1,
+  refresh: 3600,
+  retry: 600,
+  expire: 86400,
+  minimum: 60,
+};
+const soa = (zone: string) => rr(zone, 'SOA', SOA);
 
 function response(flags: Parameters<typeof makeFlags>[0], sections: Partial<Packet> = {}): Packet {
   return {
