@@ -13,8 +13,8 @@ import {
   encodeMessage,
   makeFlags,
   type Packet,
-  recordText,
 } from '../../services/common/dns/codec.js';
+import { recordText } from '../../services/common/dns/record-text.js';
 import { address6Of, addressOf, peerString, port } from '../../services/common/settings.js';
 import { decodeFrame, udpFrame } from '../../services/middlebox/packets.js';
 import { allowLoopbackSources, loadCap, openTap } from '../../services/middlebox/tap.js';

@@ -22,8 +22,8 @@ import {
   type Packet,
   RCODE,
   RCODE_NAME,
-  recordText,
 } from '../common/dns/codec.js';
+import { recordText } from '../common/dns/record-text.js';
 import { formErrFor, truncated } from '../common/dns/replies.js';
 import { startDnsServer } from '../common/dns/server.js';
 import { newSpanId } from '../common/events.js';

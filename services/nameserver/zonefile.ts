@@ -1,7 +1,8 @@
 // RFC 1035 §5 master files: $ORIGIN, $TTL, @, relative names, blank owners, ( … ) across lines,
 // ; comments, quoted strings. Records come out as dns-packet answers, ready to encode.
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Answer, SoaData } from '../common/dns/codec.js';
+import type { Answer } from '../common/dns/codec.js';
+import type { SoaData } from '../common/dns/record-text.js';
 
 export const SUPPORTED_TYPES = ['SOA', 'NS', 'A', 'AAAA', 'CNAME', 'MX', 'TXT', 'CAA', 'SRV', 'PTR'] as const;
 export type RecordType = (typeof SUPPORTED_TYPES)[number];

@@ -25,8 +25,8 @@ import {
   RCODE,
   RCODE_NAME,
   rcodeOf,
-  recordText,
 } from '../common/dns/codec.js';
+import { recordText } from '../common/dns/record-text.js';
 import { formErrFor, truncated } from '../common/dns/replies.js';
 import { startDnsServer } from '../common/dns/server.js';
 import type { EventInput } from '../common/events.js';

@@ -2,13 +2,8 @@
 // built as the lab's nameservers (and broken ones) answer.
 import { describe, expect, it } from 'vitest';
 import { type AskedQuestion, classifyResponse } from '../../../services/common/dns/classify.js';
-import {
-  type Answer,
-  makeFlags,
-  type Packet,
-  RCODE,
-  type SoaData,
-} from '../../../services/common/dns/codec.js';
+import { type Answer, makeFlags, type Packet, RCODE } from '../../../services/common/dns/codec.js';
+import type { SoaData } from '../../../services/common/dns/record-text.js';
 
 const rr = (name: string, type: string, data: unknown) =>
   ({ name, type, ttl: 300, class: 'IN', data }) as Answer;

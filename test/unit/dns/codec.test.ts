@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { Packet } from '../../../services/common/dns/codec.js';
 import {
   canonicalName,
-  compressNames,
   DnsDecodeError,
   decodeMessage,
   edeOption,
@@ -21,6 +20,7 @@ import {
   TcpDeframer,
   truncateMessage,
 } from '../../../services/common/dns/codec.js';
+import { compressNames } from '../../../services/common/dns/compress.js';
 
 const query = dnsPacket.encode({
   id: 4242,
