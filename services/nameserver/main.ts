@@ -12,6 +12,7 @@
 //   dns.delay     answers held back for a scenario        data {ms}
 
 import { createBatchedEmitter } from '../common/batched-emitter.js';
+import { AnswerCache } from '../common/dns/answer-cache.js';
 import {
   type Answer,
   canonicalName,
@@ -21,15 +22,15 @@ import {
   type Packet,
   RCODE,
   RCODE_NAME,
-  recordText,
-} from '../common/dns-codec.js';
-import { startDnsServer } from '../common/dns-server.js';
+} from '../common/dns/codec.js';
+import { recordText } from '../common/dns/record-text.js';
+import { formErrFor, truncated } from '../common/dns/replies.js';
+import { startDnsServer } from '../common/dns/server.js';
 import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
-import { AnswerCache } from './answer-cache.js';
-import { type AuthorityResult, answerQuery, formErrFor, truncated } from './authority.js';
+import { type AuthorityResult, answerQuery } from './authority.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
 
 /** What an answer's events say, worked out once per cached answer; the query's ID and client are added as it is sent. */

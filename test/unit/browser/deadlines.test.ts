@@ -20,7 +20,7 @@ import {
   makeFlags,
   makeOpt,
   RCODE,
-} from '../../../services/common/dns-codec.js';
+} from '../../../services/common/dns/codec.js';
 import { createEmitter } from '../../../services/common/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enterlab-deadlines-'));
