@@ -96,8 +96,21 @@ export async function browse(
       redirectURL: '',
     };
     records.push(rec);
-    // JOURNEY 5: the browser's HTTP cache first
-    const cached = opts.noCache ? undefined : d.cache.lookup(url.href);
+    const span = randomBytes(8).toString('hex');
+    const headers: Record<string, string> = {
+      'user-agent': USER_AGENT,
+      accept: ACCEPT[type] ?? '*/*',
+      'accept-language': 'en-GB,en;q=0.9,sv;q=0.8',
+      'accept-encoding': 'gzip, deflate, br',
+      traceparent: `00-${trace}-${span}-01`,
+    };
+    if (type === 'document') headers['upgrade-insecure-requests'] = '1';
+    const referer = referrerFor(referrer, url);
+    if (referer) headers.referer = referer;
+    const cookie = await d.cookies.getCookieString(url.href);
+    if (cookie) headers.cookie = cookie;
+    // JOURNEY 5: the browser's HTTP cache first (for these request headers, should the response Vary)
+    const cached = opts.noCache ? undefined : d.cache.lookup(url.href, headers);
     if (cached?.fresh && method === 'GET') {
       Object.assign(rec, {
         status: cached.stored.status,
@@ -116,19 +129,6 @@ export async function browse(
       });
       return { record: rec, body: Buffer.from(cached.stored.body, 'base64'), headers: cached.stored.headers };
     }
-    const span = randomBytes(8).toString('hex');
-    const headers: Record<string, string> = {
-      'user-agent': USER_AGENT,
-      accept: ACCEPT[type] ?? '*/*',
-      'accept-language': 'en-GB,en;q=0.9,sv;q=0.8',
-      'accept-encoding': 'gzip, deflate, br',
-      traceparent: `00-${trace}-${span}-01`,
-    };
-    if (type === 'document') headers['upgrade-insecure-requests'] = '1';
-    const referer = referrerFor(referrer, url);
-    if (referer) headers.referer = referer;
-    const cookie = await d.cookies.getCookieString(url.href);
-    if (cookie) headers.cookie = cookie;
     if (cached && !opts.noCache) {
       // stale: ask whether it changed (RFC 9111 §4.3.1)
       if (cached.stored.headers.etag) headers['if-none-match'] = cached.stored.headers.etag;
@@ -220,7 +220,7 @@ export async function browse(
       rec.fromCache = 'disk';
       return { record: rec, body: Buffer.from(s?.body ?? '', 'base64'), headers: { ...s?.headers } };
     }
-    if (d.cache.store(url.href, res.status, res.headers, res.body, method)) {
+    if (d.cache.store(url.href, res.status, res.headers, res.body, method, headers)) {
       ev.emit({
         kind: 'cache.browser',
         trace,
