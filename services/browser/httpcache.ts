@@ -22,7 +22,7 @@ export interface Stored {
   vary?: Record<string, string>;
 }
 
-const CACHEABLE = new Set([200, 203, 204, 300, 301, 308, 404, 410]);
+const CACHEABLE: ReadonlySet<number> = new Set([200, 203, 204, 300, 301, 308, 404, 410]);
 
 export function freshnessLifetime(headers: Record<string, string>, now = Date.now()): number | undefined {
   const cc = parseCacheControl(headers['cache-control']);

@@ -22,7 +22,8 @@ describe('Cache-Control (RFC 9111 §5.2)', () => {
   it('takes delta-seconds only as a non-negative integer', () => {
     expect(deltaSeconds('60')).toBe(60);
     expect(deltaSeconds('0')).toBe(0);
-    for (const bad of ['-1', '1.5', '', 'soon', true, undefined]) expect(deltaSeconds(bad)).toBeUndefined();
+    for (const bad of ['-1', '1.5', '', 'soon', true, undefined] as const)
+      expect(deltaSeconds(bad)).toBeUndefined();
   });
 });
 
