@@ -7,24 +7,16 @@ import { join } from 'node:path';
 import { CookieJar } from 'tough-cookie';
 import type { Emitter } from '../common/events.js';
 import { socketConnector } from './connect.js';
-import { HostResolver, type LookupOptions } from './host-resolver.js';
+import { HostResolver, type HostResolverConfig, type LookupOptions } from './host-resolver.js';
 import { HstsStore } from './hsts.js';
 import { HttpCache } from './httpcache.js';
 import { ConnectionPools } from './pools.js';
-import type { ResolvConf } from './resolve.js';
 import { httpOcspFetch, RevocationChecker } from './revocation.js';
 
-export interface BrowserContextConfig {
-  events: Emitter;
+/** The host resolver's settings (the browser's files, addresses and trust), and the profile. */
+export interface BrowserContextConfig extends HostResolverConfig {
   /** the profile folder: HTTP cache, HSTS and cookies are kept there */
   profile: string;
-  hostsPath: string;
-  resolvConf: () => ResolvConf;
-  dnsPort: number;
-  /** the browser's own address of a family (outgoing sockets bind to it) */
-  source(family: 4 | 6): string | undefined;
-  /** the lab's root, the only one trusted */
-  caPem: () => Promise<string>;
 }
 
 /** What one page load asks of the network (lab browse's options). */

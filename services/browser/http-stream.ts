@@ -1,6 +1,6 @@
 // What a request sees of a connection, whichever protocol ALPN chose: HTTP/1.1 (http1.ts, a pool of
 // up to six connections) and HTTP/2 (http2.ts, one session) both are an `HttpConnection`; pools.ts
-// picks one by ALPN, as undici's connectH1 / connectH2. The response's body is decoded here.
+// picks one by ALPN, as undici's connectH1 / connectH2, and decodes the body they carried (`decode`).
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { NetError } from './connect.js';
 import type { ConnInfo } from './connect-job.js';
@@ -13,6 +13,7 @@ export interface Response {
   statusText: string;
   headers: Record<string, string>;
   rawHeaders: [string, string][];
+  /** as it came (Content-Encoding still on) from a connection; decoded once out of the pools */
   body: Buffer;
   httpVersion: string;
   /** the connection it came on; its dns/connect/ssl are -1 when an earlier request opened it */
@@ -27,6 +28,15 @@ export interface HttpConnection {
   request(u: URL, method: string, headers: Record<string, string>, onSend: () => void): Promise<Response>;
   /** TLS close_notify and FIN on every socket, or GOAWAY for h2 (pools.ts closes them all). */
   close(): Promise<void>;
+}
+
+/** No bytes for `idleMs`, waiting for the headers or inside the body: Chrome gives up. */
+export function idleTimeout(host: string, gotHeaders: boolean, idleMs: number): NetError {
+  return new NetError(
+    'ERR_TIMED_OUT',
+    `no ${gotHeaders ? 'more of the body' : 'response'} from ${host} in ${idleMs} ms`,
+    'http.response',
+  );
 }
 
 /** The first request on a connection carries its setup times; later ones did not wait for them. */

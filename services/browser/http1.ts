@@ -9,10 +9,10 @@ import { NetError } from './connect.js';
 import type { Connected, ConnInfo, Origin } from './connect-job.js';
 import {
   connOfRequest,
-  decode,
   endSocket,
   flatten,
   type HttpConnection,
+  idleTimeout,
   RESPONSE_IDLE_TIMEOUT_MS,
   type Response,
 } from './http-stream.js';
@@ -117,11 +117,7 @@ function exchange(
     // no bytes for this long, waiting for the headers or inside the body: give up as Chrome does
     let timedOut: NetError | undefined;
     req.setTimeout(idleMs, () => {
-      timedOut = new NetError(
-        'ERR_TIMED_OUT',
-        `no ${tFirst ? 'more of the body' : 'response'} from ${u.host} in ${idleMs} ms`,
-        'http.response',
-      );
+      timedOut = idleTimeout(u.host, tFirst > 0, idleMs);
       reject(timedOut);
       req.destroy(timedOut);
     });
@@ -146,22 +142,18 @@ function exchange(
         const raw: [string, string][] = [];
         for (let i = 0; i < res.rawHeaders.length; i += 2)
           raw.push([res.rawHeaders[i], res.rawHeaders[i + 1]]);
-        try {
-          resolve({
-            status: res.statusCode ?? 0,
-            statusText: res.statusMessage ?? '',
-            headers: flatten(res.headers),
-            rawHeaders: raw,
-            body: decode(Buffer.concat(chunks), res.headers['content-encoding']),
-            httpVersion: `HTTP/${res.httpVersion}`,
-            conn: connOfRequest(conn),
-            send: Math.max(0, (tSent || tFirst) - t0),
-            wait: Math.max(0, tFirst - (tSent || t0)),
-            receive: performance.now() - tFirst,
-          });
-        } catch (err) {
-          reject(err);
-        }
+        resolve({
+          status: res.statusCode ?? 0,
+          statusText: res.statusMessage ?? '',
+          headers: flatten(res.headers),
+          rawHeaders: raw,
+          body: Buffer.concat(chunks),
+          httpVersion: `HTTP/${res.httpVersion}`,
+          conn: connOfRequest(conn),
+          send: Math.max(0, (tSent || tFirst) - t0),
+          wait: Math.max(0, tFirst - (tSent || t0)),
+          receive: performance.now() - tFirst,
+        });
       });
     });
     req.on('error', (err: NodeJS.ErrnoException) =>

@@ -7,10 +7,10 @@ import { NetError } from './connect.js';
 import type { Connected, ConnInfo, Origin } from './connect-job.js';
 import {
   connOfRequest,
-  decode,
   endSocket,
   flatten,
   type HttpConnection,
+  idleTimeout,
   RESPONSE_IDLE_TIMEOUT_MS,
   type Response,
 } from './http-stream.js';
@@ -97,13 +97,7 @@ function stream(
     let head: Record<string, string | string[] | number | undefined> = {};
     // no frame on this stream for this long: cancel it (RST_STREAM, RFC 9113 §8.4) and give up
     req.setTimeout(idleMs, () => {
-      reject(
-        new NetError(
-          'ERR_TIMED_OUT',
-          `no ${tFirst ? 'more of the body' : 'response'} from ${u.host} in ${idleMs} ms`,
-          'http.response',
-        ),
-      );
+      reject(idleTimeout(u.host, tFirst > 0, idleMs));
       req.close(h2constants.NGHTTP2_CANCEL);
     });
     req.on('response', (h) => {
@@ -121,23 +115,18 @@ function stream(
       const fields = Object.entries(head).filter(([k, v]) => !k.startsWith(':') && v !== undefined);
       const raw: [string, string][] = [];
       for (const [k, v] of fields) for (const one of Array.isArray(v) ? v : [String(v)]) raw.push([k, one]);
-      const h = flatten(Object.fromEntries(fields));
-      try {
-        resolve({
-          status: Number(head[':status'] ?? 0),
-          statusText: '',
-          headers: h,
-          rawHeaders: raw,
-          body: decode(Buffer.concat(chunks), h['content-encoding']),
-          httpVersion: 'HTTP/2',
-          conn,
-          send: 0,
-          wait: tFirst - t0,
-          receive: performance.now() - tFirst,
-        });
-      } catch (err) {
-        reject(err);
-      }
+      resolve({
+        status: Number(head[':status'] ?? 0),
+        statusText: '',
+        headers: flatten(Object.fromEntries(fields)),
+        rawHeaders: raw,
+        body: Buffer.concat(chunks),
+        httpVersion: 'HTTP/2',
+        conn,
+        send: 0,
+        wait: tFirst - t0,
+        receive: performance.now() - tFirst,
+      });
     });
     req.end();
   });

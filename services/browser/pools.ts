@@ -4,7 +4,7 @@
 // page has loaded, every connection is closed (JOURNEY 36).
 import type { Socket } from 'node:net';
 import { type Connected, type ConnectJobDeps, connectJob, type Origin } from './connect-job.js';
-import type { HttpConnection, Response } from './http-stream.js';
+import { decode, type HttpConnection, type Response } from './http-stream.js';
 import { connectH1 } from './http1.js';
 import { connectH2 } from './http2.js';
 
@@ -45,7 +45,9 @@ export class ConnectionPools {
           : connectH1(o, first, () => this.open(o, ['http/1.1'], trace), this.c.responseIdleMs);
       o.first = undefined;
     }
-    return o.http.request(u, method, headers, onSend);
+    const res = await o.http.request(u, method, headers, onSend);
+    // the body as the page sees it, whichever protocol carried it
+    return { ...res, body: decode(res.body, res.headers['content-encoding']) };
   }
 
   /** JOURNEY 36: close every connection: TLS close_notify and FIN, or GOAWAY for h2. */

@@ -64,6 +64,7 @@ let silentHttp = 0; // reads the request, never answers
 let stallingBody = 0; // sends headers and half the body, then nothing
 let silentH2 = 0; // TLS and h2 settings, then no response to the stream
 let answering = 0; // a working page
+let badGzip = 0; // says gzip, sends plain text
 
 beforeAll(async () => {
   execFileSync(
@@ -105,6 +106,11 @@ beforeAll(async () => {
   silentH2 = await listen(h2);
   const ok = createHttpServer((_req, res) => res.end('hej'));
   answering = await listen(ok);
+  const notGzip = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-encoding': 'gzip' });
+    res.end('not gzip at all');
+  });
+  badGzip = await listen(notGzip);
   const dns = createSocket('udp4');
   dns.on('message', (msg, from) => {
     const q = decodeMessage(msg);
@@ -121,7 +127,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => dns.bind(0, '127.0.0.1', () => r()));
   dnsPort = dns.address().port;
-  for (const s of [tcp, h1, stall, h2, ok]) servers.push(s);
+  for (const s of [tcp, h1, stall, h2, ok, notGzip]) servers.push(s);
   servers.push({ close: () => dns.close() });
 });
 afterAll(() => {
@@ -162,6 +168,13 @@ describe('browser deadlines (every network step ends)', () => {
     const r = await eng.request(new URL(`http://127.0.0.1:${answering}/`), 'GET', {});
     expect(r.status).toBe(200);
     expect(r.body.toString()).toBe('hej');
+  });
+});
+
+describe('a body that does not decode', () => {
+  it('fails the request with ERR_CONTENT_DECODING_FAILED (and the browser lives on)', async () => {
+    const e = await failure(engine().request(new URL(`http://127.0.0.1:${badGzip}/`), 'GET', {}));
+    expect([e.code, e.step]).toEqual(['ERR_CONTENT_DECODING_FAILED', 'http.response']);
   });
 });
 
