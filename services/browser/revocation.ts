@@ -15,9 +15,11 @@ export interface Revocation {
   detail: string;
 }
 
-/** What the handshake showed: the chain, and the OCSP answer stapled to it, if any. */
+/** What the handshake showed (of node's getPeerCertificate(true)): the leaf, its issuer, a staple. */
 export interface Presented {
-  peer: DetailedPeerCertificate;
+  peer: Pick<DetailedPeerCertificate, 'raw' | 'fingerprint256' | 'infoAccess'> & {
+    issuerCertificate?: Pick<DetailedPeerCertificate, 'raw'>;
+  };
   stapled?: Buffer;
 }
 
