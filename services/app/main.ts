@@ -16,6 +16,7 @@ import { alsoListen, closeAll } from '../common/listen.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
+import type { AppEvent } from './events.js';
 import { argumentResolver, controllerResolver, routes, v2Controllers } from './controllers.js';
 import { openUsers, seedDatabase } from './db.js';
 import { EventDispatcher } from './kernel/dispatcher.js';
@@ -33,13 +34,13 @@ import { addWorkshopListener, KERNEL_EVENTS, parseWorkshopListener } from './wor
 /** A profiler token: 6 hex digits, as Symfony's. */
 const newToken = () => randomBytes(3).toString('hex');
 
-await runService('app', async (ctx) => {
+await runService<AppEvent>('app', async (ctx) => {
   if (ctx.host === 'web2') return startWeb2(ctx);
   const dbPath = join(ctx.stateDir, 'users.sqlite');
   seedDatabase(dbPath);
   const users = openUsers(dbPath); // read-only from here on
   // per-request events in batches: nine lines a request, one write(2) per event-loop turn
-  const events = createBatchedEmitter(ctx.host);
+  const events = createBatchedEmitter<AppEvent>(ctx.host);
   const blocked = new Set<string>();
   const profiler = new Profiler();
   // per request: its profiler token and its trace (Symfony's profiler keys requests the same way)

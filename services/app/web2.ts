@@ -8,6 +8,7 @@ import { createServer as createHttp, type IncomingMessage, type ServerResponse }
 import { createServer as createHttps } from 'node:https';
 import { alsoListen, closeAll } from '../common/listen.js';
 import type { RunningService, ServiceContext } from '../common/service.js';
+import type { AppEvent } from './events.js';
 import { loadTlsIdentity, type TlsIdentity } from '../common/tls-identity.js';
 import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
 import { hostSpec } from '../common/topology.js';
@@ -27,7 +28,7 @@ const HTTP1 = {
   connectionsCheckingInterval: 1_000,
 };
 
-export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
+export async function startWeb2(ctx: ServiceContext<AppEvent>): Promise<RunningService> {
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     ctx.events.emit({

@@ -3,8 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { type ControlServer, startControlServer } from './control.js';
-import { createEmitter, type Emitter } from './events.js';
+import { createEmitter, type Emitter, type EventShape } from './events.js';
 import { capOwnLogs } from './log-cap.js';
+import type { ServiceEvent } from './service-events.js';
 import {
   address6Of,
   addressOf,
@@ -17,11 +18,12 @@ import {
 } from './settings.js';
 import { type HostSpec, hostSpec, type NetworkName, type ServiceName } from './topology.js';
 
-export interface ServiceContext {
+/** What a service's start function gets; E is the union of the events it emits (its events.ts). */
+export interface ServiceContext<E extends EventShape = EventShape> {
   host: string;
   spec: HostSpec;
   settings: LabSettings;
-  events: Emitter;
+  events: Emitter<E>;
   control: ControlServer;
   /** this host's private state directory (created) */
   stateDir: string;
@@ -44,7 +46,7 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export type ServiceStart = (ctx: ServiceContext) => Promise<RunningService>;
+export type ServiceStart<E extends EventShape = EventShape> = (ctx: ServiceContext<E>) => Promise<RunningService>;
 
 /** Turns a start error into the one line a user reads ("port 53 on 127.28.2.11 is in use"). */
 export function describeFatal(err: unknown): string {
@@ -56,7 +58,10 @@ export function describeFatal(err: unknown): string {
   return e instanceof Error ? e.message : String(err);
 }
 
-export async function runService(service: ServiceName, start: ServiceStart): Promise<void> {
+export async function runService<E extends EventShape = EventShape>(
+  service: ServiceName,
+  start: ServiceStart<E>,
+): Promise<void> {
   let host = process.env.LAB_HOST ?? service;
   try {
     const { values } = parseArgs({ options: { host: { type: 'string' } }, strict: true });
@@ -68,7 +73,7 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
     const stateDir = hostStateDir(host, settings);
     mkdirSync(stateDir, { recursive: true });
     capOwnLogs(); // local runtime: events.jsonl and stderr.log stay under LAB_LOG_MAX_MB each
-    const events = createEmitter(host);
+    const events = createEmitter<E | ServiceEvent>(host);
     const control = await startControlServer(controlSocketPath(host, settings));
     const started = Date.now();
     control.register('ping', () => ({ host, pid: process.pid, uptimeMs: Date.now() - started }));
@@ -79,7 +84,7 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
       rss: process.memoryUsage().rss,
       commands: control.commands(),
     }));
-    const ctx: ServiceContext = {
+    const ctx: ServiceContext<E> = {
       host,
       spec,
       settings,
@@ -122,7 +127,7 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
 }
 
 /** Logs an unexpected error from a socket handler without dying: no service crashes on input. */
-export function guard(events: Emitter, where: string, err: unknown): void {
+export function guard(events: Emitter<ServiceEvent>, where: string, err: unknown): void {
   events.emit({
     kind: 'service.error',
     summary: `${where}: ${err instanceof Error ? err.message : String(err)}`,
