@@ -8,11 +8,11 @@ import { createServer as createHttp, type IncomingMessage, type ServerResponse }
 import { createServer as createHttps } from 'node:https';
 import { alsoListen, closeAll } from '../common/listen.js';
 import type { RunningService, ServiceContext } from '../common/service.js';
-import type { AppEvent } from './events.js';
 import { loadTlsIdentity, type TlsIdentity } from '../common/tls-identity.js';
 import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
 import { hostSpec } from '../common/topology.js';
 import { traceId } from '../common/trace.js';
+import type { AppEvent } from './events.js';
 import { web2Page } from './pages.js';
 
 /** web2 stands in for www.example.test (hosts-file story), so its certificate names the proxy's names too. */

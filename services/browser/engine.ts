@@ -15,6 +15,7 @@ import {
   type TlsResult,
   tlsHandshake,
 } from './connect.js';
+import type { BrowserEvent } from './events.js';
 import { wasReset } from './peer-reset.js';
 import {
   addressesOf,
@@ -34,7 +35,7 @@ const RESOLUTION_DELAY_MS = 50; // RFC 8305 §3
 export const RESPONSE_IDLE_TIMEOUT_MS = 30_000;
 
 export interface EngineConfig {
-  events: Emitter;
+  events: Emitter<BrowserEvent>;
   hostsPath: string;
   resolvConf: () => ResolvConf;
   dnsPort: number;

@@ -7,6 +7,7 @@ import type { Emitter } from '../common/events.js';
 import { nextTraceparent } from '../common/trace.js';
 import { NetError } from './connect.js';
 import type { Engine } from './engine.js';
+import type { BrowserEvent } from './events.js';
 import { emptyTimings, type RequestRecord, toHar, totalTime, waterfall } from './har.js';
 import type { HstsStore } from './hsts.js';
 import type { HttpCache } from './httpcache.js';
@@ -42,7 +43,7 @@ export interface BrowseResult {
 }
 
 export interface NavigatorDeps {
-  events: Emitter;
+  events: Emitter<BrowserEvent>;
   engine: Engine;
   hsts: HstsStore;
   cache: HttpCache;

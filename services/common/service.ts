@@ -46,7 +46,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export type ServiceStart<E extends EventShape = EventShape> = (ctx: ServiceContext<E>) => Promise<RunningService>;
+export type ServiceStart<E extends EventShape = EventShape> = (
+  ctx: ServiceContext<E>,
+) => Promise<RunningService>;
 
 /** Turns a start error into the one line a user reads ("port 53 on 127.28.2.11 is in use"). */
 export function describeFatal(err: unknown): string {
