@@ -20,6 +20,7 @@ import { guard, runService } from '../common/service.js';
 import { addressOf, hostAt, peerNamer, port, ulaNet } from '../common/settings.js';
 import { createAcmeServer } from './acme/server.js';
 import { makeBadCert } from './badcert.js';
+import type { CaEvent } from './events.js';
 import { type Hierarchy, loadOrCreateHierarchy, x509 } from './hierarchy.js';
 import {
   buildCrl,
@@ -57,7 +58,7 @@ function lingeringClose(sock: Socket): void {
   };
 }
 
-await runService('ca', async (ctx) => {
+await runService<CaEvent>('ca', async (ctx) => {
   const s = ctx.settings;
   const urls = { base: `http://ca.test${ctx.port(80) === 80 ? '' : `:${ctx.port(80)}`}` };
   const ipRanges = [
@@ -76,7 +77,7 @@ await runService('ca', async (ctx) => {
   const mayIssue = (addr: string) => inLab(addr) || addr === '127.0.0.1' || addr === '::1';
   const who = peerNamer(s);
   // OCSP answers come by the thousand: their events are written in batches, once per loop turn
-  const ocspEvents = createBatchedEmitter(ctx.host);
+  const ocspEvents = createBatchedEmitter<CaEvent>(ctx.host);
   let crlCache: { der: Buffer; at: number } | undefined;
 
   const announce = () =>
