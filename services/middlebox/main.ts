@@ -22,6 +22,7 @@ import { guard, runService } from '../common/service.js';
 import { address6Of, addressOf, hostAt, type LabSettings, settingsFromEnv } from '../common/settings.js';
 import { createCensor } from './censor.js';
 import { dryRunCli } from './dry-run.js';
+import type { MiddleboxEvent, ShownRule } from './events.js';
 import { type ArmedLoss, armLossEach, runner } from './loss.js';
 import { outcomeEvent } from './report.js';
 import { createRuleSet, type Rule, RuleError } from './rules.js';
@@ -54,7 +55,7 @@ function scheduleFirst(): void {
   }
 }
 
-const shown = (r: Rule) => ({ id: r.id, text: r.text, kind: r.kind, value: r.value });
+const shown = (r: Rule): ShownRule => ({ id: r.id, text: r.text, kind: r.kind, value: r.value });
 
 /** Why the middlebox cannot capture and inject here, or undefined. */
 function offReason(s: LabSettings): string | undefined {
@@ -63,7 +64,7 @@ function offReason(s: LabSettings): string | undefined {
   return undefined;
 }
 
-await runService('middlebox', async (ctx) => {
+await runService<MiddleboxEvent>('middlebox', async (ctx) => {
   const s = ctx.settings;
   const rules = createRuleSet(s);
   const censor = createCensor(rules, censorScope(s));
@@ -74,7 +75,7 @@ await runService('middlebox', async (ctx) => {
       throw new ControlError(`${err.message}; the rule set is unchanged`, err.code);
     throw err;
   };
-  const changed = (op: string, rule?: Rule) =>
+  const changed = (op: 'add' | 'rm' | 'load' | 'clear', rule?: Rule) =>
     ctx.events.emit({
       kind: 'censor.rule',
       summary: `rules ${op}${rule ? `: ${rule.text}` : ''} (${rules.list().length} in force)`,
@@ -178,7 +179,7 @@ await runService('middlebox', async (ctx) => {
   let tap: Tap | undefined;
   // the outcomes' events are written after this turn's frames: a synchronous write per event (a pipe
   // to dockerd there) delayed the next forgery, and a forged AAAA lost its race to the real answer
-  const outcomeEvents = createBatchedEmitter(ctx.host);
+  const outcomeEvents = createBatchedEmitter<MiddleboxEvent>(ctx.host);
   let upstream: Upstream | undefined;
   let off = offReason(s);
   const home = addressOf('middlebox', s, 'home');
