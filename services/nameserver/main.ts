@@ -30,17 +30,17 @@ import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
 import { AnswerCache } from './answer-cache.js';
 import { type AuthorityResult, answerQuery, formErrFor, truncated } from './authority.js';
+import type { AnswerData, AnswerKind, NameserverEvent } from './events.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
 
 /** What an answer's events say, worked out once per cached answer; the query's ID and client are added as it is sent. */
 interface Told {
   q?: { name: string; type: string };
-  /** dns.answer, dns.referral, … */
-  kind: string;
+  kind: AnswerKind;
   /** a referral names the client it refers */
   summary: (client: string) => string;
   /** the outcome event's data after the question and its ID */
-  outcome: Record<string, unknown>;
+  outcome: Omit<AnswerData, 'name' | 'type' | 'id'>;
 }
 
 function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
@@ -90,13 +90,13 @@ function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
   };
 }
 
-await runService('nameserver', async (ctx) => {
+await runService<NameserverEvent>('nameserver', async (ctx) => {
   const files = ZONES_BY_HOST[ctx.host];
   if (!files) throw new Error(`no zones are configured for ${ctx.host}`);
   const zones = files.map((f) => loadZoneFile(f, ctx.settings));
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0'; // benchmarks may turn per-query events off
   // per-query events go out in batches, one write(2) a turn of the event loop, not one a line
-  const events = createBatchedEmitter(ctx.host);
+  const events = createBatchedEmitter<NameserverEvent>(ctx.host);
   const who = peerNamer(ctx.settings);
   // zone transfers go to lab hosts and to the machine running the lab (dig on the host) only
   const machine =
