@@ -35,6 +35,7 @@ import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
 import { ResolverCache, ttlLeft } from './cache.js';
 import { type EncryptedTransport, startEncryptedDns } from './encrypted.js';
+import type { ResolverEvent } from './events.js';
 import {
   type Iterator,
   LIMITS,
@@ -48,15 +49,15 @@ import { askServer } from './upstream.js';
 
 const UPSTREAM_TIMEOUT_MS = 800;
 
-await runService('resolver', async (ctx) => {
+await runService<ResolverEvent>('resolver', async (ctx) => {
   const s = ctx.settings;
   const cache = new ResolverCache();
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0';
   // the per-query events, written in batches: one write(2) per event cost more than the answer
-  const queryLog = createBatchedEmitter(ctx.host);
+  const queryLog = createBatchedEmitter<ResolverEvent>(ctx.host);
   // the events of the answer being built, kept while it may be reused (see `wire` below)
-  let recording: EventInput[] | undefined;
-  const tell = (ev: EventInput) => {
+  let recording: EventInput<ResolverEvent>[] | undefined;
+  const tell = (ev: EventInput<ResolverEvent>) => {
     queryLog.emit(ev);
     recording?.push(ev);
   };
@@ -180,7 +181,12 @@ await runService('resolver', async (ctx) => {
   };
 
   type Meta = { address: string; port: number; transport: 'udp' | 'tcp' | EncryptedTransport };
-  const queryEvent = (meta: Meta, span: string, q: Told['question'], id: number): EventInput => ({
+  const queryEvent = (
+    meta: Meta,
+    span: string,
+    q: Told['question'],
+    id: number,
+  ): EventInput<ResolverEvent> => ({
     kind: 'dns.query',
     span,
     peer: peerString(meta.address, meta.port),
@@ -194,7 +200,7 @@ await runService('resolver', async (ctx) => {
   interface Told {
     question: { name: string; type: string; rd: boolean };
     /** each event as it was first told */
-    events: EventInput[];
+    events: EventInput<ResolverEvent>[];
   }
   const wire = new AnswerCache<{ until: number; generation: number; told?: Told }>();
   const tellAgain = (told: Told, meta: Meta, id: number, t0: number) => {
