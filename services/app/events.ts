@@ -1,6 +1,6 @@
 // The events of the app service's two hosts, `app` (the web-server layer and the kernel) and `web2`:
 // kind → data. scripts/events-doc.ts turns this into docs/EVENTS.md and the list in main.ts.
-import type { ServiceEvent, TlsRenewEvent } from '../common/service-events.js';
+import type { OcspStapleEvent, ServiceEvent, TlsRenewEvent } from '../common/service-events.js';
 import type { ListenerCall } from './kernel/traceable-dispatcher.js';
 import type { KERNEL_EVENTS } from './workshop.js';
 
@@ -21,7 +21,9 @@ export interface KernelStepData {
 
 export type AppEvent =
   | ServiceEvent
+  /** web2's certificate and its staple (services/common/tls-identity.ts) */
   | TlsRenewEvent
+  | OcspStapleEvent
   /** the web-server layer picked a site (or none: 421) */
   | {
       kind: 'vhost.match';

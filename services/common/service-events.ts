@@ -20,3 +20,9 @@ export type TlsRenewEvent = {
   kind: 'tls.renew';
   data: { serial: string; names: string[]; notAfter: string };
 };
+
+/** A host that staples OCSP fetched a new answer for its certificate (services/proxy/staple.ts). */
+export type OcspStapleEvent = {
+  kind: 'ocsp.staple';
+  data: { status: string; nextUpdate?: string };
+};

@@ -2,6 +2,7 @@
 // control commands cache.purge / cache.ban / cache.stats behind `lab cache`.
 import type { ControlServer } from '../common/control.js';
 import type { Emitter } from '../common/events.js';
+import type { ProxyEvent } from './events.js';
 import type { Delivery } from './flow.js';
 import type { ObjectStore } from './store.js';
 import type { ProxyRequest, Vcl } from './vcl.js';
@@ -11,7 +12,7 @@ export function invalidateByRequest(
   p: ProxyRequest,
   store: ObjectStore,
   vcl: Vcl,
-  events: Emitter,
+  events: Emitter<ProxyEvent>,
   trace: string,
 ): Delivery {
   let removed: number;
@@ -58,7 +59,7 @@ export function invalidateByRequest(
 export function registerCacheControl(
   control: ControlServer,
   store: ObjectStore,
-  events: Emitter,
+  events: Emitter<ProxyEvent>,
   extra: () => Record<string, unknown>,
 ) {
   control.register('cache.purge', (args) => {

@@ -30,6 +30,7 @@ import { addressOf, peerNamer, project } from '../common/settings.js';
 import { CONTEXT_POLICY } from '../common/tls-policy.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { createBackend } from './backend.js';
+import type { ProxyEvent } from './events.js';
 import { createFrontend } from './frontend.js';
 import { loadTlsIdentity } from './identity.js';
 import { registerCacheControl } from './invalidate.js';
@@ -39,7 +40,7 @@ import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
 import { loadVcl } from './vcl-file.js';
 
-await runService('proxy', async (ctx) => {
+await runService<ProxyEvent>('proxy', async (ctx) => {
   const s = ctx.settings;
   const names = hostSpec('proxy').names ?? [];
   // Varnish's parameters, as the workshop set them (LAB_PROXY_PARAMS); `lab cache param set` later
@@ -49,7 +50,7 @@ await runService('proxy', async (ctx) => {
   // the VCL: the default, or a workshop's file over it (LAB_PROXY_VCL)
   const loaded = await loadVcl(process.env.LAB_PROXY_VCL);
   const who = peerNamer(s);
-  const events = createBatchedEmitter('proxy');
+  const events = createBatchedEmitter<ProxyEvent>('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
   const admins = new Set(['127.0.0.1', '::1', ...networks.map((n) => project(`172.28.${n.index}.1`, s))]);
 
