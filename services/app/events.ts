@@ -24,20 +24,23 @@ export type AppEvent =
   /** web2's certificate and its staple (services/common/tls-identity.ts) */
   | TlsRenewEvent
   | OcspStapleEvent
-  /** the web-server layer picked a site (or none: 421) */
   | {
+      /** the web-server layer picked a site (or none: 421) */
       kind: 'vhost.match';
       data: { host: string; vhost: string | null; method: string; path: string };
     }
-  /** one kernel step */
-  | { kind: KernelEventName; data: KernelStepData }
-  /** one line of the combined access log */
   | {
+      /** one kernel step */
+      kind: KernelEventName;
+      data: KernelStepData;
+    }
+  | {
+      /** one line of the combined access log */
       kind: 'http.access';
       data: { line: string; status: number; vhost: string | null; ms: number };
     }
-  /** web2 answered a request */
   | {
+      /** web2 answered a request */
       kind: 'http.request';
       data: { method: string | undefined; host: string; path: string | undefined; scheme: string };
     };

@@ -1,12 +1,19 @@
 // The app server on two hosts: `app` (behind the proxy: vhosts, the kernel, the profiler) and
 // `web2` (another web server, for the hosts-file story).
 //
-// Events (contract v1):
-//   vhost.match   the web-server layer picked a site   data {host, vhost|null, method, path}
-//   kernel.request | kernel.controller | kernel.controller_arguments | kernel.view | kernel.response |
-//   kernel.finish_request | kernel.terminate | kernel.exception
-//                 one kernel step   data {token, listeners[{listener, priority, dur}], route?, controller?, status?, …}
-//   http.access   one line of the combined access log   data {line, status, vhost, clientIp, ms}
+// Events (contract v1, docs/EVENTS.md), generated from services/app/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   tls.renew  a new certificate from the CA is served
+//       data {serial, names[], notAfter}
+//   ocsp.staple  a stapled OCSP response fetched (status error: the CA did not answer)
+//       data {status, nextUpdate?}
+//   vhost.match  the web-server layer picked a site (or none: 421)
+//       data {host, vhost, method, path}
+//   kernel.request | kernel.controller | kernel.controller_arguments | kernel.view | kernel.response | kernel.finish_request | kernel.terminate | kernel.exception  one kernel step
+//       data {token, listeners [{listener, priority, dur, stoppedPropagation}], route?, attributes?, …}
+//   http.access  one line of the combined access log
+//       data {line, status, vhost, ms}
+//   http.request  web2 answered a request
+//       data {method?, host, path?, scheme}
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';

@@ -18,25 +18,43 @@ export interface UrlParts {
 
 export type BrowserEvent =
   | ServiceEvent
-  /** the omnibox decided: a URL, or a search */
-  | { kind: 'omnibox'; data: { text: string; kind: 'url' | 'search'; url: string; reason: string } }
-  /** the URL taken apart */
-  | { kind: 'url.parse'; data: UrlParts & { typedHost: string } }
-  /** http:// became https:// before any request (a 307 Internal Redirect) */
-  | { kind: 'hsts.upgrade'; data: { from: string; to: string; why: string } }
-  /** a Strict-Transport-Security header remembered */
-  | { kind: 'hsts.learn'; data: { host: string; header: string } }
-  /** the browser's HTTP cache answered, stored or revalidated */
   | {
+      /** the omnibox decided: a URL, or a search */
+      kind: 'omnibox';
+      data: { text: string; kind: 'url' | 'search'; url: string; reason: string };
+    }
+  | {
+      /** the URL taken apart */
+      kind: 'url.parse';
+      data: UrlParts & { typedHost: string };
+    }
+  | {
+      /** http:// became https:// before any request (a 307 Internal Redirect) */
+      kind: 'hsts.upgrade';
+      data: { from: string; to: string; why: string };
+    }
+  | {
+      /** a Strict-Transport-Security header remembered */
+      kind: 'hsts.learn';
+      data: { host: string; header: string };
+    }
+  | {
+      /** the browser's HTTP cache answered, stored or revalidated */
       kind: 'cache.browser';
       data: { url: string; result: 'fresh' | 'stored' | 'revalidated'; age?: number };
     }
-  /** a name in the browser's own DNS cache */
-  | { kind: 'dns.cache'; data: { name: string; addresses: string[]; ttl: number } }
-  /** a name in the hosts file: no DNS query */
-  | { kind: 'dns.hosts'; data: { name: string; addresses: string[]; file: string } }
-  /** the stub resolver asked the resolver of resolv.conf */
   | {
+      /** a name in the browser's own DNS cache */
+      kind: 'dns.cache';
+      data: { name: string; addresses: string[]; ttl: number };
+    }
+  | {
+      /** a name in the hosts file: no DNS query */
+      kind: 'dns.hosts';
+      data: { name: string; addresses: string[]; file: string };
+    }
+  | {
+      /** the stub resolver asked the resolver of resolv.conf */
       kind: 'dns.stub';
       data: {
         name: string;
@@ -52,8 +70,8 @@ export type BrowserEvent =
         ms: number;
       };
     }
-  /** one connection attempt of happy eyeballs (RFC 8305) */
   | {
+      /** one connection attempt of happy eyeballs (RFC 8305) */
       kind: 'happy-eyeballs.attempt';
       data: {
         address: string;
@@ -63,8 +81,8 @@ export type BrowserEvent =
         startedAt: number;
       };
     }
-  /** a TCP connection set up */
   | {
+      /** a TCP connection set up */
       kind: 'tcp.connect';
       data: {
         connection: string;
@@ -75,10 +93,13 @@ export type BrowserEvent =
         ms: number;
       };
     }
-  /** a TCP connection closed */
-  | { kind: 'tcp.close'; data: { connection: string; src: string; dst: string; error: boolean } }
-  /** a TLS handshake, or its failure (error, detail) */
   | {
+      /** a TCP connection closed */
+      kind: 'tcp.close';
+      data: { connection: string; src: string; dst: string; error: boolean };
+    }
+  | {
+      /** a TLS handshake, or its failure (error, detail) */
       kind: 'tls.handshake';
       data: {
         connection: string;
@@ -96,8 +117,8 @@ export type BrowserEvent =
         detail?: string;
       };
     }
-  /** is the server's certificate revoked? */
   | {
+      /** is the server's certificate revoked? */
       kind: 'ocsp.check';
       data: {
         host: string;
@@ -106,8 +127,8 @@ export type BrowserEvent =
         detail: string;
       };
     }
-  /** a request sent */
   | {
+      /** a request sent */
       kind: 'http.request';
       data: {
         id: number;
@@ -119,8 +140,8 @@ export type BrowserEvent =
         path: string;
       };
     }
-  /** its response */
   | {
+      /** its response */
       kind: 'http.response';
       data: {
         id: number;
@@ -133,12 +154,18 @@ export type BrowserEvent =
         ms: number;
       };
     }
-  /** a 3xx followed */
-  | { kind: 'http.redirect'; data: { status: number; to: string } }
-  /** the HTML parsed */
-  | { kind: 'html.parse'; data: { title: string; subresources: string[]; links: number } }
-  /** what would be painted */
   | {
+      /** a 3xx followed */
+      kind: 'http.redirect';
+      data: { status: number; to: string };
+    }
+  | {
+      /** the HTML parsed */
+      kind: 'html.parse';
+      data: { title: string; subresources: string[]; links: number };
+    }
+  | {
+      /** what would be painted */
       kind: 'page.render';
       data: {
         title: string;
@@ -149,7 +176,13 @@ export type BrowserEvent =
         ms: number;
       };
     }
-  /** the page load failed */
-  | { kind: 'page.error'; data: { code: string; step: string; message: string; url?: string } }
-  /** a subresource failed; the page goes on */
-  | { kind: 'subresource.error'; data: { url: string; code: string; step: string } };
+  | {
+      /** the page load failed */
+      kind: 'page.error';
+      data: { code: string; step: string; message: string; url?: string };
+    }
+  | {
+      /** a subresource failed; the page goes on */
+      kind: 'subresource.error';
+      data: { url: string; code: string; step: string };
+    };

@@ -10,10 +10,13 @@ type AcmeStatus = 'pending' | 'ready' | 'processing' | 'valid' | 'invalid';
 
 export type CaEvent =
   | ServiceEvent
-  /** the hierarchy in use (created or loaded) */
-  | { kind: 'ca.ready'; data: { root: string; intermediate: string; created: boolean } }
-  /** a certificate signed: from a CSR, after ACME validation (kind acme), or a bad one for a story */
   | {
+      /** the hierarchy in use (created or loaded) */
+      kind: 'ca.ready';
+      data: { root: string; intermediate: string; created: boolean };
+    }
+  | {
+      /** a certificate signed: from a CSR, after ACME validation (kind acme), or a bad one for a story */
       kind: 'ca.issue';
       data: {
         serial: string;
@@ -26,15 +29,18 @@ export type CaEvent =
         account?: string;
       };
     }
-  /** a certificate revoked */
-  | { kind: 'ca.revoke'; data: { serial: string; names: string[]; reason: ReasonName } }
-  /** an OCSP question (RFC 6960) */
   | {
+      /** a certificate revoked */
+      kind: 'ca.revoke';
+      data: { serial: string; names: string[]; reason: ReasonName };
+    }
+  | {
+      /** an OCSP question (RFC 6960) */
       kind: 'ocsp.request';
       data: { serials: string[]; nonce?: string; method: 'GET' | 'POST'; from: string };
     }
-  /** what the CA answered */
   | {
+      /** what the CA answered */
       kind: 'ocsp.response';
       data: {
         statuses: { serial: string; status: CertStatus; reason?: string; revokedAt?: string }[];
@@ -45,20 +51,23 @@ export type CaEvent =
         reason?: string;
       };
     }
-  /** a CRL downloaded */
-  | { kind: 'crl.fetch'; data: { ca: 'intermediate' | 'root'; entries: number; from: string } }
-  /** a request the CA will not serve */
   | {
+      /** a CRL downloaded */
+      kind: 'crl.fetch';
+      data: { ca: 'intermediate' | 'root'; entries: number; from: string };
+    }
+  | {
+      /** a request the CA will not serve */
       kind: 'http.refused';
       data: { from: string; path: string | undefined; status: number; reason: string };
     }
-  /** ACME: an account opened */
   | {
+      /** ACME: an account opened */
       kind: 'acme.account';
       data: { account: string; alg: string; thumbprint: string; contact: string[]; from: string };
     }
-  /** ACME: an order placed, or its status changed */
   | {
+      /** ACME: an order placed, or its status changed */
       kind: 'acme.order';
       data: {
         order: string;
@@ -69,8 +78,8 @@ export type CaEvent =
         problem?: Problem;
       };
     }
-  /** ACME: the client says a challenge is ready */
   | {
+      /** ACME: the client says a challenge is ready */
       kind: 'acme.challenge';
       data: {
         challenge: string;
@@ -81,8 +90,8 @@ export type CaEvent =
         from: string;
       };
     }
-  /** ACME: the CA checked a challenge itself */
   | {
+      /** ACME: the CA checked a challenge itself */
       kind: 'acme.validate';
       data: {
         type: 'http-01' | 'dns-01';
@@ -93,8 +102,8 @@ export type CaEvent =
         from: string;
       };
     }
-  /** ACME: a request refused with a problem document (RFC 8555 §6.7) */
   | {
+      /** ACME: a request refused with a problem document (RFC 8555 §6.7) */
       kind: 'acme.refused';
       data: { from: string; path: string | undefined; type: string; detail: string; status: number };
     };

@@ -3,26 +3,42 @@
 import type { ServiceName } from './topology.js';
 
 export type ServiceEvent =
-  /** the host is up: what listens, or why it runs but is off */
   | {
+      /** the host is up: what listens, or why it runs but is off */
       kind: 'service.ready';
       data: { service: ServiceName; pid: number; listening: string[]; off?: string };
     }
-  /** the host stopped on a signal */
-  | { kind: 'service.stop'; data: { signal: string } }
-  /** a socket handler failed; the host goes on (guard) */
-  | { kind: 'service.error'; data: { where: string; stack?: string } }
-  /** something the host cannot do here, said once at start */
-  | { kind: 'service.note'; data: { tls: boolean } };
+  | {
+      /** the host stopped on a signal */
+      kind: 'service.stop';
+      data: { signal: string };
+    }
+  | {
+      /** a socket handler failed; the host goes on (guard) */
+      kind: 'service.error';
+      data: { where: string; stack?: string };
+    }
+  | {
+      /** something the host cannot do here, said once at start */
+      kind: 'service.note';
+      data: { tls: boolean };
+    }
+  | {
+      /** written by the CLI for the host (docker runtime): its container exited with an error */
+      kind: 'service.died';
+      data: { exitCode: number; container: string };
+    };
 
-/** A host that serves TLS took a new certificate from the CA (services/common/tls-identity.ts). */
+/** A certificate renewed by a host that serves TLS (services/common/tls-identity.ts). */
 export type TlsRenewEvent = {
+  /** a new certificate from the CA is served */
   kind: 'tls.renew';
   data: { serial: string; names: string[]; notAfter: string };
 };
 
-/** A host that staples OCSP fetched a new answer for its certificate (services/proxy/staple.ts). */
+/** An OCSP answer fetched by a host that staples it (services/proxy/staple.ts). */
 export type OcspStapleEvent = {
+  /** a stapled OCSP response fetched (status error: the CA did not answer) */
   kind: 'ocsp.staple';
   data: { status: string; nextUpdate?: string };
 };

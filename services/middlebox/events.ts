@@ -15,8 +15,8 @@ export interface ShownRule {
 
 /** What the censor did about one packet (services/middlebox/report.ts words it). */
 export type OutcomeEvent =
-  /** a rule matched a flow */
   | {
+      /** a rule matched a flow */
       kind: 'censor.match';
       data: {
         rule: MatchInfo['rule'];
@@ -25,8 +25,8 @@ export type OutcomeEvent =
         flow: MatchInfo['flow'];
       };
     }
-  /** forged RSTs sent to both ends for one trigger */
   | {
+      /** forged RSTs sent to both ends for one trigger */
       kind: 'rst.injected';
       data: {
         rule: MatchInfo['rule'];
@@ -35,8 +35,8 @@ export type OutcomeEvent =
         packets: Omit<ForgedPacket, 'frame'>[];
       };
     }
-  /** a forged DNS answer sent, racing the real one */
   | {
+      /** a forged DNS answer sent, racing the real one */
       kind: 'dns.injected';
       data: { rule: MatchInfo['rule']; flow: MatchInfo['flow'] } & Omit<ForgedAnswer, 'frame'>;
     };
@@ -44,13 +44,13 @@ export type OutcomeEvent =
 export type MiddleboxEvent =
   | ServiceEvent
   | OutcomeEvent
-  /** the rule set changed */
   | {
+      /** the rule set changed */
       kind: 'censor.rule';
       data: { op: 'add' | 'rm' | 'load' | 'clear'; rule?: ShownRule; rules: string[] };
     }
-  /** one segment will be dropped: the nth data segment from now (docker runtime) */
   | {
+      /** one segment will be dropped: the nth data segment from now (docker runtime) */
       kind: 'loss.armed';
       data: {
         tag: string;
@@ -61,5 +61,8 @@ export type MiddleboxEvent =
         nth: number;
       };
     }
-  /** the kernel dropped it, or nothing matched in time (the rule is removed) */
-  | { kind: 'loss.dropped'; data: { tag: string; dropped: number } };
+  | {
+      /** the kernel dropped it, or nothing matched in time (the rule is removed) */
+      kind: 'loss.dropped';
+      data: { tag: string; dropped: number };
+    };

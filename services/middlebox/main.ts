@@ -3,16 +3,19 @@
 // RSTs to both ends or a DNS answer that races the real one. On the docker runtime it also loses one
 // chosen segment in its FORWARD chain. `--dry-run <pcap>` plays a capture through the same rules.
 //
-// Events (contract v1):
-//   censor.rule    the rule set changed                  data {op: add|rm|load|clear, rule?, rules}
-//   censor.match   a rule matched a flow                 data {rule {id, text}, trigger: syn|sni|host|keyword|dns,
-//                                                              value, flow {proto, client, server}}
-//   rst.injected   forged RSTs sent for one trigger      data {rule, flow, trigger {dir: c2s|s2c, seq, ack, len, flags},
-//                                                              packets [{to: client|server, src, sport, dst, dport,
-//                                                              flags, seq, ack, ttl, ipId}]}
-//   dns.injected   a forged DNS answer sent              data {rule, flow, src, dst, id, name, type, answer, ttl, ipId}
-//   loss.armed     one segment will be dropped           data {tag, from, to, fromPort, toPort, nth} (nth data segment from now)
-//   loss.dropped   the kernel dropped it (rule removed)  data {tag, dropped}
+// Events (contract v1, docs/EVENTS.md), generated from services/middlebox/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   censor.match  a rule matched a flow
+//       data {rule {id, text}, trigger: syn|sni|host|keyword|dns, value, flow {proto: tcp|udp, client, server}}
+//   rst.injected  forged RSTs sent to both ends for one trigger
+//       data {rule {id, text}, flow {proto: tcp|udp, client, server}, trigger {dir: c2s|s2c, seq, ack, len, flags}, packets [{to: client|server, src, sport, dst, dport, flags, seq, ack, ttl, ipId?}]}
+//   dns.injected  a forged DNS answer sent, racing the real one
+//       data {src, dst, id, name, type, answer?, ttl, ipId?, rule {id, text}, flow {proto: tcp|udp, client, server}}
+//   censor.rule  the rule set changed
+//       data {op: add|rm|load|clear, rule? {id, text, kind: ip|sni|host|keyword|dns, value}, rules[]}
+//   loss.armed  one segment will be dropped: the nth data segment from now (docker runtime)
+//       data {tag, from, to, fromPort?, toPort?, nth}
+//   loss.dropped  the kernel dropped it, or nothing matched in time (the rule is removed)
+//       data {tag, dropped}
 import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createBatchedEmitter } from '../common/batched-emitter.js';

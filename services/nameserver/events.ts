@@ -23,8 +23,8 @@ export interface AnswerData {
 
 export type NameserverEvent =
   | ServiceEvent
-  /** a query arrived; peer = the client, span = the question's */
   | {
+      /** a query arrived; peer = the client, span = the question's */
       kind: 'dns.query';
       data: {
         from: string;
@@ -34,17 +34,28 @@ export type NameserverEvent =
         transport: 'udp' | 'tcp';
       };
     }
-  /** what it answered; parent = the dns.query span */
-  | { kind: AnswerKind; data: AnswerData }
-  /** a query that could not be read (answered with FORMERR when its header could be) */
-  | { kind: 'dns.formerr'; data: { from: string; bytes: number; answered: boolean } }
-  /** a malformed COOKIE option (dns.formerr), or a server cookie this server did not make, over
-   * UDP (dns.badcookie, RFC 7873 §5.2.4) */
-  | { kind: 'dns.formerr' | 'dns.badcookie'; data: { from: string; why: string } }
-  /** a record set or removed at run time */
   | {
+      /** what it answered; parent = the dns.query span */
+      kind: AnswerKind;
+      data: AnswerData;
+    }
+  | {
+      /** a query that could not be read (answered with FORMERR when its header could be) */
+      kind: 'dns.formerr';
+      data: { from: string; bytes: number; answered: boolean };
+    }
+  | {
+      /** a malformed COOKIE option (dns.formerr), or a server cookie this server did not make, over UDP (dns.badcookie, RFC 7873 §5.2.4) */
+      kind: 'dns.formerr' | 'dns.badcookie';
+      data: { from: string; why: string };
+    }
+  | {
+      /** a record set or removed at run time */
       kind: 'dns.zone.change';
       data: { zone: string; serial: number; op: string; record: string };
     }
-  /** answers held back for a scenario (a slow authority); 0: at once again */
-  | { kind: 'dns.delay'; data: { ms: number } };
+  | {
+      /** answers held back for a scenario (a slow authority); 0: at once again */
+      kind: 'dns.delay';
+      data: { ms: number };
+    };

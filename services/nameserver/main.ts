@@ -1,15 +1,18 @@
 // The authoritative nameserver: one program, three hosts (ns-root, ns-tld, ns-example).
 //
-// Events (contract v1):
-//   dns.query     a query arrived      data {from, name, type, id, transport}; peer = client
-//   dns.answer | dns.referral | dns.nxdomain | dns.nodata | dns.refused | dns.formerr | dns.notimp | dns.badvers
-//   | dns.transfer (AXFR) | dns.notauth
-//                 what it answered     data {name, type, id, zone, aa, tc, rcode, answers[], authority[], additional[]}
-//                                      (records as dig prints them); parent = the dns.query span
-//   dns.badcookie  a query with a server cookie this server did not make, over UDP (RFC 7873 §5.2.4)
-//                 data {from, why}; a malformed COOKIE option is a dns.formerr with the same data
-//   dns.zone.change  a record set or removed at run time  data {zone, serial, op, record}
-//   dns.delay     answers held back for a scenario        data {ms}
+// Events (contract v1, docs/EVENTS.md), generated from services/nameserver/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   dns.query  a query arrived; peer = the client, span = the question's
+//       data {from, name?, type?, id, transport: udp|tcp}
+//   dns.answer | dns.referral | dns.nxdomain | dns.nodata | dns.refused | dns.formerr | dns.notimp | dns.badvers | dns.transfer | dns.notauth  what it answered; parent = the dns.query span
+//       data {name?, type?, id, zone?, aa, tc, rcode, answers[], authority[], additional[]}
+//   dns.formerr  a query that could not be read (answered with FORMERR when its header could be)
+//       data {from, bytes, answered}
+//   dns.formerr | dns.badcookie  a malformed COOKIE option (dns.formerr), or a server cookie this server did not make, over UDP (dns.badcookie, RFC 7873 §5.2.4)
+//       data {from, why}
+//   dns.zone.change  a record set or removed at run time
+//       data {zone, serial, op, record}
+//   dns.delay  answers held back for a scenario (a slow authority); 0: at once again
+//       data {ms}
 
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import {

@@ -18,8 +18,8 @@ export type ProxyEvent =
   | ServiceEvent
   | TlsRenewEvent
   | OcspStapleEvent
-  /** a TLS session set up */
   | {
+      /** a TLS session set up */
       kind: 'tls.handshake';
       data: {
         sni: string | null | undefined;
@@ -31,10 +31,13 @@ export type ProxyEvent =
         client: string;
       };
     }
-  /** a TLS handshake that failed */
-  | { kind: 'tls.error'; data: { code: string; client: string } }
-  /** a request arrived (trace: the browser's) */
   | {
+      /** a TLS handshake that failed */
+      kind: 'tls.error';
+      data: { code: string; client: string };
+    }
+  | {
+      /** a request arrived (trace: the browser's) */
       kind: 'http.request';
       data: {
         method: string;
@@ -46,10 +49,13 @@ export type ProxyEvent =
         requestId: string;
       };
     }
-  /** a 1xx sent ahead of the answer (103 Early Hints) */
-  | { kind: 'http.interim'; data: { status: number; link: string | string[] | null } }
-  /** what went back */
   | {
+      /** a 1xx sent ahead of the answer (103 Early Hints) */
+      kind: 'http.interim';
+      data: { status: number; link: string | string[] | null };
+    }
+  | {
+      /** what went back */
       kind: 'http.response';
       data: {
         status: number;
@@ -59,20 +65,23 @@ export type ProxyEvent =
         ms: number;
       };
     }
-  /** port 80 sent to https */
-  | { kind: 'http.redirect'; data: { location: string } }
-  /** a malformed or smuggling request refused */
   | {
+      /** port 80 sent to https */
+      kind: 'http.redirect';
+      data: { location: string };
+    }
+  | {
+      /** a malformed or smuggling request refused */
       kind: 'http.rejected';
       data: { code: string; status: number; port?: string; why?: string };
     }
-  /** hit, miss, stale, pass or pipe */
   | {
+      /** hit, miss, stale, pass or pipe */
       kind: 'cache.lookup';
       data: { result: CacheLookupResult; why: string; url: string } & CacheLookupExtra;
     }
-  /** a fetch from the app */
   | {
+      /** a fetch from the app */
       kind: 'backend.fetch';
       data: {
         url: string;
@@ -84,15 +93,18 @@ export type ProxyEvent =
         mode: 'miss' | 'pass';
       };
     }
-  /** one fetch failed (timeout, refused, malformed) */
   | {
+      /** one fetch failed (timeout, refused, malformed) */
       kind: 'backend.error';
       data: { url: string; method: string; why: string; mode: 'miss' | 'pass' };
     }
-  /** the health probe changed its mind */
-  | { kind: 'backend.health'; data: { healthy: boolean; why: string } }
-  /** stored, with the TTL and where it came from */
   | {
+      /** the health probe changed its mind */
+      kind: 'backend.health';
+      data: { healthy: boolean; why: string };
+    }
+  | {
+      /** stored, with the TTL and where it came from */
       kind: 'cache.store';
       data: {
         hash: string;
@@ -105,26 +117,38 @@ export type ProxyEvent =
         bytes: number;
       };
     }
-  /** not stored (hit-for-miss) */
   | {
+      /** not stored (hit-for-miss) */
       kind: 'cache.uncacheable';
       data: { hash: string; why: string; from: string; rule?: string };
     }
-  /** the proxy answered itself (vcl_synth) */
-  | { kind: 'cache.synth'; data: { status: number; reason: string; rule?: string } }
-  /** a Range request answered from a stored object */
   | {
+      /** the proxy answered itself (vcl_synth) */
+      kind: 'cache.synth';
+      data: { status: number; reason: string; rule?: string };
+    }
+  | {
+      /** a Range request answered from a stored object */
       kind: 'cache.range';
       data: { range: string; length: number; answer: 'full' | 'partial' | 'unsatisfiable' };
     }
-  /** PURGE or ban, from a client, the control channel or an invalidating request */
   | {
+      /** PURGE or ban, from a client, the control channel or an invalidating request */
       kind: 'cache.purge';
       data: { method: string; target: string; removed: number; by: string };
     }
-  /** a background (grace) refresh failed */
-  | { kind: 'cache.refresh-failed'; data: { url: string; why: string } }
-  /** the proxy started with a workshop's VCL file */
-  | { kind: 'cache.vcl'; data: { file: string; overridden: string[] } }
-  /** a parameter changed at run time (lab cache param set) */
-  | { kind: 'cache.param'; data: { name: string; value: unknown } };
+  | {
+      /** a background (grace) refresh failed */
+      kind: 'cache.refresh-failed';
+      data: { url: string; why: string };
+    }
+  | {
+      /** the proxy started with a workshop's VCL file */
+      kind: 'cache.vcl';
+      data: { file: string; overridden: string[] };
+    }
+  | {
+      /** a parameter changed at run time (lab cache param set) */
+      kind: 'cache.param';
+      data: { name: string; value: unknown };
+    };

@@ -4,8 +4,8 @@ import type { ServiceEvent } from '../common/service-events.js';
 
 export type ResolverEvent =
   | ServiceEvent
-  /** a client's question; span = the question's span */
   | {
+      /** a client's question; span = the question's span */
       kind: 'dns.query';
       data: {
         from: string;
@@ -17,13 +17,13 @@ export type ResolverEvent =
         rd: boolean;
       };
     }
-  /** a cache lookup; parent = the question's span */
   | {
+      /** a cache lookup; parent = the question's span */
       kind: 'dns.cache';
       data: { name: string; type: string; result: 'hit' | 'miss' | 'stale'; ttl?: number };
     }
-  /** one query to an authority; parent = the question's span */
   | {
+      /** one query to an authority; parent = the question's span */
       kind: 'dns.upstream';
       data: {
         /** the lab host asked */
@@ -42,8 +42,8 @@ export type ResolverEvent =
         dropped?: number;
       };
     }
-  /** what the client got */
   | {
+      /** what the client got */
       kind: 'dns.answer';
       data: {
         name: string;
@@ -56,15 +56,33 @@ export type ResolverEvent =
         ede?: { code: number; text: string };
       };
     }
-  /** a client outside the lab's networks */
-  | { kind: 'dns.refused'; data: { from: string; name?: string } }
-  /** a malformed client query */
-  | { kind: 'dns.formerr'; data: { from: string; bytes: number } }
-  /** the cache flushed (one name, or all) */
-  | { kind: 'dns.flush'; data: { name: unknown; removed: number } }
-  /** DNS over TLS and over HTTPS are listening */
-  | { kind: 'dns.encrypted.ready'; data: { name: string; serial: string; listening: string[] } }
-  /** DNS over TLS and HTTPS are off (no certificate) */
-  | { kind: 'dns.encrypted.off'; data: { reason: string } }
-  /** a DoT or DoH connection failed */
-  | { kind: 'dns.tls.error'; data: { where: string; code: string | undefined } };
+  | {
+      /** a client outside the lab's networks */
+      kind: 'dns.refused';
+      data: { from: string; name?: string };
+    }
+  | {
+      /** a malformed client query */
+      kind: 'dns.formerr';
+      data: { from: string; bytes: number };
+    }
+  | {
+      /** the cache flushed (one name, or all) */
+      kind: 'dns.flush';
+      data: { name: unknown; removed: number };
+    }
+  | {
+      /** DNS over TLS and over HTTPS are listening */
+      kind: 'dns.encrypted.ready';
+      data: { name: string; serial: string; listening: string[] };
+    }
+  | {
+      /** DNS over TLS and HTTPS are off (no certificate) */
+      kind: 'dns.encrypted.off';
+      data: { reason: string };
+    }
+  | {
+      /** a DoT or DoH connection failed */
+      kind: 'dns.tls.error';
+      data: { where: string; code: string | undefined };
+    };

@@ -1,14 +1,27 @@
 // The recursive resolver: what the browser's resolv.conf names. It walks from the lab's own root
 // hints (never the real internet), caches with falling TTLs, and serves stale when authorities die.
 //
-// Events (contract v1):
-//   dns.query     a client's question      data {from, name, type, id, transport, rd}; span = the question's span
-//   dns.cache     cache lookup             data {name, type, result: hit|miss|stale, ttl?}; parent = question span
-//   dns.upstream  one query to an authority  data {server (lab host), address, zone, name, type, outcome:
-//                 answer|referral|nxdomain|nodata|refused|timeout|…, rcode?, rtt (ms), transport, dropped}; parent
-//   dns.answer    what the client got      data {name, type, rcode, answers[], authority[], source: cache|upstream|stale, ede?}
-//   dns.refused   a client outside the lab's networks   data {from}
-//   dns.formerr   a malformed client query             data {from, bytes}
+// Events (contract v1, docs/EVENTS.md), generated from services/resolver/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   dns.query  a client's question; span = the question's span
+//       data {from, name, type, id, transport, rd}
+//   dns.cache  a cache lookup; parent = the question's span
+//       data {name, type, result: hit|miss|stale, ttl?}
+//   dns.upstream  one query to an authority; parent = the question's span
+//       data {server, address, zone, name, type, outcome, rcode?, rtt, transport: udp|tcp, dropped?}
+//   dns.answer  what the client got
+//       data {name, type, rcode, answers[], authority[], source: cache|upstream|stale, ede? {code, text}}
+//   dns.refused  a client outside the lab's networks
+//       data {from, name?}
+//   dns.formerr  a malformed client query
+//       data {from, bytes}
+//   dns.flush  the cache flushed (one name, or all)
+//       data {name, removed}
+//   dns.encrypted.ready  DNS over TLS and over HTTPS are listening
+//       data {name, serial, listening[]}
+//   dns.encrypted.off  DNS over TLS and HTTPS are off (no certificate)
+//       data {reason}
+//   dns.tls.error  a DoT or DoH connection failed
+//       data {where, code?}
 
 import { randomBytes } from 'node:crypto';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
