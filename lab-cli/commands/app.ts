@@ -1,5 +1,7 @@
 // `lab app`: the app server — block a client, add a workshop listener to the kernel, read a profile.
+
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import type { RegisterCommands } from './types.js';
 
 interface ProfileStep {
@@ -12,7 +14,7 @@ export const register: RegisterCommands = (program, cli) => {
     .command('app')
     .description('the app server (vhosts, kernel, profiler)')
     .addHelpText('after', '\nExample:\n  $ lab app listeners');
-  const call = async (command: string, args: Record<string, unknown> = {}) => {
+  const call = async <C extends CommandName<'app'>>(command: C, args?: CommandArgs<'app', C>) => {
     try {
       return await (await cli.runtime()).control('app', command, args);
     } catch (err) {

@@ -1,6 +1,8 @@
 // `lab block`: the censor on the path (the middlebox) - its rules, and a dry run over a capture.
+
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import { dryRun } from '../../services/middlebox/dry-run.js';
 import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
@@ -27,7 +29,7 @@ export const register: RegisterCommands = (program, cli) => {
     .command('block')
     .description('the censor on the path (middlebox): rules that forge RSTs and DNS answers')
     .addHelpText('after', `\n${KINDS}`);
-  const call = async (command: string, args: Record<string, unknown> = {}) => {
+  const call = async <C extends CommandName<'middlebox'>>(command: C, args?: CommandArgs<'middlebox', C>) => {
     try {
       return await (await cli.runtime()).control('middlebox', command, args);
     } catch (err) {

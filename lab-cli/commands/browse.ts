@@ -1,22 +1,19 @@
 // `lab browse`, `lab hosts`, `lab browser clear`: the browser host, from the terminal.
+
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import { downHint } from '../hints.js';
 import { labAddress, labNameProblem } from '../lab-names.js';
 import { claimRunDir, RUNS_DIR } from '../scenario/runner.js';
 import type { RegisterCommands } from './types.js';
 
-interface BrowseResult {
-  finalUrl?: string;
-  status?: number;
-  error?: { code: string; step: string; message: string };
-  painted: string[];
-  waterfall: string[];
-  trace: string;
-}
-
 export const register: RegisterCommands = (program, cli) => {
-  const control = async (command: string, args: Record<string, unknown> = {}, timeout?: number) => {
+  const control = async <C extends CommandName<'browser'>>(
+    command: C,
+    args?: CommandArgs<'browser', C>,
+    timeout?: number,
+  ) => {
     try {
       return await (await cli.runtime()).control('browser', command, args, timeout);
     } catch (err) {
@@ -47,20 +44,22 @@ export const register: RegisterCommands = (program, cli) => {
         words: string[],
         o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string; dns: string },
       ) => {
-        if (!['udp', 'dot', 'doh'].includes(o.dns)) cli.fail(`--dns ${o.dns}: udp, dot or doh`, undefined, 2);
+        const dns = o.dns;
+        if (dns !== 'udp' && dns !== 'dot' && dns !== 'doh')
+          return cli.fail(`--dns ${dns}: udp, dot or doh`, undefined, 2);
         const runDir = claimRunDir(RUNS_DIR, 'browse', cli.settings());
-        const r = (await control(
+        const r = await control(
           'browse',
           {
             text: words.join(' '),
             noCache: !o.cache,
             http1Only: o.http1,
             hardFailRevocation: o.hardFail,
-            dns: o.dns,
+            dns,
             runDir,
           },
           120_000,
-        )) as BrowseResult;
+        );
         if (o.har) {
           const { copyFileSync } = await import('node:fs');
           copyFileSync(join(runDir, 'browser.har'), o.har);

@@ -1,6 +1,7 @@
 // `lab ca`: the certificates the lab's CA issued, revocation, a fresh hierarchy, and the root to trust.
 
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import {
   CERT_HOLDERS,
   type CertificateRow,
@@ -28,7 +29,7 @@ export const register: RegisterCommands = (program, cli) => {
       return cli.fail(`ca: ${(err as Error).message}`, await downHint(cli));
     }
   };
-  const call = (command: string, args: Record<string, unknown> = {}) =>
+  const call = <C extends CommandName<'ca'>>(command: C, args?: CommandArgs<'ca', C>) =>
     withLab((rt) => rt.control('ca', command, args));
 
   ca.command('list')

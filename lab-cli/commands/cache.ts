@@ -1,6 +1,7 @@
 // `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics, parameters.
 
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
 
@@ -9,7 +10,7 @@ export const register: RegisterCommands = (program, cli) => {
     .command('cache')
     .description("the proxy's cache (Varnish-like)")
     .addHelpText('after', '\nExample:\n  $ lab cache stats');
-  const call = async (command: string, args: Record<string, unknown> = {}) => {
+  const call = async <C extends CommandName<'proxy'>>(command: C, args?: CommandArgs<'proxy', C>) => {
     try {
       return await (await cli.runtime()).control('proxy', command, args);
     } catch (err) {

@@ -25,6 +25,7 @@ import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
 import { argumentResolver, controllerResolver, routes, v2Controllers } from './controllers.js';
 import { openUsers, seedDatabase } from './db.js';
+import type { AppCommands, Web2Commands } from './commands.js';
 import type { AppEvent } from './events.js';
 import { EventDispatcher } from './kernel/dispatcher.js';
 import type { Request } from './kernel/http.js';
@@ -41,7 +42,7 @@ import { addWorkshopListener, KERNEL_EVENTS, parseWorkshopListener } from './wor
 /** A profiler token: 6 hex digits, as Symfony's. */
 const newToken = () => randomBytes(3).toString('hex');
 
-await runService<AppEvent>('app', async (ctx) => {
+await runService<AppEvent, AppCommands & Web2Commands>('app', async (ctx) => {
   if (ctx.host === 'web2') return startWeb2(ctx);
   const dbPath = join(ctx.stateDir, 'users.sqlite');
   seedDatabase(dbPath);

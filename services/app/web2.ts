@@ -12,6 +12,7 @@ import { loadTlsIdentity, type TlsIdentity } from '../common/tls-identity.js';
 import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
 import { hostSpec } from '../common/topology.js';
 import { traceId } from '../common/trace.js';
+import type { Web2Commands } from './commands.js';
 import type { AppEvent } from './events.js';
 import { web2Page } from './pages.js';
 
@@ -28,7 +29,7 @@ const HTTP1 = {
   connectionsCheckingInterval: 1_000,
 };
 
-export async function startWeb2(ctx: ServiceContext<AppEvent>): Promise<RunningService> {
+export async function startWeb2(ctx: ServiceContext<AppEvent, Web2Commands>): Promise<RunningService> {
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     ctx.events.emit({

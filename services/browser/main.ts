@@ -52,6 +52,7 @@ import { guard, runService } from '../common/service.js';
 import { addressOf } from '../common/settings.js';
 import { NetError } from './connect.js';
 import { clearDnsCache, clearVerifiedStaples, Engine } from './engine.js';
+import type { BrowserCommands } from './commands.js';
 import type { BrowserEvent } from './events.js';
 import { HstsStore } from './hsts.js';
 import { HttpCache } from './httpcache.js';
@@ -61,7 +62,7 @@ import { parseHosts, parseResolvConf } from './resolve.js';
 /** how long the next page waits at most for the one before it to end */
 const PAGE_WEDGE_MS = 90_000;
 
-await runService<BrowserEvent>('browser', async (ctx) => {
+await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
   const s = ctx.settings;
   const profile = join(ctx.stateDir, 'profile');
   mkdirSync(profile, { recursive: true });

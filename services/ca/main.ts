@@ -35,6 +35,7 @@ import { guard, runService } from '../common/service.js';
 import { addressOf, hostAt, peerNamer, port, ulaNet } from '../common/settings.js';
 import { createAcmeServer } from './acme/server.js';
 import { makeBadCert } from './badcert.js';
+import type { CaCommands } from './commands.js';
 import type { CaEvent } from './events.js';
 import { type Hierarchy, loadOrCreateHierarchy, x509 } from './hierarchy.js';
 import {
@@ -73,7 +74,7 @@ function lingeringClose(sock: Socket): void {
   };
 }
 
-await runService<CaEvent>('ca', async (ctx) => {
+await runService<CaEvent, CaCommands>('ca', async (ctx) => {
   const s = ctx.settings;
   const urls = { base: `http://ca.test${ctx.port(80) === 80 ? '' : `:${ctx.port(80)}`}` };
   const ipRanges = [

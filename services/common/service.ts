@@ -2,7 +2,8 @@
 // shut down cleanly on SIGTERM, and exit non-zero with one clear line on a fatal error.
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type ControlServer, startControlServer } from './control.js';
+import type { CommonCommands } from './commands.js';
+import { type AnyCommands, type CommandMap, type ControlServer, startControlServer } from './control.js';
 import { createEmitter, type Emitter, type EventShape } from './events.js';
 import { capOwnLogs } from './log-cap.js';
 import type { ServiceEvent } from './service-events.js';
@@ -18,13 +19,16 @@ import {
 } from './settings.js';
 import { type HostSpec, hostSpec, type NetworkName, type ServiceName } from './topology.js';
 
-/** What a service's start function gets; E is the union of the events it emits (its events.ts). */
-export interface ServiceContext<E extends EventShape = EventShape> {
+/**
+ * What a service's start function gets; E is the union of the events it emits (its events.ts), M the
+ * map of the control commands it answers (its commands.ts).
+ */
+export interface ServiceContext<E extends EventShape = EventShape, M extends CommandMap = AnyCommands> {
   host: string;
   spec: HostSpec;
   settings: LabSettings;
   events: Emitter<E>;
-  control: ControlServer;
+  control: ControlServer<M>;
   /** this host's private state directory (created) */
   stateDir: string;
   /** this host's runtime IPv4 address on a network (default: the one the lab sees) */
@@ -46,8 +50,8 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export type ServiceStart<E extends EventShape = EventShape> = (
-  ctx: ServiceContext<E>,
+export type ServiceStart<E extends EventShape = EventShape, M extends CommandMap = AnyCommands> = (
+  ctx: ServiceContext<E, M>,
 ) => Promise<RunningService>;
 
 /** Turns a start error into the one line a user reads ("port 53 on 127.28.2.11 is in use"). */
@@ -60,9 +64,9 @@ export function describeFatal(err: unknown): string {
   return e instanceof Error ? e.message : String(err);
 }
 
-export async function runService<E extends EventShape = EventShape>(
+export async function runService<E extends EventShape = EventShape, M extends CommandMap = AnyCommands>(
   service: ServiceName,
-  start: ServiceStart<E>,
+  start: ServiceStart<E, M>,
 ): Promise<void> {
   let host = process.env.LAB_HOST ?? service;
   try {
@@ -76,7 +80,7 @@ export async function runService<E extends EventShape = EventShape>(
     mkdirSync(stateDir, { recursive: true });
     capOwnLogs(); // local runtime: events.jsonl and stderr.log stay under LAB_LOG_MAX_MB each
     const events = createEmitter<E | ServiceEvent>(host);
-    const control = await startControlServer(controlSocketPath(host, settings));
+    const control = await startControlServer<M & CommonCommands>(controlSocketPath(host, settings));
     const started = Date.now();
     control.register('ping', () => ({ host, pid: process.pid, uptimeMs: Date.now() - started }));
     control.register('status', () => ({
@@ -86,7 +90,7 @@ export async function runService<E extends EventShape = EventShape>(
       rss: process.memoryUsage().rss,
       commands: control.commands(),
     }));
-    const ctx: ServiceContext<E> = {
+    const ctx: ServiceContext<E, M> = {
       host,
       spec,
       settings,

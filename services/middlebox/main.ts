@@ -24,6 +24,7 @@ import { nowMicros } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { address6Of, addressOf, hostAt, type LabSettings, settingsFromEnv } from '../common/settings.js';
 import { createCensor } from './censor.js';
+import type { MiddleboxCommands } from './commands.js';
 import { dryRunCli } from './dry-run.js';
 import type { MiddleboxEvent, ShownRule } from './events.js';
 import { type ArmedLoss, armLossEach, runner } from './loss.js';
@@ -67,7 +68,7 @@ function offReason(s: LabSettings): string | undefined {
   return undefined;
 }
 
-await runService<MiddleboxEvent>('middlebox', async (ctx) => {
+await runService<MiddleboxEvent, MiddleboxCommands>('middlebox', async (ctx) => {
   const s = ctx.settings;
   const rules = createRuleSet(s);
   const censor = createCensor(rules, censorScope(s));

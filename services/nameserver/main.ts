@@ -32,6 +32,7 @@ import { guard, runService } from '../common/service.js';
 import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
 import { AnswerCache } from './answer-cache.js';
+import type { NameserverCommands } from './commands.js';
 import { type AuthorityResult, answerQuery, formErrFor, truncated } from './authority.js';
 import type { AnswerData, AnswerKind, NameserverEvent } from './events.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
@@ -93,7 +94,7 @@ function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
   };
 }
 
-await runService<NameserverEvent>('nameserver', async (ctx) => {
+await runService<NameserverEvent, NameserverCommands>('nameserver', async (ctx) => {
   const files = ZONES_BY_HOST[ctx.host];
   if (!files) throw new Error(`no zones are configured for ${ctx.host}`);
   const zones = files.map((f) => loadZoneFile(f, ctx.settings));

@@ -2,6 +2,7 @@
 // control commands cache.purge / cache.ban / cache.stats behind `lab cache`.
 import type { ControlServer } from '../common/control.js';
 import type { Emitter } from '../common/events.js';
+import type { ProxyCommands } from './commands.js';
 import type { ProxyEvent } from './events.js';
 import type { Delivery } from './flow.js';
 import type { ObjectStore } from './store.js';
@@ -57,10 +58,10 @@ export function invalidateByRequest(
 }
 
 export function registerCacheControl(
-  control: ControlServer,
+  control: ControlServer<ProxyCommands>,
   store: ObjectStore,
   events: Emitter<ProxyEvent>,
-  extra: () => Record<string, unknown>,
+  extra: () => { backendHealthy: boolean },
 ) {
   control.register('cache.purge', (args) => {
     let u: URL;

@@ -55,6 +55,7 @@ import { addressOf, peerNamer, project } from '../common/settings.js';
 import { CONTEXT_POLICY } from '../common/tls-policy.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { createBackend } from './backend.js';
+import type { ProxyCommands } from './commands.js';
 import type { ProxyEvent } from './events.js';
 import { createFrontend } from './frontend.js';
 import { loadTlsIdentity } from './identity.js';
@@ -65,7 +66,7 @@ import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
 import { loadVcl } from './vcl-file.js';
 
-await runService<ProxyEvent>('proxy', async (ctx) => {
+await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
   const s = ctx.settings;
   const names = hostSpec('proxy').names ?? [];
   // Varnish's parameters, as the workshop set them (LAB_PROXY_PARAMS); `lab cache param set` later

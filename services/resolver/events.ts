@@ -69,7 +69,7 @@ export type ResolverEvent =
   | {
       /** the cache flushed (one name, or all) */
       kind: 'dns.flush';
-      data: { name: unknown; removed: number };
+      data: { name?: unknown; removed: number };
     }
   | {
       /** DNS over TLS and over HTTPS are listening */

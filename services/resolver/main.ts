@@ -15,7 +15,7 @@
 //   dns.formerr  a malformed client query
 //       data {from, bytes}
 //   dns.flush  the cache flushed (one name, or all)
-//       data {name, removed}
+//       data {name?, removed}
 //   dns.encrypted.ready  DNS over TLS and over HTTPS are listening
 //       data {name, serial, listening[]}
 //   dns.encrypted.off  DNS over TLS and HTTPS are off (no certificate)
@@ -47,6 +47,7 @@ import { networks } from '../common/topology.js';
 import { AnswerCache } from '../nameserver/answer-cache.js';
 import { formErrFor, truncated } from '../nameserver/authority.js';
 import { ResolverCache, ttlLeft } from './cache.js';
+import type { ResolverCommands } from './commands.js';
 import { type EncryptedTransport, startEncryptedDns } from './encrypted.js';
 import type { ResolverEvent } from './events.js';
 import {
@@ -62,7 +63,7 @@ import { askServer } from './upstream.js';
 
 const UPSTREAM_TIMEOUT_MS = 800;
 
-await runService<ResolverEvent>('resolver', async (ctx) => {
+await runService<ResolverEvent, ResolverCommands>('resolver', async (ctx) => {
   const s = ctx.settings;
   const cache = new ResolverCache();
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0';
