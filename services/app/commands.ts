@@ -17,7 +17,10 @@ export type AppCommands = {
     result: { added: WorkshopListener; listeners: { name: string; priority: number }[] };
   };
   'app.listener.remove': { args: { name: string }; result: { removed: number } };
-  'app.listeners': { args: Record<string, never>; result: Record<string, { name: string; priority: number }[]> };
+  'app.listeners': {
+    args: Record<string, never>;
+    result: Record<string, { name: string; priority: number }[]>;
+  };
   /** one request's profile, by its token */
   'app.profile': { args: { token: string }; result: Profile | null };
 };

@@ -19,7 +19,10 @@ export type BrowserCommands = {
     result: BrowseResult;
   };
   'hosts.list': { args: Record<string, never>; result: { path: string; entries: Record<string, string[]> } };
-  'hosts.add': { args: { name: string; address: string }; result: { path: string; name: string; address: string } };
+  'hosts.add': {
+    args: { name: string; address: string };
+    result: { path: string; name: string; address: string };
+  };
   'hosts.rm': { args: { name: string }; result: { removed: number } };
   'browser.clear': { args: Record<string, never>; result: { dns: number; cleared: string[] } };
   'browser.revocation.forget': { args: Record<string, never>; result: { forgot: string } };

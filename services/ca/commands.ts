@@ -1,6 +1,6 @@
 // The CA's control commands, command → {args, result}: the handlers in main.ts are checked against
 // this map, and the CLI's calls (lab ca, scenario actions) are typed by it.
-import type { IssuedRecord, ReasonName } from './issue.js';
+import type { IssuedRecord } from './issue.js';
 
 type None = Record<string, never>;
 
@@ -17,5 +17,8 @@ export type CaCommands = {
   /** a new hierarchy: every certificate issued before is gone */
   'ca.reset': { args: None; result: { root: string } };
   /** a bad certificate for a story: expired, wrong name, untrusted, … */
-  'ca.badcert': { args: { kind: string; name: string }; result: { key: string; chain: string; serial: string } };
+  'ca.badcert': {
+    args: { kind: string; name: string };
+    result: { key: string; chain: string; serial: string };
+  };
 };

@@ -15,7 +15,10 @@ type None = Record<string, never>;
 /** What every host answers (services/common/service.ts). */
 export type CommonCommands = {
   ping: { args: None; result: { host: string; pid: number; uptimeMs: number } };
-  status: { args: None; result: { host: string; pid: number; uptimeMs: number; rss: number; commands: string[] } };
+  status: {
+    args: None;
+    result: { host: string; pid: number; uptimeMs: number; rss: number; commands: string[] };
+  };
 };
 
 /** A host that serves TLS with a certificate from the CA (services/common/tls-identity.ts). */
@@ -60,7 +63,9 @@ export type CommandsOf<H extends string> = H extends keyof HostCommands
   ? HostCommands[H] & CommonCommands
   : AnyCommands;
 export type CommandName<H extends string> = keyof CommandsOf<H> & string;
-export type CommandArgs<H extends string, C extends CommandName<H>> = CommandsOf<H>[C] extends { args: infer A }
+export type CommandArgs<H extends string, C extends CommandName<H>> = CommandsOf<H>[C] extends {
+  args: infer A;
+}
   ? A
   : never;
 export type CommandResult<H extends string, C extends CommandName<H>> = CommandsOf<H>[C] extends {

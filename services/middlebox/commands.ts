@@ -13,7 +13,10 @@ export type MiddleboxCommands = {
   /** a whole rule set, one rule a line */
   'block.load': { args: { text: string }; result: ShownRule[] };
   'block.clear': { args: None; result: never[] };
-  'middlebox.stats': { args: None; result: CensorStats & { device: string | undefined; off: string | undefined } };
+  'middlebox.stats': {
+    args: None;
+    result: CensorStats & { device: string | undefined; off: string | undefined };
+  };
   /** lose the nth data segment from one host to another (docker runtime) */
   'loss.drop': {
     args: { from?: string; to?: string; fromPort?: number; toPort?: number; nth?: number };

@@ -32,8 +32,8 @@ import { guard, runService } from '../common/service.js';
 import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
 import { AnswerCache } from './answer-cache.js';
-import type { NameserverCommands } from './commands.js';
 import { type AuthorityResult, answerQuery, formErrFor, truncated } from './authority.js';
+import type { NameserverCommands } from './commands.js';
 import type { AnswerData, AnswerKind, NameserverEvent } from './events.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
 
