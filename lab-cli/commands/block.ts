@@ -7,11 +7,6 @@ import { dryRun } from '../../services/middlebox/dry-run.js';
 import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
 
-interface ShownRule {
-  id: number;
-  text: string;
-}
-
 const KINDS = `Rules (one per line in a rule file; # starts a comment):
   ip <host|address>[:port]   destination, matched on the SYN (port as in the plan: 443, 80)
   sni <name>                 TLS ClientHello server_name, the name and its subdomains
@@ -47,7 +42,7 @@ export const register: RegisterCommands = (program, cli) => {
       '\nExamples:\n  $ lab block add sni blocked.test\n  $ lab block add ip proxy:443 rst+ack\n  $ lab block add dns blocked.test\n  $ lab block add keyword forbidden offsets=0,1460',
     )
     .action(async (words: string[]) => {
-      const r = (await call('block.add', { rule: words.join(' ') })) as ShownRule;
+      const r = await call('block.add', { rule: words.join(' ') });
       cli.print(r, () => `blocking: ${r.text} (rule ${r.id})`);
     });
   block
@@ -55,7 +50,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('remove a rule, by its id or its text')
     .addHelpText('after', '\nExamples:\n  $ lab block rm sni blocked.test\n  $ lab block rm 2')
     .action(async (words: string[]) => {
-      const r = (await call('block.rm', { rule: words.join(' ') })) as ShownRule;
+      const r = await call('block.rm', { rule: words.join(' ') });
       cli.print(r, () => `removed: ${r.text}`);
     });
   block
@@ -63,7 +58,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('the rules in force')
     .addHelpText('after', '\nExample:\n  $ lab block list --json')
     .action(async () => {
-      const rules = (await call('block.list')) as ShownRule[];
+      const rules = await call('block.list');
       cli.print(rules, () =>
         rules.length
           ? rules.map((r) => `${String(r.id).padStart(3)}  ${r.text}`).join('\n')
@@ -81,7 +76,7 @@ export const register: RegisterCommands = (program, cli) => {
       } catch (err) {
         cli.fail(`block load: ${(err as Error).message}`, 'give the path of a rule file', 2);
       }
-      const rules = (await call('block.load', { text })) as ShownRule[];
+      const rules = await call('block.load', { text });
       cli.print(
         rules,
         () => `${rules.length} rules in force:\n${rules.map((r) => `  ${r.text}`).join('\n')}`,

@@ -103,7 +103,7 @@ export const register: RegisterCommands = (program, cli) => {
         return cli.fail((err as Error).message, 'the hosts file is unchanged', 2);
       }
       const r = await control('hosts.add', { name, address: runtimeAddress });
-      cli.print(r, () => `${runtimeAddress}\t${name} added to ${(r as { path: string }).path}`);
+      cli.print(r, () => `${runtimeAddress}\t${name} added to ${r.path}`);
     });
   hosts
     .command('rm <name>')
@@ -118,7 +118,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('the hosts file as the browser reads it')
     .addHelpText('after', '\nExample:\n  $ lab hosts list --json')
     .action(async () => {
-      const r = (await control('hosts.list')) as { path: string; entries: Record<string, string[]> };
+      const r = await control('hosts.list');
       cli.print(r, () =>
         [
           cli.color.dim(r.path),
@@ -137,6 +137,6 @@ export const register: RegisterCommands = (program, cli) => {
     .addHelpText('after', '\nExample:\n  $ lab browser clear && lab browse www.example.test')
     .action(async () => {
       const r = await control('browser.clear');
-      cli.print(r, () => `cleared: ${(r as { cleared: string[] }).cleared.join(', ')}`);
+      cli.print(r, () => `cleared: ${r.cleared.join(', ')}`);
     });
 };

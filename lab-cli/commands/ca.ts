@@ -4,7 +4,6 @@ import type { Command } from 'commander';
 import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import {
   CERT_HOLDERS,
-  type CertificateRow,
   type ResetReport,
   type RevokeReport,
   renewEverywhere,
@@ -14,8 +13,6 @@ import {
 import { downHint } from '../hints.js';
 import type { Runtime } from '../runtime/types.js';
 import type { RegisterCommands } from './types.js';
-
-type Row = CertificateRow;
 
 export const register: RegisterCommands = (program, cli) => {
   const ca: Command = program
@@ -36,7 +33,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('every certificate issued: serial, names, status, dates')
     .addHelpText('after', '\nExample:\n  $ lab ca list --json')
     .action(async () => {
-      const rows = (await call('ca.list')) as Row[];
+      const rows = await call('ca.list');
       cli.print(rows, () =>
         rows.length === 0
           ? 'no certificates issued yet'
@@ -102,7 +99,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description("print the lab's root certificate, and how to trust it in a browser (for workshops)")
     .addHelpText('after', '\nExample:\n  $ lab ca trust > lab-root.pem')
     .action(async () => {
-      const r = (await call('ca.trust')) as { pem: string; url: string; subject: string };
+      const r = await call('ca.trust');
       cli.print(r, () =>
         [
           r.pem.trim(),

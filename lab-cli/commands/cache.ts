@@ -27,7 +27,7 @@ export const register: RegisterCommands = (program, cli) => {
       } catch {
         cli.fail(`"${url}" is not a URL`, 'example: lab cache purge https://www.example.test/hej', 2);
       }
-      const r = (await call('cache.purge', { url })) as { removed: number };
+      const r = await call('cache.purge', { url });
       cli.print(r, () => `purged ${url}: ${r.removed} object(s)`);
     });
   cache
@@ -44,7 +44,7 @@ export const register: RegisterCommands = (program, cli) => {
           2,
         );
       }
-      const r = (await call('cache.ban', { regex })) as { removed: number };
+      const r = await call('cache.ban', { regex });
       cli.print(r, () => `banned /${regex}/: ${r.removed} object(s)`);
     });
   const param = cache
@@ -55,7 +55,7 @@ export const register: RegisterCommands = (program, cli) => {
       '\nExamples:\n  $ lab cache param\n  $ lab cache param set default_ttl 0\n  $ lab cache param set memory_limit 64M',
     )
     .action(async () => {
-      const r = (await call('cache.param')) as { name: string; value: unknown; default: unknown }[];
+      const r = await call('cache.param');
       cli.print(r, () =>
         r
           .map((p) => `${p.name.padEnd(22)} ${String(p.value).padEnd(14)} (default ${String(p.default)})`)
@@ -67,7 +67,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('change one parameter at run time (like varnishadm param.set)')
     .addHelpText('after', '\nExample:\n  $ lab cache param set default_grace 30')
     .action(async (name: string, value: string) => {
-      const r = (await call('cache.param.set', { name, value })) as { name: string; value: unknown };
+      const r = await call('cache.param.set', { name, value });
       cli.print(r, () => `${r.name} = ${String(r.value)}`);
     });
   cache
@@ -75,7 +75,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('hits, misses, passes, objects and bytes in the cache')
     .addHelpText('after', '\nExample:\n  $ lab cache stats --json')
     .action(async () => {
-      const r = (await call('cache.stats')) as Record<string, number | boolean>;
+      const r = await call('cache.stats');
       cli.print(r, () =>
         Object.entries(r)
           .map(([k, v]) => `${k.padEnd(16)} ${v}`)

@@ -223,12 +223,12 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
         const r = expectSchema.safeParse(value);
         if (!r.success) {
           const issue = r.error.issues[0];
-          fail(
+          return fail(
             [section, i, key, ...(issue.path as (string | number)[])],
             `expect: ${issue.path.join('.')} ${issue.message}`,
           );
         }
-        const expectation = (r as { data: Expectation }).data;
+        const expectation = r.data;
         // a host or kind that is not in the lab would only fail later with "seen 0": say it here
         for (const list of ['events', 'absent'] as const)
           for (const [k, pattern] of (expectation[list] ?? []).entries())
@@ -247,12 +247,12 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
       const r = (action as ActionDef).schema.safeParse(value);
       if (!r.success) {
         const issue = r.error.issues[0];
-        fail(
+        return fail(
           [section, i, key, ...(issue.path as (string | number)[])],
           `${key}: ${[issue.path.join('.'), issue.message].filter(Boolean).join(' ')}`,
         );
       }
-      return { kind: 'action', action: action as ActionDef, args: (r as { data: unknown }).data, line };
+      return { kind: 'action', action: action as ActionDef, args: r.data, line };
     });
   for (const [i, q] of (h.questions ?? []).entries())
     checkPattern(q.count, ['questions', i, 'count'], 'questions');

@@ -9,6 +9,7 @@ import type { NameserverCommands } from '../nameserver/commands.js';
 import type { ProxyCommands } from '../proxy/commands.js';
 import type { ResolverCommands } from '../resolver/commands.js';
 import type { AnyCommands } from './control.js';
+import { hosts } from './topology.js';
 
 type None = Record<string, never>;
 
@@ -57,6 +58,25 @@ export const HOSTS_WITH_COMMANDS = {
   app: true,
   web2: true,
 } as const satisfies Record<keyof HostCommands, true>;
+
+/** The hosts that answer every command of M: HostsAnswering<TlsCommands> is 'proxy' | 'web2'. */
+export type HostsAnswering<M> = {
+  [H in keyof HostCommands]: HostCommands[H] extends M ? H : never;
+}[keyof HostCommands];
+
+/** The hosts that serve TLS with a certificate from the CA (tls.info, tls.renew, ocsp.refresh). */
+export const TLS_HOSTS = ['proxy', 'web2'] as const satisfies readonly HostsAnswering<TlsCommands>[];
+
+export function servesTls(host: string): host is (typeof TLS_HOSTS)[number] {
+  return (TLS_HOSTS as readonly string[]).includes(host);
+}
+
+/** ns-root, ns-tld, ns-example. */
+export type NameserverHost = HostsAnswering<NameserverCommands>;
+
+export function isNameserverHost(host: string): host is NameserverHost {
+  return hosts.some((h) => h.name === host && h.service === 'nameserver');
+}
 
 /** The commands host H answers: its own and the common ones; any command for a host named at run time. */
 export type CommandsOf<H extends string> = H extends keyof HostCommands

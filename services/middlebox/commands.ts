@@ -8,8 +8,9 @@ type None = Record<string, never>;
 export type MiddleboxCommands = {
   'block.list': { args: None; result: ShownRule[] };
   /** one rule, by its text (ip:, sni:, host:, keyword:, dns:) */
-  'block.add': { args: { rule: string }; result: ShownRule | undefined };
-  'block.rm': { args: { rule: string }; result: ShownRule | undefined };
+  'block.add': { args: { rule: string }; result: ShownRule };
+  /** by its id or its text */
+  'block.rm': { args: { rule: string }; result: ShownRule };
   /** a whole rule set, one rule a line */
   'block.load': { args: { text: string }; result: ShownRule[] };
   'block.clear': { args: None; result: never[] };

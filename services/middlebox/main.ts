@@ -87,17 +87,16 @@ await runService<MiddleboxEvent, MiddleboxCommands>('middlebox', async (ctx) => 
     });
   ctx.control.register('block.list', () => rules.list().map(shown));
   // block.add and block.rm: one rule by its text, refused with the reason when it does not parse
-  const editRule =
-    (op: 'add' | 'rm', edit: (text: string) => Rule | undefined) => (a: Record<string, unknown>) => {
-      let r: Rule | undefined;
-      try {
-        r = edit(String(a.rule ?? ''));
-      } catch (err) {
-        refuse(err);
-      }
-      changed(op, r);
-      return r && shown(r);
-    };
+  const editRule = (op: 'add' | 'rm', edit: (text: string) => Rule) => (a: Record<string, unknown>) => {
+    let r: Rule;
+    try {
+      r = edit(String(a.rule ?? ''));
+    } catch (err) {
+      return refuse(err);
+    }
+    changed(op, r);
+    return shown(r);
+  };
   ctx.control.register(
     'block.add',
     editRule('add', (t) => rules.add(t)),
