@@ -243,16 +243,7 @@ export function eventsSchema(cats: Catalogue[]): Record<string, unknown> {
 export function eventKindsModule(cats: Catalogue[]): string {
   const common = cats.find((c) => c.name === 'common') as Catalogue;
   const commonKinds = common.entries.flatMap((e) => e.kinds);
-  const byHost = new Map<string, Set<string>>();
-  for (const c of cats) {
-    if (c.name === 'common') continue;
-    for (const h of c.hosts) {
-      const set = byHost.get(h) ?? new Set<string>();
-      for (const e of c.entries) for (const k of e.kinds) set.add(k);
-      byHost.set(h, set);
-    }
-  }
-  const all = [...new Set(cats.flatMap((c) => c.entries.flatMap((e) => e.kinds)))].sort();
+  const own = cats.filter((c) => c.name !== 'common');
   const list = (ks: Iterable<string>, indent: string) =>
     [...ks]
       .sort()
@@ -262,21 +253,26 @@ export function eventKindsModule(cats: Catalogue[]): string {
     `// Event kinds the lab's hosts emit, and which host emits which: a scenario's expected kind or`,
     `// host that is not here is rejected at load (lab-cli/scenario/load.ts).`,
     `// ${GENERATED}.`,
-    '',
-    '/** every kind any host (or the CLI, as host `lab`) writes */',
-    'export const EVENT_KINDS: readonly string[] = [',
-    list(all, '  '),
-    '];',
+    "import { hosts, type ServiceName } from '../../services/common/topology.js';",
     '',
     '/** the kinds every lab host writes, whatever its service */',
     'export const COMMON_KINDS: readonly string[] = [',
     list(new Set(commonKinds), '  '),
     '];',
     '',
-    '/** per host, the kinds it writes (its service’s union) */',
-    'export const KINDS_BY_HOST: Readonly<Record<string, readonly string[]>> = {',
-    ...[...byHost].map(([h, ks]) => `  ${/^[a-z]+$/.test(h) ? h : `'${h}'`}: [\n${list(ks, '    ')}\n  ],`),
+    '/** per service (and `lab`, the CLI), the kinds its union declares */',
+    'const KINDS_BY_SERVICE: Readonly<Record<ServiceName | "lab", readonly string[]>> = {',
+    ...own.map((c) => `  ${c.name}: [\n${list(new Set(c.entries.flatMap((e) => e.kinds)), '    ')}\n  ],`),
     '};',
+    '',
+    '/** per host, the kinds it writes: its service’s (topology.ts says which service a host runs) */',
+    'export const KINDS_BY_HOST: Readonly<Record<string, readonly string[]>> = Object.fromEntries([',
+    '  ...hosts.map((h) => [h.name, KINDS_BY_SERVICE[h.service]]),',
+    "  ['lab', KINDS_BY_SERVICE.lab],",
+    ']);',
+    '',
+    '/** every kind any host (or the CLI, as host `lab`) writes */',
+    'export const EVENT_KINDS: readonly string[] = [...new Set(Object.values(KINDS_BY_SERVICE).flat())].sort();',
     '',
   ].join('\n');
 }

@@ -1,7 +1,7 @@
 // The middlebox's control commands, command → {args, result}: the handlers in main.ts are checked
 // against this map, and the CLI's calls (lab block, scenario actions) are typed by it.
 import type { CensorStats } from './censor.js';
-import type { ShownRule } from './events.js';
+import type { ArmedLossInfo, ShownRule } from './events.js';
 
 type None = Record<string, never>;
 
@@ -21,14 +21,7 @@ export type MiddleboxCommands = {
   /** lose the nth data segment from one host to another (docker runtime) */
   'loss.drop': {
     args: { from?: string; to?: string; fromPort?: number; toPort?: number; nth?: number };
-    result: {
-      tag: string;
-      from: string;
-      to: string;
-      fromPort: number | undefined;
-      toPort: number | undefined;
-      nth: number;
-    };
+    result: ArmedLossInfo;
   };
   'loss.clear': { args: None; result: { removed: number } };
 };

@@ -13,6 +13,16 @@ export interface ShownRule {
   value: string;
 }
 
+/** One armed segment loss: the nth data segment from one address (and port) to another. */
+export interface ArmedLossInfo {
+  tag: string;
+  from: string;
+  to: string;
+  fromPort: number | undefined;
+  toPort: number | undefined;
+  nth: number;
+}
+
 /** What the censor did about one packet (services/middlebox/report.ts words it). */
 export type OutcomeEvent =
   | {
@@ -52,14 +62,7 @@ export type MiddleboxEvent =
   | {
       /** one segment will be dropped: the nth data segment from now (docker runtime) */
       kind: 'loss.armed';
-      data: {
-        tag: string;
-        from: string;
-        to: string;
-        fromPort: number | undefined;
-        toPort: number | undefined;
-        nth: number;
-      };
+      data: ArmedLossInfo;
     }
   | {
       /** the kernel dropped it, or nothing matched in time (the rule is removed) */
