@@ -39,7 +39,9 @@ COPY services/app/static services/app/static
 COPY scenarios scenarios
 # the state dir belongs to the unprivileged user the services drop to; the CA's is a named volume
 RUN mkdir -p /lab/state/hosts/ca && chown -R node:node /lab/state
-ENV LAB_RUNTIME=docker LAB_PORT_OFFSET=0 LAB_STATE_DIR=/lab/state LAB_IPV6=1 NODE_ENV=production
+# LAB_EVENTS_DIR: the hosts write their events there (a bind mount, docker-compose.yml), and readable
+# lines on stdout (services/common/event-output.ts)
+ENV LAB_RUNTIME=docker LAB_PORT_OFFSET=0 LAB_STATE_DIR=/lab/state LAB_EVENTS_DIR=/lab/events LAB_IPV6=1 NODE_ENV=production
 COPY docker docker
 ENTRYPOINT ["/lab/docker/entrypoint.sh"]
 # last, so it never spoils the cache: which sources this image was built from

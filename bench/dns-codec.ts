@@ -2,7 +2,7 @@
 // answers, against dns-packet's own uncompressed encoding, in the same run.
 // Usage: node dist/bench/dns-codec.js [--rounds 200000]
 import { parseArgs } from 'node:util';
-import { encodeMessage, encodeUncompressed, makeOpt, type Packet } from '../services/common/dns-codec.js';
+import { encodeMessage, encodeUncompressed, makeOpt, type Packet } from '../services/common/dns/codec.js';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '30000' } } });
 const rounds = Number(values.rounds);

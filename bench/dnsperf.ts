@@ -1,10 +1,9 @@
 // What bench/nameserver.ts and bench/resolver.ts share: run Debian's dnsperf against one server and
 // read its QPS, and a second, verbose run for the latency percentiles dnsperf does not print.
 import { execFile, execFileSync } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { decodeMessage, encodeMessage, makeFlags } from '../services/common/dns-codec.js';
+import { queryDns } from '../services/common/dns/client.js';
 
 const run = promisify(execFile);
 
@@ -84,43 +83,19 @@ export async function dnsperf(o: PerfOptions): Promise<PerfResult> {
   return { qps, lost, p50: pct(0.5), p99: pct(0.99), cpuPerQuery };
 }
 
-/** One question over UDP from `source`; resolves with the milliseconds it took (cold-cache timing). */
-export function timeQuery(
+/** One question over UDP from `source` (RD=1, no EDNS); resolves with the milliseconds it took (cold-cache timing). */
+export async function timeQuery(
   server: string,
   port: number,
   source: string,
   name: string,
   type = 'A',
 ): Promise<number> {
-  const id = Math.floor(Math.random() * 65536);
-  const q = encodeMessage({
-    id,
-    type: 'query',
-    flags: makeFlags({ rd: true }),
-    questions: [{ name, type: type as 'A', class: 'IN' }],
-  });
-  const sock = createSocket('udp4');
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no answer from ${server} for ${name} in 5 s`));
-    }, 5000);
-    let t0 = 0;
-    sock.on('message', (msg) => {
-      try {
-        if (decodeMessage(msg).id !== id) return;
-      } catch {
-        return;
-      }
-      clearTimeout(timer);
-      sock.close();
-      resolve(performance.now() - t0);
-    });
-    sock.bind({ address: source, port: 0 }, () => {
-      t0 = performance.now();
-      sock.send(q, port, server);
-    });
-  });
+  const reply = await queryDns(
+    { name, type },
+    { server, port, source, timeoutMs: 5000, rd: true, edns: false },
+  );
+  return reply.rtt;
 }
 
 export function needTools(...tools: string[]): void {

@@ -26,6 +26,10 @@ service="${1:?usage: lab-entrypoint <service>}"
 host="${LAB_HOST:?LAB_HOST names the lab host}"
 # the service's entry, bundled into one file by the build (scripts/post-build.mjs)
 main="/lab/dist/services/$service/main.js"
+# its events file is on a bind mount (LAB_EVENTS_DIR, docker-compose.yml): its folder is the host's
+if [ -n "${LAB_EVENTS_DIR:-}" ]; then
+  mkdir -p "$LAB_EVENTS_DIR/$host" && chown node:node "$LAB_EVENTS_DIR/$host"
+fi
 if [ "${LAB_USER:-node}" = "root" ]; then exec node "$main" --host "$host"; fi
 # the host's state dir is node's again (a chmod or a root `docker exec` may have taken it): a restart heals
 state="${LAB_STATE_DIR:-/lab/state}/hosts/$host"

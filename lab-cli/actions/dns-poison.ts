@@ -5,16 +5,16 @@
 // wrong question (Kaminsky's random-name trick). A resolver that checks address, port, ID and
 // question drops them all; one right 16-bit guess in 65,536 would have poisoned it.
 import { randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { z } from 'zod';
+import { queryDns } from '../../services/common/dns/client.js';
 import {
   type Answer,
   decodeMessage,
   encodeMessage,
   makeFlags,
   type Packet,
-  recordText,
-} from '../../services/common/dns-codec.js';
+} from '../../services/common/dns/codec.js';
+import { recordText } from '../../services/common/dns/record-text.js';
 import { address6Of, addressOf, peerString, port } from '../../services/common/settings.js';
 import { decodeFrame, udpFrame } from '../../services/middlebox/packets.js';
 import { allowLoopbackSources, loadCap, openTap } from '../../services/middlebox/tap.js';
@@ -47,34 +47,13 @@ const args = z
 
 type PoisonArgs = z.infer<typeof args>;
 
-/** Asks the resolver from 127.0.0.1, as `dig` would; resolves with the answer. */
-function ask(server: string, p: number, name: string): Promise<Packet> {
-  const id = randomInt(65536);
-  const q = encodeMessage({
-    id,
-    type: 'query',
-    flags: makeFlags({ rd: true }),
-    questions: [{ name, type: 'A', class: 'IN' }],
-  });
-  const sock = createSocket('udp4');
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => {
-      sock.close();
-      reject(new Error(`no answer from the resolver for ${name} in 5 s`));
-    }, 5000);
-    sock.on('message', (msg) => {
-      try {
-        const r = decodeMessage(msg);
-        if (r.id !== id) return;
-        clearTimeout(t);
-        sock.close();
-        resolve(r);
-      } catch {
-        // not an answer to us
-      }
-    });
-    sock.bind({ address: '127.0.0.1', port: 0 }, () => sock.send(q, p, server));
-  });
+/** Asks the resolver from 127.0.0.1, as `dig` would (RD=1, no EDNS); resolves with the answer. */
+async function ask(server: string, p: number, name: string): Promise<Packet> {
+  const reply = await queryDns(
+    { name, type: 'A' },
+    { server, port: p, source: '127.0.0.1', timeoutMs: 5000, rd: true, edns: false },
+  );
+  return reply.response;
 }
 
 /** `dropped` of the resolver's dns.upstream event for the raced question (events arrive a moment later). */

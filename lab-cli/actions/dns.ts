@@ -1,23 +1,11 @@
-// Scenario actions for DNS: ask a question with `dig` or with our own codec (dns.query), flush the
+// Scenario actions for DNS: ask a question with `dig` or with the lab's own DNS client (dns.query), flush the
 // resolver, change a zone.
 import { execFile } from 'node:child_process';
-import { randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { connect } from 'node:net';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import {
-  decodeMessage,
-  encodeMessage,
-  frameTcp,
-  makeFlags,
-  makeOpt,
-  type Packet,
-  RCODE_NAME,
-  rcodeOf,
-  recordText,
-  TcpDeframer,
-} from '../../services/common/dns-codec.js';
+import { queryDns } from '../../services/common/dns/client.js';
+import { type Packet, RCODE_NAME, rcodeOf } from '../../services/common/dns/codec.js';
+import { recordText } from '../../services/common/dns/record-text.js';
 import { addressOf, port } from '../../services/common/settings.js';
 import { canonical, labNameProblem, labValue, zoneOf } from '../lab-names.js';
 import { defineAction } from '../scenario/types.js';
@@ -41,65 +29,6 @@ const queryArgs = z
   })
   .strict();
 
-/** One question over UDP from 127.0.0.1 (TCP when the answer comes back truncated), with our codec. */
-function query(
-  server: string,
-  p: number,
-  name: string,
-  type: string,
-  opts: { tcp: boolean; rd: boolean },
-): Promise<Packet> {
-  const id = randomInt(65536);
-  const q = encodeMessage({
-    id,
-    type: 'query',
-    flags: makeFlags({ rd: opts.rd }),
-    questions: [{ name, type: type as 'A', class: 'IN' }],
-    additionals: [makeOpt()],
-  });
-  const accept = (msg: Buffer) => {
-    const r = decodeMessage(msg);
-    return r.id === id ? r : undefined;
-  };
-  return new Promise((resolve, reject) => {
-    const fail = (err: Error) => reject(err);
-    const timer = setTimeout(() => fail(new Error(`no answer from ${server} in 5 s`)), 5000);
-    const finish = (r: Packet) => {
-      clearTimeout(timer);
-      resolve(r);
-    };
-    if (opts.tcp) {
-      const sock = connect({ host: server, port: p, localAddress: '127.0.0.1' }, () =>
-        sock.write(frameTcp(q)),
-      );
-      const deframer = new TcpDeframer();
-      sock.on('error', fail);
-      sock.on('data', (chunk) => {
-        for (const m of deframer.push(chunk)) {
-          const r = accept(m);
-          if (r) {
-            sock.destroy();
-            finish(r);
-          }
-        }
-      });
-      return;
-    }
-    const sock = createSocket('udp4');
-    sock.on('error', fail);
-    sock.on('message', (msg) => {
-      const r = accept(msg);
-      if (!r) return;
-      sock.close();
-      // RFC 7766: a truncated answer is asked again over TCP
-      if (((r.flags ?? 0) & 0x200) !== 0)
-        query(server, p, name, type, { ...opts, tcp: true }).then(finish, fail);
-      else finish(r);
-    });
-    sock.bind({ address: '127.0.0.1', port: 0 }, () => sock.send(q, p, server));
-  });
-}
-
 export const actions = [
   defineAction({
     name: 'dns.query',
@@ -110,7 +39,19 @@ export const actions = [
       const s = ctx.runtime.settings;
       let r: Packet;
       try {
-        r = await query(addressOf(a.server, s), port(53, s), a.name, a.type, { tcp: a.tcp, rd: !a.norec });
+        // from 127.0.0.1, as `dig` run on this machine asks; TCP when asked, or when the answer is truncated
+        const reply = await queryDns(
+          { name: a.name, type: a.type },
+          {
+            server: addressOf(a.server, s),
+            port: port(53, s),
+            source: '127.0.0.1',
+            timeoutMs: 5000,
+            rd: !a.norec,
+            transport: a.tcp ? 'tcp' : 'udp',
+          },
+        );
+        r = reply.response;
       } catch (err) {
         return { ok: false, detail: (err as Error).message };
       }

@@ -1,9 +1,12 @@
-// Scenario actions for the proxy's cache: purge a URL, ban by regex, set a parameter (over the control
-// channel, as `lab cache` does), and an HTTP PURGE sent from an admin address or from outside them.
+// Scenario actions for the proxy's cache: purge a URL, ban by regex, set a parameter, use a VCL file
+// (over the control channel, as `lab cache` does), and an HTTP PURGE sent from an admin address or
+// from outside them.
 import { execFile } from 'node:child_process';
+import { isAbsolute, join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { addressOf, port, project } from '../../services/common/settings.js';
+import { addressOf, PROJECT_ROOT, port, project } from '../../services/common/settings.js';
+import { type VclInfo, vclUseArgs } from '../../services/proxy/vcl-file.js';
 import { defineAction } from '../scenario/types.js';
 
 const run = promisify(execFile);
@@ -11,6 +14,14 @@ const run = promisify(execFile);
 const purgeArgs = z.object({ url: z.string().url(), removed: z.number().int().optional() }).strict();
 const paramArgs = z
   .object({ name: z.string().min(1), value: z.union([z.string(), z.number()]).transform(String) })
+  .strict();
+const vclArgs = z
+  .object({
+    /** a VCL file, relative to scenarios/ (e.g. vcl/misspelled-hook.mjs), or "default" */
+    file: z.string().min(1),
+    /** the load must be refused with a message containing this (the VCL in use stays) */
+    refused: z.string().min(1).optional(),
+  })
   .strict();
 const banArgs = z.object({ regex: z.string().min(1), removed: z.number().int().optional() }).strict();
 const httpPurgeArgs = z
@@ -69,6 +80,37 @@ export const actions = [
     run: async (a, ctx) => {
       const r = await ctx.runtime.control('proxy', 'cache.param.set', { name: a.name, value: a.value });
       return { ok: true, detail: `${a.name} = ${String(r.value)}` };
+    },
+  }),
+  defineAction({
+    // varnishadm vcl.load + vcl.use, as `lab cache vcl use FILE`
+    name: 'cache.vcl',
+    schema: z.union([
+      z
+        .string()
+        .min(1)
+        .transform((file) => vclArgs.parse({ file })),
+      vclArgs,
+    ]),
+    describe: (a) => `lab cache vcl use ${a.file}${a.refused ? ` (refused: "${a.refused}")` : ''}`,
+    needs: () => ['proxy'],
+    run: async (a, ctx) => {
+      const file =
+        a.file === 'default' || isAbsolute(a.file) ? a.file : join(PROJECT_ROOT, 'scenarios', a.file);
+      let r: VclInfo;
+      try {
+        r = await ctx.runtime.control('proxy', 'cache.vcl.use', vclUseArgs(file));
+      } catch (err) {
+        const why = (err as Error).message;
+        const ok = a.refused !== undefined && why.includes(a.refused);
+        return { ok, detail: `refused: ${why}${ok || !a.refused ? '' : ` (expected "${a.refused}")`}` };
+      }
+      if (a.refused)
+        return { ok: false, detail: `VCL ${r.name} loaded, expected a refusal ("${a.refused}")` };
+      return {
+        ok: true,
+        detail: `VCL ${r.name} in use, over the default: ${r.overridden.join(', ') || 'nothing'}`,
+      };
     },
   }),
   defineAction({

@@ -1,7 +1,8 @@
-// `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics, parameters.
+// `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics, parameters, the VCL in use.
 
 import type { Command } from 'commander';
 import type { CommandArgs, CommandName } from '../../services/common/commands.js';
+import { type VclInfo, vclUseArgs } from '../../services/proxy/vcl-file.js';
 import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
 
@@ -70,6 +71,36 @@ export const register: RegisterCommands = (program, cli) => {
       const r = await call('cache.param.set', { name, value });
       cli.print(r, () => `${r.name} = ${String(r.value)}`);
     });
+  const vcl = cache
+    .command('vcl')
+    .description('the VCL in use and its rules (like varnishadm vcl.list); `vcl use` loads another')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ lab cache vcl\n  $ lab cache vcl use services/proxy/vcl-examples/cache-with-cookies.mjs\n  $ lab cache vcl use default',
+    )
+    .action(async () => {
+      const r = await call('cache.vcl');
+      cli.print(r, () => describeVcl(r));
+    });
+  vcl
+    .command('use <file>')
+    .description(
+      "compile a VCL file and use it from the next request on (varnishadm vcl.load + vcl.use); 'default' goes back to the built-in VCL. A file that does not compile changes nothing",
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  $ lab cache vcl use services/proxy/vcl-examples/cache-with-cookies.mjs',
+    )
+    .action(async (file: string) => {
+      let args: ReturnType<typeof vclUseArgs>;
+      try {
+        args = vclUseArgs(file);
+      } catch (err) {
+        return cli.fail((err as Error).message, 'example: lab cache vcl use my-vcl.mjs', 2);
+      }
+      const r = await call('cache.vcl.use', args);
+      cli.print(r, () => describeVcl(r));
+    });
   cache
     .command('stats')
     .description('hits, misses, passes, objects and bytes in the cache')
@@ -83,3 +114,13 @@ export const register: RegisterCommands = (program, cli) => {
       );
     });
 };
+
+/** The VCL in use, as `lab cache vcl` prints it. */
+function describeVcl(r: VclInfo): string {
+  return [
+    `VCL ${r.name}${r.file ? ` (${r.file})` : ''}`,
+    `  over the default: ${r.overridden.join(', ') || 'nothing'}`,
+    `  recv rules:       ${r.recvRules.join(', ')}`,
+    `  beresp rules:     ${r.berespRules.join(', ')}`,
+  ].join('\n');
+}

@@ -1,4 +1,6 @@
 // The lab's own commands: up, down, status, logs, stop/start/restart, list, run (show is in show.ts).
+
+import { readableLine } from '../../services/common/event-output.js';
 import { parseEventLine } from '../../services/common/event-schema.js';
 import { runningCapture, stopBackgroundCapture } from '../capture/background.js';
 import { JOURNEY } from '../journey.js';
@@ -121,8 +123,9 @@ export const register: RegisterCommands = (program, cli) => {
     .command('logs [host]')
     .description('what a host printed: its events and its error output')
     .option('-f, --follow', 'keep printing new lines')
+    .option('--probes', "also the events of health probes (the proxy's probe of the app, every 2 s)")
     .addHelpText('after', '\nExample:\n  $ lab logs resolver -f')
-    .action(async (host: string | undefined, o: { follow?: boolean }) => {
+    .action(async (host: string | undefined, o: { follow?: boolean; probes?: boolean }) => {
       const rt = await cli.runtime();
       const names = host ? [host] : (await rt.status()).filter((h) => h.state !== 'off').map((h) => h.host);
       try {
@@ -132,10 +135,9 @@ export const register: RegisterCommands = (program, cli) => {
               follow: o.follow,
               onLine: (line) => {
                 const ev = parseEventLine(line);
+                if (ev?.probe && !o.probes) return;
                 process.stdout.write(
-                  ev
-                    ? `${cli.color.dim(h.padEnd(10))} ${ev.kind.padEnd(18)} ${ev.summary}\n`
-                    : `${h.padEnd(10)} ${line}\n`,
+                  ev ? `${cli.color.dim(h.padEnd(10))} ${readableLine(ev)}\n` : `${h.padEnd(10)} ${line}\n`,
                 );
               },
             }),

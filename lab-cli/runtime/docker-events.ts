@@ -1,11 +1,25 @@
-// Every container's stdout is its host's event stream (docs/ARCHITECTURE.md, "Events"): followed from
-// a cursor's start, with a container's death (docker events) added to the timeline as an event.
+// A docker host's events: each container writes them as JSON lines to its events file on a bind
+// mount (`.lab/docker/<host>/events.jsonl`, docker-compose.yml; services/common/event-output.ts),
+// while its stdout, what `docker compose up` shows, gets readable lines. A cursor follows the files,
+// with a container's death (docker events) added to the timeline as an event. The containers' logs
+// (their readable lines and stderr) are read through the engine.
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { parseEventLine } from '../../services/common/event-schema.js';
 import { type LabEvent, nowMicros } from '../../services/common/events.js';
+import { PROJECT_ROOT } from '../../services/common/settings.js';
+import { hosts } from '../../services/common/topology.js';
 import { PROJECT } from './compose.js';
 import { FrameSplitter } from './docker-engine.js';
+import { tailEvents } from './tail.js';
+
+/** On this machine, the folder docker-compose.yml mounts at /lab/events in every lab container. */
+export const DOCKER_EVENTS_DIR = join(PROJECT_ROOT, '.lab', 'docker');
+
+/** A docker host's events file on this machine. */
+export function dockerEventsFile(host: string, dir = DOCKER_EVENTS_DIR): string {
+  return join(dir, host, 'events.jsonl');
+}
 
 type Line = { stream: 'stdout' | 'stderr'; line: string };
 
@@ -57,19 +71,6 @@ export async function followLines(
   });
 }
 
-/** The host's last service.ready event: what it listens on, and why a part of it is off. */
-export async function readyEvent(c: Docker.Container): Promise<LabEvent | undefined> {
-  let ready: LabEvent | undefined;
-  await followLines(c, {
-    follow: false,
-    onLine: (l) => {
-      if (l.stream === 'stdout' && l.line.includes('"service.ready"'))
-        ready = parseEventLine(l.line) ?? ready;
-    },
-  });
-  return ready;
-}
-
 /**
  * A lab container changed (health status, start, death): `next` resolves at the next change, or after
  * waitMs. `seen` marks what came before as read, so a change during an inspect is not lost.
@@ -118,32 +119,26 @@ export async function stateChanges(docker: Docker): Promise<{
   };
 }
 
+/** Every host's new events from its events file, and the deaths of containers, in time order. */
 export class DockerEvents {
   private buffer: LabEvent[] = [];
-  private readonly from = nowMicros();
-  private readonly following = new Set<string>();
-  /** per container, the newest event read: a restarted container is followed again from there */
-  private readonly newest = new Map<string, number>();
-  private readonly streams = new Set<Readable>();
-  private readonly stops = new Set<AbortController>();
-  private closed = false;
+  private readonly files = tailEvents(hosts.map((h) => dockerEventsFile(h.name)));
+  private readonly stop = new AbortController();
+  private stream?: Readable;
 
   constructor(private readonly docker: Docker) {}
 
-  async start(containers: Map<string, Docker.ContainerInfo>): Promise<void> {
-    for (const info of containers.values()) if (info.State === 'running') this.follow(info.Id);
-    const stop = new AbortController();
-    this.stops.add(stop);
+  async start(): Promise<void> {
     const stream = (await this.docker.getEvents({
-      abortSignal: stop.signal,
+      abortSignal: this.stop.signal,
       filters: {
         type: ['container'],
-        event: ['die', 'start'],
+        event: ['die'],
         label: [`com.docker.compose.project=${PROJECT}`],
       },
     })) as unknown as Readable;
     unref(stream);
-    this.streams.add(stream);
+    this.stream = stream;
     let partial = '';
     stream.on('data', (chunk: Buffer) => {
       const parts = (partial + chunk.toString('utf8')).split('\n');
@@ -151,29 +146,6 @@ export class DockerEvents {
       for (const p of parts) if (p.trim()) this.onDockerEvent(JSON.parse(p));
     });
     stream.on('error', () => undefined);
-  }
-
-  private follow(id: string): void {
-    if (this.closed || this.following.has(id)) return;
-    this.following.add(id);
-    const stop = new AbortController();
-    this.stops.add(stop);
-    void followLines(this.docker.getContainer(id), {
-      follow: true,
-      background: true,
-      signal: stop.signal,
-      since: Math.floor(this.from / 1e6) - 1,
-      onLine: (l) => {
-        const ev = l.stream === 'stdout' ? parseEventLine(l.line) : undefined;
-        // `since` is in whole seconds: events before the cursor's start (or already read) are not new
-        if (!ev || ev.ts < this.from || ev.ts <= (this.newest.get(id) ?? 0)) return;
-        this.newest.set(id, ev.ts);
-        this.buffer.push(ev);
-      },
-    }).finally(() => {
-      this.following.delete(id);
-      this.stops.delete(stop);
-    });
   }
 
   private onDockerEvent(e: {
@@ -184,10 +156,6 @@ export class DockerEvents {
   }): void {
     const host = e.Actor?.Attributes?.['com.docker.compose.service'];
     if (!host || !e.id) return;
-    if (e.status === 'start') {
-      this.follow(e.id);
-      return;
-    }
     const code = Number(e.Actor?.Attributes?.exitCode ?? 0);
     // exit 0 is a clean stop (lab stop, SIGTERM); anything else is a host dying
     if (e.status !== 'die' || code === 0 || host === 'bridge-rules') return;
@@ -201,13 +169,12 @@ export class DockerEvents {
   }
 
   close(): void {
-    this.closed = true;
-    for (const s of this.streams) s.destroy();
-    for (const s of this.stops) s.abort();
+    this.stream?.destroy();
+    this.stop.abort();
   }
 
-  drain(): LabEvent[] {
-    const out = this.buffer.sort((a, b) => a.ts - b.ts);
+  async read(): Promise<LabEvent[]> {
+    const out = [...(await this.files.read()), ...this.buffer].sort((a, b) => a.ts - b.ts);
     this.buffer = [];
     return out;
   }

@@ -1,20 +1,28 @@
 // The docker runtime: one container per host from docker-compose.yml, on three internal networks.
 // Compose (its CLI) brings the lab up and down; dockerode does status, logs, exec and events.
 
+import { mkdirSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { CommandArgs, CommandName, CommandResult } from '../../services/common/commands.js';
 import { parseEventLine } from '../../services/common/event-schema.js';
 import type { LabEvent } from '../../services/common/events.js';
 import { type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
-import { hostSpec, networks } from '../../services/common/topology.js';
+import { hostSpec, hosts, networks } from '../../services/common/topology.js';
 import { builtHosts } from './built.js';
 import { type ComposeCli, compose, downArgs, findCompose, upArgs } from './compose.js';
 import { connectEngine, labContainers } from './docker-engine.js';
-import { DockerEvents, followLines, readyEvent, stateChanges } from './docker-events.js';
+import {
+  DOCKER_EVENTS_DIR,
+  DockerEvents,
+  dockerEventsFile,
+  followLines,
+  stateChanges,
+} from './docker-events.js';
 import { controlArgv, execIn, parseControlAnswer } from './docker-exec.js';
 import { containerRunDir, copyOut } from './docker-files.js';
 import { ensureImage } from './docker-image.js';
 import { addBridgeRules, checkPlanIsFree, labResidue, removeBridgeRules } from './docker-plan.js';
+import { FileTail, lastReady, readLines, withRotated } from './tail.js';
 import type { EventCursor, HostState, HostStatus, Runtime, UpOptions } from './types.js';
 
 const HEALTHY_TIMEOUT_MS = 90_000;
@@ -111,6 +119,8 @@ export class DockerRuntime implements Runtime {
     if (missing.length === 0) return { started: [], alreadyUp: true, off };
     await checkPlanIsFree(docker);
     await ensureImage(docker, cli, opts.quiet);
+    // the hosts' events files (a bind mount): made by the user who runs lab, not by dockerd as root
+    mkdirSync(DOCKER_EVENTS_DIR, { recursive: true });
     try {
       const rules = addBridgeRules();
       await compose(cli, upArgs(cli, ['bridge-rules', ...missing]), PROJECT_ROOT);
@@ -152,8 +162,11 @@ export class DockerRuntime implements Runtime {
 
   private async lastStderr(host: string): Promise<string> {
     const lines: string[] = [];
-    await this.logs(host, { onLine: (l) => lines.push(l) }).catch(() => undefined);
-    return lines.filter((l) => !l.startsWith('{')).pop() ?? 'no message (lab logs for more)';
+    await followLines(await this.container(host), {
+      follow: false,
+      onLine: (l) => l.stream === 'stderr' && lines.push(l.line),
+    }).catch(() => undefined);
+    return lines.pop() ?? 'no message (lab logs for more)';
   }
 
   async down(opts: { volumes?: boolean } = {}): Promise<void> {
@@ -167,14 +180,13 @@ export class DockerRuntime implements Runtime {
   }
 
   async status(): Promise<HostStatus[]> {
-    const docker = await this.docker();
     const all = await this.inspectAll();
     const list = await Promise.all(
       (await this.available()).map(async (a) => {
         const c = all.get(a.host);
         if (a.state === 'off' && !c) return a;
         const { state, reason } = hostState(c);
-        const ready = c && state !== 'stopped' ? await lastReady(docker, c.Id) : undefined;
+        const ready = c && state !== 'stopped' ? lastReady(dockerEventsFile(a.host)) : undefined;
         return {
           ...a,
           // in the plan's order (home, internet, backend), as the container really has them
@@ -285,28 +297,20 @@ export class DockerRuntime implements Runtime {
   }
 
   async cursor(): Promise<EventCursor> {
-    const docker = await this.docker();
-    const events = new DockerEvents(docker);
-    await events.start(await labContainers(docker));
-    return { read: async () => events.drain(), close: () => events.close() };
+    const events = new DockerEvents(await this.docker());
+    await events.start();
+    return { read: () => events.read(), close: () => events.close() };
   }
 
-  /** Every host's events between two instants (µs), from the containers' stdout (`lab capture stop`). */
+  /** Every host's events between two instants (µs), from their events files (`lab capture stop`). */
   async eventsBetween(from: number, to: number): Promise<LabEvent[]> {
-    const docker = await this.docker();
     const out: LabEvent[] = [];
-    await Promise.all(
-      [...(await labContainers(docker))].map(([, info]) =>
-        followLines(docker.getContainer(info.Id), {
-          follow: false,
-          since: Math.floor(from / 1e6) - 1,
-          onLine: (l) => {
-            const ev = l.stream === 'stdout' ? parseEventLine(l.line) : undefined;
-            if (ev && ev.ts >= from && ev.ts <= to) out.push(ev);
-          },
-        }).catch(() => undefined),
-      ),
-    );
+    for (const h of hosts)
+      for (const path of withRotated(dockerEventsFile(h.name)))
+        for (const line of readLines(path)) {
+          const ev = parseEventLine(line);
+          if (ev && ev.ts >= from && ev.ts <= to) out.push(ev);
+        }
     return out.sort((a, b) => a.ts - b.ts);
   }
 
@@ -315,15 +319,22 @@ export class DockerRuntime implements Runtime {
     return (await this.container(host)).id;
   }
 
+  /** As on local: the host's events (its events file), then what it wrote on stderr (its container's log). */
   async logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }) {
     const c = await this.container(host);
-    await followLines(c, { follow: !!opts.follow, onLine: (l) => opts.onLine(l.line), signal: opts.signal });
+    const stderr = followLines(c, {
+      follow: !!opts.follow,
+      signal: opts.signal,
+      onLine: (l) => l.stream === 'stderr' && opts.onLine(l.line),
+    });
+    const events = new FileTail(dockerEventsFile(host), 0);
+    for (;;) {
+      for (const line of await events.lines()) opts.onLine(line);
+      if (!opts.follow || opts.signal?.aborted) break;
+      await sleep(200);
+    }
+    await stderr;
   }
-}
-
-/** The host's last service.ready event, from its stdout: what it listens on. */
-function lastReady(docker: Docker, id: string): Promise<LabEvent | undefined> {
-  return readyEvent(docker.getContainer(id));
 }
 
 export function containerAddresses(c: Docker.ContainerInspectInfo): string[] {

@@ -15,7 +15,6 @@ import {
 import { join } from 'node:path';
 import type { CommandArgs, CommandName, CommandResult } from '../../services/common/commands.js';
 import { controlCall } from '../../services/common/control.js';
-import { parseEventLine } from '../../services/common/event-schema.js';
 import type { LabEvent } from '../../services/common/events.js';
 import {
   controlSocketPath,
@@ -27,7 +26,7 @@ import {
 import { hostSpec, hosts } from '../../services/common/topology.js';
 import { builtHosts, serviceEntry } from './built.js';
 import { addLoopbackIpv6, removeLoopbackIpv6 } from './loopback.js';
-import { FileTail, readLines, waitForReady } from './tail.js';
+import { FileTail, lastReady, tailEvents, waitForReady } from './tail.js';
 import type { EventCursor, HostStatus, Runtime, UpOptions } from './types.js';
 
 interface HostRecord {
@@ -47,6 +46,18 @@ interface LabState {
 
 const STOP_TIMEOUT_MS = 5000;
 const READY_TIMEOUT_MS = 20_000;
+
+/**
+ * The hosts that start only once others are ready. The proxy and web2 get their first certificate
+ * through ACME as they start (services/common/acme-certificate.ts): the CA checks each name through
+ * the lab's resolver and nameservers, then on port 80 of the address the name has; web2's names
+ * point at the proxy, which relays the CA's checks to web2. docker-compose.yml says the same with
+ * depends_on.
+ */
+export const STARTS_AFTER: Readonly<Record<string, readonly string[]>> = {
+  proxy: ['ca', 'resolver', 'ns-root', 'ns-tld', 'ns-example'],
+  web2: ['proxy'],
+};
 
 export function eventsFile(host: string, s: LabSettings): string {
   return join(hostStateDir(host, s), 'events.jsonl');
@@ -193,11 +204,20 @@ export class LocalRuntime implements Runtime {
       this.save(state);
     }
     const started: string[] = [];
-    // every host at once: the proxy and web2 wait for the CA themselves (certificate.ts), so their
-    // own start overlaps the CA's; a failure stops only that host, then it is all or nothing
-    const start = async (host: string): Promise<void> => {
-      await this.spawnHost(host, state);
-      started.push(host);
+    // every host at once, except those of STARTS_AFTER, which wait until what they need is ready; a
+    // failure stops only that host (and those after it), then it is all or nothing
+    const starting = new Map<string, Promise<void>>();
+    const start = (host: string): Promise<void> => {
+      let p = starting.get(host);
+      if (!p) {
+        p = (async () => {
+          await Promise.all((STARTS_AFTER[host] ?? []).filter((d) => missing.includes(d)).map(start));
+          await this.spawnHost(host, state);
+          started.push(host);
+        })();
+        starting.set(host, p);
+      }
+      return p;
     };
     const failed = (await Promise.allSettled(missing.map(start))).find((r) => r.status === 'rejected');
     if (failed) {
@@ -324,15 +344,7 @@ export class LocalRuntime implements Runtime {
   }
 
   private lastReady(host: string): LabEvent | undefined {
-    // the current log, then its rotated copy (log-cap.ts)
-    for (const path of [eventsFile(host, this.settings), `${eventsFile(host, this.settings)}.1`]) {
-      if (!existsSync(path)) continue;
-      const lines = readLines(path);
-      for (let i = lines.length - 1; i >= 0; i--) {
-        if (lines[i].includes('"service.ready"')) return parseEventLine(lines[i]);
-      }
-    }
-    return undefined;
+    return lastReady(eventsFile(host, this.settings));
   }
 
   private lastError(host: string): string | undefined {
@@ -378,21 +390,7 @@ export class LocalRuntime implements Runtime {
   }
 
   async cursor(): Promise<EventCursor> {
-    const tails = hosts.map((h) => {
-      const path = eventsFile(h.name, this.settings);
-      return new FileTail(path, existsSync(path) ? statSync(path).size : 0);
-    });
-    return {
-      read: async () => {
-        const out: LabEvent[] = [];
-        for (const t of tails)
-          for (const line of await t.lines()) {
-            const ev = parseEventLine(line);
-            if (ev) out.push(ev);
-          }
-        return out.sort((a, b) => a.ts - b.ts);
-      },
-    };
+    return tailEvents(hosts.map((h) => eventsFile(h.name, this.settings)));
   }
 
   async logs(host: string, opts: { follow?: boolean; onLine: (line: string) => void; signal?: AbortSignal }) {

@@ -19,6 +19,7 @@ import { createServer } from 'node:http';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
+import { probeMark } from '../common/event-output.js';
 import { alsoListen, closeAll } from '../common/listen.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, allAddressesOf } from '../common/settings.js';
@@ -51,8 +52,9 @@ await runService<AppEvent, AppCommands & Web2Commands>('app', async (ctx) => {
   const events = createBatchedEmitter<AppEvent>(ctx.host);
   const blocked = new Set<string>();
   const profiler = new Profiler();
-  // per request: its profiler token and its trace (Symfony's profiler keys requests the same way)
-  const perRequest = new WeakMap<Request, { token: string; trace: string | undefined }>();
+  // per request: its profiler token and its trace (Symfony's profiler keys requests the same way),
+  // and whether the proxy's health probe sent it (its events are marked, and not printed on docker)
+  const perRequest = new WeakMap<Request, { token: string; trace: string | undefined; probe?: true }>();
   const tokenOf = (r: Request) => perRequest.get(r)?.token ?? 'none';
 
   // one event per kernel step, and the step in the request's profile: the traceable dispatcher
@@ -61,7 +63,7 @@ await runService<AppEvent, AppCommands & Web2Commands>('app', async (ctx) => {
     const meta = request && perRequest.get(request);
     const token = meta?.token ?? 'none';
     profiler.step(token, step);
-    events.emit({ ...stepEvent(step, request, token), trace: meta?.trace });
+    events.emit({ ...stepEvent(step, request, token), trace: meta?.trace, probe: meta?.probe });
   };
   const dispatcher = new EventDispatcher();
   const kernel = new HttpKernel(
@@ -83,6 +85,7 @@ await runService<AppEvent, AppCommands & Web2Commands>('app', async (ctx) => {
       events.emit({
         kind: 'vhost.match',
         trace: traceId(req.headers.traceparent),
+        ...probeMark(req.headers),
         summary: vhost
           ? `virtual host ${vhost} for Host: ${host}`
           : `no virtual host for Host: ${host || '(none)'}: 421 from the web server, not the kernel`,
@@ -92,6 +95,7 @@ await runService<AppEvent, AppCommands & Web2Commands>('app', async (ctx) => {
       events.emit({
         kind: 'http.access',
         trace: traceId(req.headers.traceparent),
+        ...probeMark(req.headers),
         summary: line,
         data: {
           line,
@@ -103,7 +107,7 @@ await runService<AppEvent, AppCommands & Web2Commands>('app', async (ctx) => {
     profile: (token, req, res) => profiler.serve(token, req, res),
     begin: (request, raw) => {
       const token = newToken();
-      perRequest.set(request, { token, trace: traceId(raw.headers.traceparent) });
+      perRequest.set(request, { token, trace: traceId(raw.headers.traceparent), ...probeMark(raw.headers) });
       profiler.begin(token, request);
     },
     end: (request, status) => profiler.end(tokenOf(request), status),

@@ -1,11 +1,15 @@
 // web2: another web server on the internet network. It answers every Host with a page that says so:
 // the hosts-file story points www.example.test here (JOURNEY 6). HTTPS with a chain from the lab CA,
-// the lab's TLS policy, and its OCSP answer stapled, as the proxy does (JOURNEY 21).
+// the lab's TLS policy, and its OCSP answer stapled, as the proxy does (JOURNEY 21). The certificate
+// comes through the CA's ACME server before web2 listens (a standalone port 80 answers the http-01
+// challenges meanwhile); the CA's checks for the proxy's names go to the proxy, which relays them
+// here. Renewals are answered on web2's own port 80.
 //
 // Events: http.request {method, host, path, scheme} · ocsp.staple {status, nextUpdate} · tls.renew {serial, names, notAfter}
 // Control: tls.info, tls.renew (a fresh certificate from the CA), ocsp.refresh (staple again now).
 import { createServer as createHttp, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
+import { answerAcmeChallenge } from '../common/acme-challenges.js';
 import { alsoListen, closeAll } from '../common/listen.js';
 import type { RunningService, ServiceContext } from '../common/service.js';
 import { loadTlsIdentity, type TlsIdentity } from '../common/tls-identity.js';
@@ -31,6 +35,8 @@ const HTTP1 = {
 
 export async function startWeb2(ctx: ServiceContext<AppEvent, Web2Commands>): Promise<RunningService> {
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
+    // RFC 8555 §8.3: an ACME http-01 answer of a renewal comes first on port 80
+    if (scheme === 'http' && answerAcmeChallenge(req, res)) return;
     const host = (req.headers.host ?? '').replace(/:\d+$/, '');
     ctx.events.emit({
       kind: 'http.request',

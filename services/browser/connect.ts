@@ -1,6 +1,7 @@
-// JOURNEY 13–15, 19–21: a connection — happy eyeballs over the addresses (RFC 8305), the TCP
-// handshake from an ephemeral port, then TLS with SNI and ALPN, the chain checked against the lab's
-// root only, and revocation: the stapled OCSP response first, else OCSP from the CA named in AIA.
+// JOURNEY 13–15, 19–20: the socket steps of a connection — happy eyeballs over the addresses
+// (RFC 8305), the TCP handshake from an ephemeral port, then TLS with SNI and ALPN, the chain checked
+// against the lab's root only. `socketConnector` is the real connector the connect job
+// (connect-job.ts) is given; tests give it another.
 import { isIPv6, type Socket, connect as tcpConnect } from 'node:net';
 import {
   type ConnectionOptions,
@@ -8,9 +9,6 @@ import {
   type TLSSocket,
   connect as tlsConnect,
 } from 'node:tls';
-import { crlStatus, crlUrlOf } from './crl.js';
-import { ocspRequestFor, ocspStatus } from './ocsp.js';
-import { watchForReset } from './peer-reset.js';
 
 export const CONNECTION_ATTEMPT_DELAY_MS = 250; // RFC 8305 §5
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -44,16 +42,23 @@ export function sortAddresses(v6: string[], v4: string[]): string[] {
   return out;
 }
 
+/** What a connection attempt is to happy eyeballs: a socket that connects or fails, or is dropped. */
+export interface Dialled {
+  once(event: 'connect', listener: () => void): this;
+  once(event: 'error', listener: (err: NodeJS.ErrnoException) => void): this;
+  destroy(): this;
+}
+
 /** Races connection attempts, a new one every 250 ms or as soon as one fails; the first to connect wins. */
-export function happyEyeballs(
+export function happyEyeballs<S extends Dialled>(
   addresses: string[],
   port: number,
-  sourceFor: (address: string) => string | undefined,
+  dial: (address: string, port: number) => S,
   onAttempt: (a: Attempt) => void,
-): Promise<{ socket: Socket; attempts: Attempt[] }> {
+): Promise<{ socket: S; attempts: Attempt[] }> {
   return new Promise((resolve, reject) => {
     const attempts: Attempt[] = [];
-    const sockets: Socket[] = [];
+    const sockets: S[] = [];
     let next = 0;
     let done = false;
     let timer: NodeJS.Timeout | undefined;
@@ -82,12 +87,7 @@ export function happyEyeballs(
       const address = addresses[next++];
       const attempt: Attempt = { address, startedAt: Date.now(), outcome: 'abandoned' };
       attempts.push(attempt);
-      const s = tcpConnect({
-        host: address,
-        port,
-        localAddress: sourceFor(address),
-        family: isIPv6(address) ? 6 : 4,
-      });
+      const s = dial(address, port);
       sockets.push(s);
       s.once('connect', () => {
         if (done) return void s.destroy();
@@ -130,8 +130,8 @@ export function happyEyeballs(
   });
 }
 
-export interface TlsResult {
-  socket: TLSSocket;
+export interface TlsResult<S = TLSSocket> {
+  socket: S;
   alpn: string;
   version: string;
   cipher: string;
@@ -140,7 +140,7 @@ export interface TlsResult {
   ms: number;
 }
 
-const TLS_ERRORS: Record<string, string> = {
+const TLS_ERRORS: Readonly<Record<string, string>> = {
   CERT_HAS_EXPIRED: 'ERR_CERT_DATE_INVALID',
   CERT_NOT_YET_VALID: 'ERR_CERT_DATE_INVALID',
   ERR_TLS_CERT_ALTNAME_INVALID: 'ERR_CERT_COMMON_NAME_INVALID',
@@ -177,7 +177,6 @@ export function tlsHandshake(
       requestOCSP: true,
       minVersion: 'TLSv1.2',
     } as ConnectionOptions;
-    const ports = { local: socket.localPort, remote: socket.remotePort };
     const s = tlsConnect(options);
     s.on('keylog', opts.onKeylog);
     s.once('OCSPResponse', (r: Buffer) => {
@@ -185,7 +184,6 @@ export function tlsHandshake(
     });
     s.once('secureConnect', () => {
       clearTimeout(deadline);
-      watchForReset(s, ports.local, ports.remote);
       const c = s.getCipher();
       resolve({
         socket: s,
@@ -207,41 +205,27 @@ export function tlsHandshake(
   });
 }
 
-/** JOURNEY 21: is the server's certificate revoked? Stapled answer first, then the CA's OCSP URL. */
-export async function checkRevocation(
-  t: TlsResult,
-  fetchOcsp: (url: string, body: Buffer) => Promise<Buffer>,
-): Promise<{
-  status: 'good' | 'revoked' | 'unknown' | 'unavailable';
-  source: 'stapled' | 'ocsp' | 'crl' | 'none';
-  detail: string;
-}> {
-  const leaf = t.peer.raw;
-  const issuer = t.peer.issuerCertificate?.raw;
-  if (!issuer || issuer.equals(leaf))
-    return { status: 'unavailable', source: 'none', detail: 'no issuer certificate in the chain' };
-  if (t.stapled) {
-    const r = await ocspStatus(t.stapled, leaf, issuer);
-    return { status: r.status, source: 'stapled', detail: r.detail };
-  }
-  const aia = t.peer.infoAccess?.['OCSP - URI']?.[0];
-  let why = 'the certificate names no OCSP responder';
-  if (aia)
-    try {
-      const { request, check } = await ocspRequestFor(leaf, issuer);
-      const der = await fetchOcsp(aia, request);
-      const r = await check(der);
-      return { status: r.status, source: 'ocsp', detail: `${aia}: ${r.detail}` };
-    } catch (err) {
-      why = `${aia}: ${(err as Error).message}`;
-    }
-  // else the CRL (an empty body asks for a GET)
-  const crl = crlUrlOf(leaf);
-  if (!crl) return { status: 'unavailable', source: aia ? 'ocsp' : 'none', detail: `${why}; no CRL either` };
-  try {
-    const r = await crlStatus(await fetchOcsp(crl, Buffer.alloc(0)), leaf, issuer);
-    return { status: r.status, source: 'crl', detail: `${why}; ${crl}: ${r.detail}` };
-  } catch (err) {
-    return { status: 'unavailable', source: 'crl', detail: `${why}; ${crl}: ${(err as Error).message}` };
-  }
+/** The real connector: TCP from the browser's own address, TLS trusting only the lab's root. */
+export function socketConnector(c: {
+  source(family: 4 | 6): string | undefined;
+  caPem(): Promise<string>;
+  keylog(line: Buffer): void;
+  tlsTimeoutMs?: number;
+}) {
+  return {
+    dial: (address: string, port: number): Socket =>
+      tcpConnect({
+        host: address,
+        port,
+        localAddress: c.source(isIPv6(address) ? 6 : 4),
+        family: isIPv6(address) ? 6 : 4,
+      }),
+    tls: async (socket: Socket, host: string, alpn: string[]): Promise<TlsResult<Socket>> =>
+      tlsHandshake(socket, host, {
+        ca: await c.caPem(),
+        alpn,
+        onKeylog: c.keylog,
+        timeoutMs: c.tlsTimeoutMs,
+      }),
+  };
 }

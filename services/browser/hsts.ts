@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 /** The preload list (like Chrome's transport_security_state_static.json), for the lab's names. */
-export const HSTS_PRELOAD: { host: string; includeSubDomains: boolean }[] = [
+export const HSTS_PRELOAD: readonly { host: string; includeSubDomains: boolean }[] = [
   { host: 'cdn.example.test', includeSubDomains: false },
 ];
 

@@ -43,19 +43,14 @@
 //   subresource.error  a subresource failed; the page goes on
 //       data {url, code, step}
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
-import { CookieJar } from 'tough-cookie';
 import { fetchFromCa } from '../common/certificate.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf } from '../common/settings.js';
 import type { BrowserCommands } from './commands.js';
 import { NetError } from './connect.js';
-import { clearDnsCache, clearVerifiedStaples, Engine } from './engine.js';
+import { BrowserContext } from './context.js';
 import type { BrowserEvent } from './events.js';
-import { HstsStore } from './hsts.js';
-import { HttpCache } from './httpcache.js';
 import { browse } from './navigate.js';
 import { parseHosts, parseResolvConf } from './resolve.js';
 
@@ -81,12 +76,6 @@ await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
       resolvPath,
       `# the browser host's resolv.conf: its stub asks the lab's resolver\nnameserver ${addressOf('resolver', s)}\noptions timeout:2 attempts:2 ndots:1\n`,
     );
-  const hsts = new HstsStore(join(profile, 'hsts.json'));
-  const cache = new HttpCache(join(profile, 'http-cache.json'));
-  const cookiePath = join(profile, 'cookies.json');
-  const cookies = existsSync(cookiePath)
-    ? CookieJar.deserializeSync(readFileSync(cookiePath, 'utf8'))
-    : new CookieJar();
   const rootPath = join(profile, 'lab-root.pem');
   const caPem = async () => {
     if (existsSync(rootPath)) return readFileSync(rootPath, 'utf8');
@@ -102,6 +91,16 @@ await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
     return r.body.toString('utf8');
   };
   const source = (family: 4 | 6) => (family === 4 ? ctx.address() : ctx.address6());
+  // made once: the DNS cache, verified staples, HTTP cache, HSTS and cookies outlive a page
+  const browser = new BrowserContext({
+    events: ctx.events,
+    profile,
+    hostsPath,
+    resolvConf: () => parseResolvConf(readFileSync(resolvPath, 'utf8')),
+    dnsPort: ctx.port(53),
+    source,
+    caPem,
+  });
 
   let busy: Promise<void> = Promise.resolve();
   ctx.control.register('browse', (args) => {
@@ -109,46 +108,7 @@ await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
       const text = String(args.text ?? '');
       const runDir = typeof args.runDir === 'string' ? args.runDir : undefined;
       if (runDir) mkdirSync(runDir, { recursive: true });
-      let engine: Engine;
-      const fetchOcsp = async (url: string, body: Buffer) => {
-        const u = new URL(url);
-        const addrs = (await engine.resolve(u.hostname)).addresses;
-        const addr = addrs.find((a) => !isIPv6(a)) ?? addrs[0];
-        return new Promise<Buffer>((resolve, reject) => {
-          const req = request(
-            {
-              host: addr,
-              port: Number(u.port || 80),
-              path: u.pathname,
-              method: body.length ? 'POST' : 'GET', // OCSP request, or a CRL download
-              localAddress: source(isIPv6(addr) ? 6 : 4),
-              headers: body.length
-                ? { host: u.host, 'content-type': 'application/ocsp-request', 'content-length': body.length }
-                : { host: u.host },
-              timeout: 3000,
-            },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () =>
-                res.statusCode === 200 // OCSP responder or CRL server
-                  ? resolve(Buffer.concat(chunks))
-                  : reject(new Error(`OCSP responder answered ${res.statusCode}`)),
-              );
-            },
-          );
-          req.on('timeout', () => req.destroy(new Error('OCSP responder timed out')));
-          req.on('error', reject);
-          req.end(body);
-        });
-      };
-      engine = new Engine({
-        events: ctx.events,
-        hostsPath,
-        resolvConf: () => parseResolvConf(readFileSync(resolvPath, 'utf8')),
-        dnsPort: ctx.port(53),
-        source,
-        caPem,
+      const network = browser.network({
         keylog: (line) => {
           // NSS key log lines, so Wireshark can decrypt the run's capture
           try {
@@ -158,7 +118,6 @@ await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
             guard(ctx.events, 'tls key log', err);
           }
         },
-        fetchOcsp,
         hardFailRevocation: args.hardFailRevocation === true,
         http1Only: args.http1Only === true,
         // lab browse --dns dot|doh: the resolver over TLS (853) or HTTPS (443)
@@ -167,11 +126,11 @@ await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
             ? { mode: args.dns, port: ctx.port(args.dns === 'dot' ? 853 : 443) }
             : undefined,
       });
-      const r = await browse({ events: ctx.events, engine, hsts, cache, cookies }, text, {
+      const r = await browse(browser, network, text, {
         noCache: args.noCache === true,
         referrer: typeof args.referrer === 'string' ? args.referrer : undefined,
       });
-      writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
+      browser.saveCookies();
       if (runDir) {
         mkdirSync(runDir, { recursive: true });
         writeFileSync(
@@ -201,7 +160,7 @@ await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
     if (!/^[a-z0-9.-]+$/.test(name)) throw new Error(`"${name}" is not a host name`);
     if (!parseHosts(`${address} x`).size) throw new Error(`"${address}" is not an IP address`);
     appendFileSync(hostsPath, `${address}\t${name}\t# lab hosts add\n`);
-    clearDnsCache(); // a changed hosts file wins from the next lookup
+    browser.hosts.flush(); // a changed hosts file wins from the next lookup
     return { path: hostsPath, name, address };
   });
   ctx.control.register('hosts.rm', (args) => {
@@ -210,29 +169,25 @@ await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
     const kept = lines.filter((l) => !(l.includes('# lab hosts add') && l.split(/\s+/)[1] === name));
     if (kept.length === lines.length) throw new Error(`${name} was not added with lab hosts add`);
     writeFileSync(hostsPath, kept.join('\n'));
-    clearDnsCache();
+    browser.hosts.flush();
     return { removed: lines.length - kept.length };
   });
-  ctx.control.register('browser.clear', () => {
-    hsts.clear();
-    cache.clear();
-    cookies.removeAllCookiesSync();
-    clearVerifiedStaples();
-    writeFileSync(cookiePath, JSON.stringify(cookies.toJSON()));
-    return { dns: clearDnsCache(), cleared: ['HTTP cache', 'HSTS (learned)', 'cookies', 'DNS cache'] };
-  });
+  ctx.control.register('browser.clear', () => ({
+    ...browser.clear(),
+    cleared: ['HTTP cache', 'HSTS (learned)', 'cookies', 'DNS cache'],
+  }));
   // lab ca revoke: verified OCSP answers are forgotten, so the next handshake's staple is checked anew
   ctx.control.register('browser.revocation.forget', () => {
-    clearVerifiedStaples();
+    browser.revocation.forget();
     return { forgot: 'verified OCSP answers' };
   });
   // lab ca reset: the old root leaves the trust store; the next TLS connection fetches the new one
   ctx.control.register('browser.trust.forget', () => {
     rmSync(rootPath, { force: true });
-    clearVerifiedStaples();
+    browser.revocation.forget();
     return { forgot: rootPath };
   });
-  ctx.control.register('browser.dns.flush', () => ({ removed: clearDnsCache() }));
+  ctx.control.register('browser.dns.flush', () => ({ removed: browser.hosts.flush() }));
 
   return {
     listening: [`control ${ctx.host}`],

@@ -1,10 +1,9 @@
 // The browser's side of OCSP (RFC 6960): build a request for the server's certificate, and read an
 // answer — stapled in the handshake or fetched from the CA — checking that it is about this
 // certificate and signed by its issuer (or a responder the issuer delegated to).
-import { webcrypto } from 'node:crypto';
 import * as pkijs from 'pkijs';
 
-pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto }));
+pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: globalThis.crypto }));
 
 const der = (b: Buffer) => new Uint8Array(b).slice().buffer;
 

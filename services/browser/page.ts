@@ -31,7 +31,7 @@ function walk(n: Node, visit: (e: Element) => void): void {
   if ('tagName' in n) visit(n as Element);
   if ('childNodes' in n) for (const c of n.childNodes) walk(c as Node, visit);
   if (n.nodeName === 'template' && 'content' in n)
-    walk((n as DefaultTreeAdapterMap['template']).content as unknown as Node, visit);
+    walk((n as DefaultTreeAdapterMap['template']).content, visit);
 }
 
 export function parsePage(html: string, base: URL): PageSummary {
@@ -51,7 +51,7 @@ export function parsePage(html: string, base: URL): PageSummary {
       return undefined;
     }
   };
-  walk(doc as unknown as Node, (e) => {
+  walk(doc, (e) => {
     const tag = e.tagName;
     if (tag === 'title' && !out.title) out.title = text(e).trim();
     else if (/^h[1-6]$/.test(tag))

@@ -26,24 +26,12 @@ function listedPorts(): Set<string> {
   return out;
 }
 
-/** True when the kernel no longer lists the connection at EOF: the peer reset it. */
+/**
+ * Asked when a connection ended before its response, with the ports read when it connected (a reset
+ * socket has no peer name): a FIN, or our own close, leaves the socket listed (CLOSE_WAIT, FIN_WAIT,
+ * TIME_WAIT); a RST does not.
+ */
 export function closedByReset(localPort: number | undefined, remotePort: number | undefined): boolean {
   if (!localPort || !remotePort || process.platform !== 'linux') return false;
   return !listedPorts().has(`${localPort} ${remotePort}`);
-}
-
-const portsOf = new WeakMap<object, { local?: number; remote?: number }>();
-
-/** Remembers a socket's ports, read when it connected (a reset socket has no peer name), for later. */
-export function watchForReset(socket: object, local: number | undefined, remote: number | undefined): void {
-  portsOf.set(socket, { local, remote });
-}
-
-/**
- * Asked when a connection ended before its response: a FIN, or our own close, leaves the socket
- * listed (CLOSE_WAIT, FIN_WAIT, TIME_WAIT); a RST does not.
- */
-export function wasReset(socket: object | undefined): boolean {
-  const p = socket && portsOf.get(socket);
-  return !!p && closedByReset(p.local, p.remote);
 }

@@ -1,24 +1,16 @@
 // JOURNEY 5–7: how the browser host turns a name into addresses — its own DNS cache, then the hosts
 // file, then the resolver resolv.conf names, asked for A and AAAA in parallel by a stub resolver
-// (UDP, TCP when truncated), with the project's DNS codec.
-import { randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
+// (UDP, TCP when truncated), with the lab's one DNS client (services/common/dns/client.ts).
 import { readFileSync } from 'node:fs';
-import { connect, isIP, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import {
-  type Answer,
-  canonicalName,
-  decodeMessage,
-  encodeMessage,
-  frameTcp,
-  makeFlags,
-  makeOpt,
-  type Packet,
-  RCODE,
-  rcodeOf,
-  readEde,
-  TcpDeframer,
-} from '../common/dns-codec.js';
+  answersQuery,
+  buildQuery,
+  DnsClientError,
+  type DnsQuestion,
+  queryDns,
+} from '../common/dns/client.js';
+import { type Answer, canonicalName, type Packet, RCODE, rcodeOf, readEde } from '../common/dns/codec.js';
 import { type SecureDns, type SecureDnsMode, secureExchange } from './secure-dns.js';
 
 export interface ResolvConf {
@@ -114,87 +106,34 @@ export function describeAnswer(a: NonNullable<DnsError['answered']>): string {
   return `${a.rcode}${ede ? ` (${ede})` : ''}`;
 }
 
-function query(name: string, type: 'A' | 'AAAA'): { id: number; bytes: Buffer } {
-  const id = randomInt(65536);
-  const p: Packet = {
-    id,
-    type: 'query',
-    flags: makeFlags({ rd: true }),
-    questions: [{ name, type, class: 'IN' }],
-    answers: [],
-    authorities: [],
-    additionals: [makeOpt()],
-  };
-  return { id, bytes: encodeMessage(p) };
+/** A client failure (silence, nothing listening, a broken answer) as the browser names it. */
+function stubError(err: unknown): unknown {
+  return err instanceof DnsClientError ? new DnsError(err.message, 'ERR_DNS_TIMED_OUT') : err;
 }
 
-function udp(
+/** One question to one server: UDP with TCP on TC=1, or the secure transport; the answer's packet. */
+async function ask(
   server: string,
   port: number,
   source: string,
-  name: string,
-  type: 'A' | 'AAAA',
+  question: DnsQuestion,
   timeoutMs: number,
-) {
-  const { id, bytes } = query(name, type);
-  return new Promise<{ packet: Packet; local: string }>((resolve, reject) => {
-    const sock = createSocket(isIPv6(server) ? 'udp6' : 'udp4');
-    const timer = setTimeout(() => {
-      sock.close();
-      reject(new DnsError(`no answer from ${server} in ${timeoutMs} ms`, 'ERR_DNS_TIMED_OUT'));
-    }, timeoutMs);
-    sock.on('error', (err) => {
-      clearTimeout(timer);
-      sock.close();
-      reject(new DnsError(`${server}: ${err.message}`, 'ERR_DNS_TIMED_OUT'));
-    });
-    sock.on('message', (msg) => {
-      try {
-        const p = decodeMessage(msg);
-        if (p.id !== id || canonicalName(p.questions?.[0]?.name ?? '') !== canonicalName(name)) return; // not ours
-        clearTimeout(timer);
-        const a = sock.address();
-        sock.close();
-        resolve({ packet: p, local: `${a.address}:${a.port}` });
-      } catch {
-        // a malformed datagram: keep waiting for the real answer
-      }
-    });
-    sock.bind({ address: source, port: 0 }, () => sock.connect(port, server, () => sock.send(bytes)));
-  });
-}
-
-function tcp(
-  server: string,
-  port: number,
-  source: string,
-  name: string,
-  type: 'A' | 'AAAA',
-  timeoutMs: number,
-) {
-  const { id, bytes } = query(name, type);
-  return new Promise<Packet>((resolve, reject) => {
-    const sock = connect({ host: server, port, localAddress: source });
-    const d = new TcpDeframer();
-    const timer = setTimeout(() => {
-      sock.destroy();
-      reject(new DnsError(`no TCP answer from ${server}`, 'ERR_DNS_TIMED_OUT'));
-    }, timeoutMs);
-    sock.on('connect', () => sock.write(frameTcp(bytes)));
-    sock.on('error', (err) => {
-      clearTimeout(timer);
-      reject(new DnsError(`${server}: ${err.message}`, 'ERR_DNS_TIMED_OUT'));
-    });
-    sock.on('data', (c: Buffer) => {
-      for (const m of d.push(c)) {
-        const p = decodeMessage(m);
-        if (p.id !== id) continue;
-        clearTimeout(timer);
-        sock.end();
-        resolve(p);
-      }
-    });
-  });
+  secure?: SecureDns,
+): Promise<{ packet: Packet; transport: StubAnswer['transport']; local?: string }> {
+  if (secure) {
+    // secure DNS: the same question over TLS or HTTPS instead of UDP
+    const { id, bytes } = buildQuery(question, { rd: true });
+    const packet = await secureExchange(secure, server, source, bytes, timeoutMs);
+    if (!answersQuery(packet, id, question))
+      throw new DnsError(`${server} answered another question over ${secure.mode}`, 'ERR_NAME_NOT_RESOLVED');
+    return { packet, transport: secure.mode };
+  }
+  try {
+    const r = await queryDns(question, { server, port, source, timeoutMs, rd: true });
+    return { packet: r.response, transport: r.transport, local: r.local };
+  } catch (err) {
+    throw stubError(err);
+  }
 }
 
 /** One question to the nameservers of resolv.conf, in order, with its timeout and attempts. */
@@ -211,25 +150,14 @@ export async function stubQuery(
     for (const server of conf.nameservers) {
       const t0 = performance.now();
       try {
-        // secure DNS: the same question over TLS or HTTPS instead of UDP
-        const r = secure
-          ? {
-              packet: await secureExchange(
-                secure,
-                server,
-                sourceFor(server),
-                query(name, type).bytes,
-                conf.timeout * 1000,
-              ),
-              local: undefined,
-            }
-          : await udp(server, port, sourceFor(server), name, type, conf.timeout * 1000);
-        let packet = r.packet;
-        let transport: StubAnswer['transport'] = secure?.mode ?? 'udp';
-        if (!secure && ((packet.flags ?? 0) & 0x200) !== 0) {
-          packet = await tcp(server, port, sourceFor(server), name, type, conf.timeout * 1000);
-          transport = 'tcp';
-        }
+        const { packet, transport, local } = await ask(
+          server,
+          port,
+          sourceFor(server),
+          { name, type },
+          conf.timeout * 1000,
+          secure,
+        );
         const rcode = rcodeOf(packet);
         if (rcode === RCODE.SERVFAIL || rcode === RCODE.REFUSED) {
           // like glibc's stub, the next server (or attempt) is asked; the answer is kept to report
@@ -251,7 +179,7 @@ export async function stubQuery(
           server,
           transport,
           ms: performance.now() - t0,
-          local: r.local,
+          local,
         };
       } catch (err) {
         // a server's SERVFAIL says more than a later server's silence: keep the answer

@@ -3,7 +3,7 @@
 // resolver. The resolver's certificate must name resolver.test and chain to the lab root.
 import { connect as h2connect } from 'node:http2';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
-import { decodeMessage, frameTcp, type Packet, TcpDeframer } from '../common/dns-codec.js';
+import { decodeMessage, frameTcp, type Packet, TcpDeframer } from '../common/dns/codec.js';
 import { DnsError } from './resolve.js';
 
 export type SecureDnsMode = 'dot' | 'doh';

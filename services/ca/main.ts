@@ -1,5 +1,7 @@
 // The certificate authority at ca.test: issues every certificate the lab uses, publishes its CRLs and
-// answers OCSP, over plain HTTP on port 80 (as real CAs publish them; the data is signed).
+// answers OCSP, over plain HTTP on port 80 (as real CAs publish them; the data is signed). Lab hosts
+// get their certificates through ACME (/acme/, RFC 8555), which checks that they control the names;
+// POST /issue (a CSR, no check) answers only this machine's addresses, where the lab's CLI runs.
 //
 // Events (contract v1, docs/EVENTS.md), generated from services/ca/events.ts by `npx tsx lab-cli/events-doc.ts`:
 //   ca.ready  the hierarchy in use (created or loaded)
@@ -32,7 +34,8 @@ import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { alsoListen, closeAll } from '../common/listen.js';
 import { guard, runService } from '../common/service.js';
-import { addressOf, hostAt, peerNamer, port, ulaNet } from '../common/settings.js';
+import { addressOf, hostAt, peerNamer, port, project, ulaNet } from '../common/settings.js';
+import { networks } from '../common/topology.js';
 import { createAcmeServer } from './acme/server.js';
 import { makeBadCert } from './badcert.js';
 import type { CaCommands } from './commands.js';
@@ -90,7 +93,15 @@ await runService<CaEvent, CaCommands>('ca', async (ctx) => {
     ip.startsWith('172.28.') ||
     ip.startsWith('fd28:') ||
     (s.runtime === 'local' && ip.startsWith(`${s.block}.`));
-  const mayIssue = (addr: string) => inLab(addr) || addr === '127.0.0.1' || addr === '::1';
+  // POST /issue signs any CSR under .test without a check of control: it is for the lab's own CLI on
+  // this machine only (its loopback address, and its side of each lab network, .1, which no lab host
+  // has). Lab hosts get their certificates through ACME, which checks (services/ca/acme/).
+  const machine = new Set([
+    '127.0.0.1',
+    '::1',
+    ...networks.flatMap((n) => [project(`172.28.${n.index}.1`, s), project(`fd28:${n.index}::1`, s)]),
+  ]);
+  const mayIssue = (addr: string) => machine.has(addr);
   const who = peerNamer(s);
   // OCSP answers come by the thousand: their events are written in batches, once per loop turn
   const ocspEvents = createBatchedEmitter<CaEvent>(ctx.host);
@@ -260,7 +271,12 @@ await runService<CaEvent, CaCommands>('ca', async (ctx) => {
     }
     if (req.method === 'POST' && p === '/issue') {
       if (!mayIssue(addr))
-        return refuse(req, res, 403, `certificates are issued to lab hosts only, not ${addr}`);
+        return refuse(
+          req,
+          res,
+          403,
+          `POST /issue is for the lab's CLI on this machine only, not ${who(addr)}: a lab host proves it controls its names through ACME at ${urls.base}/acme/directory (RFC 8555)`,
+        );
       try {
         const csr = await readCsr((await readBody(req, MAX_BODY)).toString('utf8'));
         checkNames(csr.names, inLab);

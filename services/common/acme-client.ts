@@ -205,7 +205,9 @@ function parseProblem(body: Buffer): { type?: string; detail?: string; status?: 
 
 /**
  * The whole exchange for `names` over http-01: `publish(token, keyAuthorization)` must make the host
- * answer GET /.well-known/acme-challenge/TOKEN on port 80 before the CA is told to look.
+ * answer GET /.well-known/acme-challenge/TOKEN on port 80 before the CA is told to look. Every
+ * challenge is answered first and the CA checks them side by side (RFC 8555 §7.5.1), then each
+ * authorization is polled: one wait for all the names, not one per name.
  */
 export async function obtainWithHttp01(
   client: AcmeClient,
@@ -216,25 +218,26 @@ export async function obtainWithHttp01(
 ): Promise<string> {
   if (!client.kid) await client.register();
   const { url, order } = await client.newOrder(names);
-  for (const authzUrl of order.authorizations) {
-    const authz = await client.get<AcmeAuthorization>(authzUrl);
-    if (authz.status === 'valid') continue;
-    const challenge = authz.challenges.find((c) => c.type === 'http-01');
-    if (!challenge) throw new AcmeClientError(`no http-01 challenge for ${authz.identifier.value}`);
-    publish(challenge.token, client.keyAuthorization(challenge.token));
-    try {
+  const open: { authzUrl: string; name: string; challenge: AcmeAuthorization['challenges'][number] }[] = [];
+  try {
+    for (const authzUrl of order.authorizations) {
+      const authz = await client.get<AcmeAuthorization>(authzUrl);
+      if (authz.status === 'valid') continue;
+      const challenge = authz.challenges.find((c) => c.type === 'http-01');
+      if (!challenge) throw new AcmeClientError(`no http-01 challenge for ${authz.identifier.value}`);
+      publish(challenge.token, client.keyAuthorization(challenge.token));
+      open.push({ authzUrl, name: authz.identifier.value, challenge });
       await client.post(challenge.url, {});
+    }
+    for (const { authzUrl, name, challenge } of open) {
       const done = await client.poll<AcmeAuthorization>(authzUrl);
       if (done.status !== 'valid') {
         const err = done.challenges.find((c) => c.url === challenge.url)?.error;
-        throw new AcmeClientError(
-          `the CA could not validate ${authz.identifier.value}: ${err?.detail ?? done.status}`,
-          err,
-        );
+        throw new AcmeClientError(`the CA could not validate ${name}: ${err?.detail ?? done.status}`, err);
       }
-    } finally {
-      unpublish(challenge.token);
     }
+  } finally {
+    for (const { challenge } of open) unpublish(challenge.token);
   }
   await client.post(order.finalize, { csr: b64u(Buffer.from(csrDer)) });
   const final = await client.poll<AcmeOrder>(url);

@@ -1,15 +1,16 @@
-// How a lab host gets its TLS certificate: a key of its own, a CSR for its names, and the chain
-// back from the lab's CA over HTTP (POST http://ca.test/issue), kept in the host's state dir.
+// How a lab host gets its TLS certificate: the one saved in its state dir while it is still good,
+// else a new one through the CA's ACME server (acme-certificate.ts: a key of its own, a CSR for its
+// names, proved over http-01), saved for the next start. Also the plain GETs to ca.test (root.pem).
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { type AcmeOptions, obtainCertificateViaAcme } from './acme-certificate.js';
 import { addressOf, type LabSettings, port } from './settings.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 export interface Certificate {
   key: string;
@@ -19,11 +20,6 @@ export interface Certificate {
   notAfter: Date;
   /** fetched now (true) or reused from the state dir */
   fresh: boolean;
-}
-
-function write(path: string, data: string): void {
-  writeFileSync(`${path}.tmp`, data, { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
 }
 
 export function fetchFromCa(
@@ -63,7 +59,7 @@ export function fetchFromCa(
   });
 }
 
-/** How long a host starting beside the CA waits for it to listen (the local runtime starts all at once). */
+/** How long a host starting beside the CA waits for it to listen (the local runtime starts most hosts at once). */
 export const CA_START_WAIT_MS = 15_000;
 
 /** A request to the CA, retried while it is not listening yet (it may still be starting, as this host is). */
@@ -100,7 +96,7 @@ async function issuedByCurrentCa(settings: LabSettings, source: string, chain: s
 
 /**
  * Reuses the saved certificate while it covers the names, has a week left and comes from the CA's
- * current intermediate; otherwise asks the CA.
+ * current intermediate (unless `force`); otherwise orders one through ACME.
  */
 export async function obtainCertificate(
   settings: LabSettings,
@@ -108,7 +104,7 @@ export async function obtainCertificate(
   source: string,
   names: string[],
   label = 'server',
-  force = false,
+  { force = false, ...acme }: AcmeOptions & { force?: boolean } = {},
 ): Promise<Certificate> {
   const keyPath = join(stateDir, `${label}.key`);
   const chainPath = join(stateDir, `${label}.chain.pem`);
@@ -131,25 +127,5 @@ export async function obtainCertificate(
       };
     }
   }
-  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: `CN=${names[0]}`,
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [
-      new x509.SubjectAlternativeNameExtension(names.map((n) => ({ type: 'dns' as const, value: n }))),
-    ],
-  });
-  const res = await askCa(settings, source, '/issue', csr.toString('pem'));
-  if (res.status !== 200)
-    throw new Error(`the CA refused the certificate request (${res.status}): ${res.body.toString().trim()}`);
-  const chain = res.body.toString('utf8');
-  const key = x509.PemConverter.encode(
-    await webcrypto.subtle.exportKey('pkcs8', keys.privateKey),
-    'PRIVATE KEY',
-  );
-  write(keyPath, key);
-  write(chainPath, chain);
-  const leaf = new x509.X509Certificate(chain);
-  return { key, chain, serial: leaf.serialNumber, notAfter: leaf.notAfter, fresh: true };
+  return obtainCertificateViaAcme(settings, stateDir, source, names, label, acme);
 }

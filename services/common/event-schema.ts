@@ -13,6 +13,7 @@ export const labEventSchema = z.object({
   trace: z.string().optional(),
   peer: z.string().optional(),
   dur: z.number().nonnegative().optional(),
+  probe: z.literal(true).optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
 

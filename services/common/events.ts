@@ -1,6 +1,7 @@
 // LabEvent: one JSON line on stdout for each thing a host does (docs/ARCHITECTURE.md, "Events").
 // The kinds and their data are a versioned contract; scenarios assert on them.
 import { randomBytes } from 'node:crypto';
+import { hostOutput, outputSink } from './event-output.js';
 
 export const EVENT_SCHEMA_VERSION = 1;
 
@@ -16,6 +17,8 @@ export interface LabEvent {
   trace?: string;
   peer?: string;
   dur?: number;
+  /** caused by a health probe, not by a person: kept, but not printed on a terminal (event-output.ts) */
+  probe?: true;
   data?: Record<string, unknown>;
 }
 
@@ -47,11 +50,10 @@ export function newTraceId(): string {
   return randomBytes(16).toString('hex');
 }
 
-export type EventSink = (line: string) => void;
-
-const stdoutSink: EventSink = (line) => {
-  process.stdout.write(line);
-};
+/** Receives each event as its JSON line (and as the object, for a readable line). */
+export type EventSink = (line: string, ev: LabEvent) => void;
+// the default sink is the host's own output (event-output.ts): stdout, or on docker a file plus
+// readable lines
 
 /**
  * Writes a host's events. `Emitter<ProxyEvent>` only takes the proxy's kinds, each with its data's
@@ -66,7 +68,7 @@ export interface Emitter<E extends EventShape = EventShape> {
 
 export function createEmitter<E extends EventShape = EventShape>(
   host: string,
-  sink: EventSink = stdoutSink,
+  sink: EventSink = outputSink(hostOutput(host)),
 ): Emitter<E> {
   const emit = (ev: EventInput): LabEvent => {
     // the schema's field order, and no key for a field left out
@@ -76,9 +78,10 @@ export function createEmitter<E extends EventShape = EventShape>(
     if (ev.trace !== undefined) full.trace = ev.trace;
     if (ev.peer !== undefined) full.peer = ev.peer;
     if (ev.dur !== undefined) full.dur = ev.dur;
+    if (ev.probe) full.probe = true;
     if (ev.data !== undefined) full.data = ev.data as Record<string, unknown>;
     // the one place an event becomes text: one JSON line (UTF-8 as written, newlines escaped)
-    sink(`${JSON.stringify(full)}\n`);
+    sink(`${JSON.stringify(full)}\n`, full);
     return full;
   };
   return {

@@ -24,10 +24,10 @@ export function rotateIfLarge(fd: number, maxBytes: number): boolean {
   return true;
 }
 
-/** Checks stdout and stderr every few seconds, for as long as the process runs. */
-export function capOwnLogs(maxBytes = logCapBytes()): void {
+/** Checks stdout and stderr (or other files: docker's events file) every few seconds, for as long as the process runs. */
+export function capOwnLogs(maxBytes = logCapBytes(), fds = [1, 2]): void {
   const check = () => {
-    for (const fd of [1, 2])
+    for (const fd of fds)
       try {
         rotateIfLarge(fd, maxBytes);
       } catch {

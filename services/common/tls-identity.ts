@@ -1,10 +1,13 @@
 // A lab host's TLS identity (the proxy's, web2's): its certificate from the lab CA, the SNI contexts
 // built from it, and the OCSP answer it staples. `renew` asks the CA for a fresh certificate while the
 // listeners keep running (JOURNEY 21: after a revocation, a new certificate brings the site back).
+// Both come through the CA's ACME server: the first one before the host's web server starts (a
+// standalone port-80 server answers the challenges meanwhile), a renewal while it runs (its own
+// port-80 server answers them).
 import { randomBytes } from 'node:crypto';
 import { createSecureContext, type SecureContext, type Server as TlsServer } from 'node:tls';
 import { keepStapled } from '../proxy/staple.js';
-import { obtainCertificateViaAcme } from './acme-certificate.js';
+import type { ChallengeRelay } from './acme-challenges.js';
 import { type Certificate, obtainCertificate } from './certificate.js';
 import type { Emitter } from './events.js';
 import type { LabSettings } from './settings.js';
@@ -32,11 +35,14 @@ export async function loadTlsIdentity(
   source: string,
   names: string[],
   events: Emitter,
-  /** renew through the CA's ACME server (http-01 answered on this host's port 80) */
-  opts: { acme?: boolean } = {},
+  /** where this host relays the challenges it has no answer for (the proxy's, to web2) */
+  opts: { relay?: ChallengeRelay } = {},
 ): Promise<TlsIdentity> {
   const own = [...names];
-  let cert: Certificate = await obtainCertificate(settings, stateDir, source, own);
+  let cert: Certificate = await obtainCertificate(settings, stateDir, source, own, 'server', {
+    http01: 'standalone',
+    relay: opts.relay,
+  });
   let context = createSecureContext({ ...CONTEXT_POLICY, key: cert.key, cert: cert.chain });
   const contexts = new Map<string, SecureContext>(own.map((n) => [n, context]));
   let stapler = await keepStapled(settings, source, cert.chain, events);
@@ -58,9 +64,12 @@ export async function loadTlsIdentity(
       staple: stapler.status(),
     }),
     async renew() {
-      const fresh = opts.acme
-        ? await obtainCertificateViaAcme(settings, stateDir, source, own)
-        : await obtainCertificate(settings, stateDir, source, own, 'server', true);
+      // a renewal while the host runs: it answers on its own port 80, and the CA is up (no waiting)
+      const fresh = await obtainCertificate(settings, stateDir, source, own, 'server', {
+        force: true,
+        http01: 'served',
+        waitMs: 0,
+      });
       const next = await keepStapled(settings, source, fresh.chain, events);
       stapler.stop();
       stapler = next;

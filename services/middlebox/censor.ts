@@ -1,7 +1,7 @@
 // The censor's decisions, one frame at a time: which flows cross the path, which rule a SYN, a
 // ClientHello, a request head or a DNS question matches, and what to forge. Pure and synchronous,
 // so the live tap and the pcap dry-run give the same answers for the same frames.
-import { decodeMessage } from '../common/dns-codec.js';
+import { decodeMessage } from '../common/dns/codec.js';
 import { createFlowTable, type Endpoint, endpointText, type Flow, segmentLength } from './flows.js';
 import { type ForgedAnswer, type ForgedPacket, forgeDnsAnswer, forgeRsts, isForged } from './forge.js';
 import type { Inspection } from './inspect.js';

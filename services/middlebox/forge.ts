@@ -2,7 +2,7 @@
 // a RST resets only when its sequence number is exactly the receiver's RCV.NXT (any other in-window
 // RST earns a challenge ACK), so each RST's seq comes from what the trigger says the receiver expects:
 // the sender's side expects trigger.ack next, the receiver's side trigger.seq + its length.
-import { encodeMessage, makeFlags, type Packet } from '../common/dns-codec.js';
+import { encodeMessage, makeFlags, type Packet } from '../common/dns/codec.js';
 import { type Endpoint, segmentLength } from './flows.js';
 import { type DecodedFrame, seqAdd, TCP_FLAGS, tcpFrame, udpFrame } from './packets.js';
 

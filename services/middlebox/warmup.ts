@@ -1,7 +1,7 @@
 // The forgery must win a race of about a millisecond on lo, so the censor's code is compiled before
 // the first real packet: synthetic flows (SYN, ClientHello, request head, DNS question) are played
 // through a private censor a few hundred times at start. Nothing is sent.
-import { encodeMessage, makeFlags } from '../common/dns-codec.js';
+import { encodeMessage, makeFlags } from '../common/dns/codec.js';
 import { addressOf, type LabSettings } from '../common/settings.js';
 import { createCensor } from './censor.js';
 import { TCP_FLAGS, tcpFrame, udpFrame } from './packets.js';

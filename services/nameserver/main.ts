@@ -15,6 +15,7 @@
 //       data {ms}
 
 import { createBatchedEmitter } from '../common/batched-emitter.js';
+import { AnswerCache } from '../common/dns/answer-cache.js';
 import {
   type Answer,
   canonicalName,
@@ -24,15 +25,15 @@ import {
   type Packet,
   RCODE,
   RCODE_NAME,
-  recordText,
-} from '../common/dns-codec.js';
-import { startDnsServer } from '../common/dns-server.js';
+} from '../common/dns/codec.js';
+import { recordText } from '../common/dns/record-text.js';
+import { formErrFor, truncated } from '../common/dns/replies.js';
+import { startDnsServer } from '../common/dns/server.js';
 import { newSpanId } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
-import { AnswerCache } from './answer-cache.js';
-import { type AuthorityResult, answerQuery, formErrFor, truncated } from './authority.js';
+import { type AuthorityResult, answerQuery } from './authority.js';
 import type { NameserverCommands } from './commands.js';
 import type { AnswerData, AnswerKind, NameserverEvent } from './events.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';

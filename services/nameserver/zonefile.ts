@@ -1,7 +1,8 @@
 // RFC 1035 §5 master files: $ORIGIN, $TTL, @, relative names, blank owners, ( … ) across lines,
 // ; comments, quoted strings. Records come out as dns-packet answers, ready to encode.
 import { isIPv4, isIPv6 } from 'node:net';
-import type { Answer } from '../common/dns-codec.js';
+import type { Answer } from '../common/dns/codec.js';
+import type { SoaData } from '../common/dns/record-text.js';
 
 export const SUPPORTED_TYPES = ['SOA', 'NS', 'A', 'AAAA', 'CNAME', 'MX', 'TXT', 'CAA', 'SRV', 'PTR'] as const;
 export type RecordType = (typeof SUPPORTED_TYPES)[number];
@@ -231,15 +232,7 @@ export function formatZone(origin: string, records: Answer[]): string {
     let text: string;
     switch (r.type) {
       case 'SOA': {
-        const s = d as {
-          mname: string;
-          rname: string;
-          serial: number;
-          refresh: number;
-          retry: number;
-          expire: number;
-          minimum: number;
-        };
+        const s = d as SoaData;
         text = `${fqdn(s.mname)} ${fqdn(s.rname)} ( ${s.serial} ${s.refresh} ${s.retry} ${s.expire} ${s.minimum} )`;
         break;
       }

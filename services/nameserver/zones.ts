@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { join } from 'node:path';
-import { type Answer, canonicalName, recordText } from '../common/dns-codec.js';
+import { type Answer, canonicalName } from '../common/dns/codec.js';
+import { recordText } from '../common/dns/record-text.js';
 import { address6Of, addressOf, type LabSettings, PROJECT_ROOT, ula } from '../common/settings.js';
 import { hosts, type NetworkName, publicNetwork } from '../common/topology.js';
 import { formatZone, parseZone, type RecordType, SUPPORTED_TYPES, ZoneSyntaxError } from './zonefile.js';

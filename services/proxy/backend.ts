@@ -1,6 +1,7 @@
 // The backend: the app server, over a keep-alive connection pool, with timeouts and a health probe
 // (Varnish's .probe). The proxy's outgoing sockets come from its own backend address.
 import { Agent, request } from 'node:http';
+import { PROBE_USER_AGENT } from '../common/event-output.js';
 
 export interface BackendReply {
   status: number;
@@ -158,7 +159,8 @@ export function createBackend(opts: {
       const r = await fetch({
         method: 'HEAD',
         url: opts.probe.path,
-        headers: { host: opts.probe.host, 'user-agent': 'proxy-probe' },
+        // the app marks the events of this request as a probe's (event-output.ts)
+        headers: { host: opts.probe.host, 'user-agent': PROBE_USER_AGENT },
       });
       setHealth(r.status < 500, `probe answered ${r.status}`);
     } catch (err) {

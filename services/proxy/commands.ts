@@ -2,6 +2,7 @@
 // checked against this map, and the CLI's calls (lab cache, scenario actions) are typed by it.
 import type { TlsCommands } from '../common/commands.js';
 import type { showParams } from './params.js';
+import type { VclInfo } from './vcl-file.js';
 
 export type ProxyCommands = TlsCommands & {
   /** PURGE one URL */
@@ -26,6 +27,10 @@ export type ProxyCommands = TlsCommands & {
   /** Varnish's parameters (varnishadm param.show) */
   'cache.param': { args: Record<string, never>; result: ReturnType<typeof showParams> };
   'cache.param.set': { args: { name: string; value: string }; result: { name: string; value: unknown } };
+  /** the VCL in use and its rules (varnishadm vcl.list) */
+  'cache.vcl': { args: Record<string, never>; result: VclInfo };
+  /** compile a VCL file's text and use it from the next request on ({default: true}: the built-in VCL) */
+  'cache.vcl.use': { args: { file?: string; text?: string; default?: true }; result: VclInfo };
   /** serve this key and chain for a name (the bad-cert story) */
   'tls.add': { args: { name: string; key: string; chain: string }; result: { name: string } };
 };

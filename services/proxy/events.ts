@@ -78,7 +78,7 @@ export type ProxyEvent =
   | {
       /** hit, miss, stale, pass or pipe */
       kind: 'cache.lookup';
-      data: { result: CacheLookupResult; why: string; url: string } & CacheLookupExtra;
+      data: { result: CacheLookupResult; why: string; url: string; vcl: string } & CacheLookupExtra;
     }
   | {
       /** a fetch from the app */
@@ -143,9 +143,9 @@ export type ProxyEvent =
       data: { url: string; why: string };
     }
   | {
-      /** the proxy started with a workshop's VCL file */
+      /** a workshop's VCL file in use, at start or loaded at run time (lab cache vcl use); file null: the default again */
       kind: 'cache.vcl';
-      data: { file: string; overridden: string[] };
+      data: { file: string | null; name: string; overridden: string[]; by: 'start' | 'control' };
     }
   | {
       /** a parameter changed at run time (lab cache param set) */

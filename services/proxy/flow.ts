@@ -276,7 +276,7 @@ function lookupEvent(
     kind: 'cache.lookup',
     trace: d.trace,
     summary: `cache ${result.toUpperCase()} for ${p.host}${p.url}: ${why}`,
-    data: { result, why, url: `${p.host}${p.url}`, ...extra },
+    data: { result, why, url: `${p.host}${p.url}`, vcl: d.vcl.name, ...extra },
   });
 }
 
@@ -287,7 +287,7 @@ async function pass(d: FlowDeps, p: ProxyRequest, why: string, rule?: string): P
   d.store.stats.passes++;
   try {
     const r = await fetchFromBackend(d, p, 'pass');
-    if (!SAFE_METHODS.has(p.method) && r.status >= 200 && r.status < 400) invalidateAfterUnsafe(d, p, r);
+    invalidateAfterUnsafe(d, p, r.status, r.headers);
     const headers = { ...r.headers };
     d.vcl.deliver(p, headers, { xCache: 'PASS', age: 0, hits: 0 });
     return { status: r.status, headers, body: p.method === 'HEAD' ? EMPTY : r.body, xCache: 'PASS' };
@@ -300,11 +300,18 @@ async function pass(d: FlowDeps, p: ProxyRequest, why: string, rule?: string): P
  * RFC 9111 §4.4: a successful unsafe request (POST, PUT, DELETE, PATCH, any unknown method) makes
  * what is stored for its URI, and for a Location or Content-Location on the same host, stale.
  */
-function invalidateAfterUnsafe(d: FlowDeps, p: ProxyRequest, r: BackendReply) {
+export function invalidateAfterUnsafe(
+  d: Pick<FlowDeps, 'store' | 'vcl' | 'events' | 'trace'>,
+  p: ProxyRequest,
+  status: number,
+  headers: Record<string, string>,
+) {
+  // a non-error status (2xx, 3xx) to a method not known to be safe
+  if (SAFE_METHODS.has(p.method) || status < 200 || status >= 400) return;
   const base = new URL(`http://${p.host}${p.url}`);
   const urls = new Set([`${base.pathname}${base.search}`]);
   for (const h of ['location', 'content-location']) {
-    const v = r.headers[h];
+    const v = headers[h];
     if (!v) continue;
     let u: URL;
     try {
@@ -320,7 +327,7 @@ function invalidateAfterUnsafe(d: FlowDeps, p: ProxyRequest, r: BackendReply) {
     d.events.emit({
       kind: 'cache.purge',
       trace: d.trace,
-      summary: `${p.method} ${p.host}${p.url} answered ${r.status}: ${p.host}${url} invalidated, ${removed} object(s) removed (RFC 9111 §4.4)`,
+      summary: `${p.method} ${p.host}${p.url} answered ${status}: ${p.host}${url} invalidated, ${removed} object(s) removed (RFC 9111 §4.4)`,
       data: { method: p.method, target: `${p.host}${url}`, removed, by: 'invalidation' },
     });
   }

@@ -8,7 +8,7 @@ import type { Emitter } from '../common/events.js';
 import { guard } from '../common/service.js';
 import { type Backend, connectionOptions } from './backend.js';
 import type { ProxyEvent } from './events.js';
-import { type Delivery, type FlowDeps, handleRequest, synth } from './flow.js';
+import { type Delivery, type FlowDeps, handleRequest, invalidateAfterUnsafe, synth } from './flow.js';
 import { nextTrace, randomHex } from './ids.js';
 import { invalidateByRequest } from './invalidate.js';
 import { headerLimitReason, MAX_URI, smugglingReason } from './listeners.js';
@@ -30,8 +30,8 @@ const HOP_BY_HOP = [
 ];
 
 export interface FrontendOptions {
-  /** the VCL this proxy runs (defaultVcl, or a workshop's over it) */
-  vcl: Vcl;
+  /** the VCL in use now (defaultVcl, or a workshop's over it): a request keeps the one it started with */
+  vcl(): Vcl;
   events: Emitter<ProxyEvent>;
   store: ObjectStore;
   backend: Backend;
@@ -45,7 +45,7 @@ export interface FrontendOptions {
 }
 
 export function createFrontend(o: FrontendOptions) {
-  const { vcl, events, store, backend, pipe, names, admins, who } = o;
+  const { events, store, backend, pipe, names, admins, who } = o;
   const plainIp = (a: string) => a.replace(/^::ffff:/, '');
   const backendHeaders = (
     p: ProxyRequest,
@@ -95,6 +95,7 @@ export function createFrontend(o: FrontendOptions) {
     scheme: 'http' | 'https',
   ): void | Promise<void> => {
     const t0 = performance.now();
+    const vcl = o.vcl();
     const p = toProxyRequest(req, scheme);
     const tp = nextTrace(req.headers.traceparent);
     const requestId = randomHex(8);
@@ -166,7 +167,7 @@ export function createFrontend(o: FrontendOptions) {
     let out: Delivery | Promise<Delivery>;
     if (p.method === 'PURGE' || p.method === 'BAN') {
       out = admins.has(p.clientIp)
-        ? invalidateByRequest(p, store, vcl, events, tp.trace)
+        ? invalidateByRequest(p, store, deps.vcl, events, tp.trace)
         : synth(deps, 403, `${p.method} is allowed only from the lab's admin addresses`);
     } else if (scheme === 'http' && HSTS_NAMES.includes(p.host)) {
       // JOURNEY 18: plain HTTP to an HSTS name goes to https first
@@ -191,11 +192,23 @@ export function createFrontend(o: FrontendOptions) {
         kind: 'cache.lookup',
         trace: tp.trace,
         summary: `cache PIPE for ${p.host}${p.url}: ${recv.why} (${recv.rule})`,
-        data: { result: 'pipe', why: recv.why, rule: recv.rule, url: `${p.host}${p.url}` },
+        data: {
+          result: 'pipe',
+          why: recv.why,
+          rule: recv.rule,
+          url: `${p.host}${p.url}`,
+          vcl: deps.vcl.name,
+        },
       });
       return pipe
         .web(req as IncomingMessage, res as ServerResponse, backendHeaders(p, tp.header, requestId))
         .then((status) => {
+          // RFC 9111 §4.4: a piped method of unknown safety invalidates too
+          const header = (name: string) => String(res.getHeader(name) ?? '');
+          invalidateAfterUnsafe(deps, p, status, {
+            location: header('location'),
+            'content-location': header('content-location'),
+          });
           events.emit({
             kind: 'http.response',
             trace: tp.trace,
@@ -313,7 +326,12 @@ export function createFrontend(o: FrontendOptions) {
       kind: 'cache.lookup',
       trace: tp.trace,
       summary: `cache PIPE for ${p.host}${p.url}: Upgrade ${req.headers.upgrade}`,
-      data: { result: 'pipe', why: `Upgrade: ${req.headers.upgrade}`, url: `${p.host}${p.url}` },
+      data: {
+        result: 'pipe',
+        why: `Upgrade: ${req.headers.upgrade}`,
+        url: `${p.host}${p.url}`,
+        vcl: o.vcl().name,
+      },
     });
     pipe.ws(req, socket, head, backendHeaders(p, tp.header, randomHex(8)));
   };

@@ -62,6 +62,8 @@ export function registerCacheControl(
   store: ObjectStore,
   events: Emitter<ProxyEvent>,
   extra: () => { backendHealthy: boolean },
+  /** the VCL in use: its hash names the object a URL is stored under */
+  vcl: () => Vcl,
 ) {
   control.register('cache.purge', (args) => {
     let u: URL;
@@ -70,7 +72,16 @@ export function registerCacheControl(
     } catch {
       throw new Error(`"${String(args.url ?? '')}" is not a URL (example: https://www.example.test/hej)`);
     }
-    const removed = store.purge(`${u.hostname}${u.pathname}${u.search}`);
+    const removed = store.purge(
+      vcl().hash({
+        method: 'GET',
+        host: u.hostname,
+        url: `${u.pathname}${u.search}`,
+        headers: {},
+        clientIp: '127.0.0.1',
+        tls: u.protocol === 'https:',
+      }),
+    );
     events.emit({
       kind: 'cache.purge',
       summary: `purge ${u.href}: ${removed} object(s) removed`,

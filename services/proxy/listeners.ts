@@ -41,6 +41,23 @@ export const MAX_URI = 8192;
 export const MAX_HEADER_BYTES = 16_384;
 export const MAX_HEADER_FIELDS = 200;
 
+/**
+ * HTTP/2's transport bounds, well above the documented limits: a request between the two reaches the
+ * front end, which answers 431 on its stream (RFC 9113 §10.5.1), as HTTP/1.1 does. Beyond them Node
+ * resets that stream (RST_STREAM ENHANCE_YOUR_CALM) and the connection goes on; they keep memory
+ * bounded, since HPACK lets 1 byte on the wire stand for a 4 kB field already in its table.
+ * - bytes: SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113 §6.5.2, each field counted with 32 octets more);
+ *   Node enforces it once the client acknowledged the SETTINGS, so a connection's first requests are
+ *   bounded only by the fields and maxSessionMemory below.
+ * - fields: every field HTTP/1.1 could fit in its 16 kB (4 octets each, "a:\r\n") gets a 431, not a
+ *   reset; 4100 × 4 kB is the most one such request can decode to (16 MB), and each session's
+ *   header memory counts against its maxSessionMemory.
+ * nghttp2 itself ends the connection (GOAWAY) for one field over 64 kB once HPACK-encoded, or a
+ * header block over 8 CONTINUATION frames (about 144 kB): no request of that size is answered.
+ */
+export const H2_MAX_HEADER_LIST_BYTES = 128 * 1024;
+export const H2_MAX_HEADER_FIELDS = 4100;
+
 /** RFC 9110 §15.5.20: why the header section is too large, or undefined. */
 export function headerLimitReason(rawHeaders: string[]): string | undefined {
   if (rawHeaders.length / 2 > MAX_HEADER_FIELDS)
@@ -127,8 +144,10 @@ export function createListeners(o: ListenerOptions) {
       allowHTTP1: true,
       SNICallback: (servername, cb) =>
         cb(null, o.contexts.get(servername.toLowerCase()) ?? o.defaultContext()),
-      // above MAX_HEADER_FIELDS, so the front end answers 431 over h2 as over HTTP/1.1 (not a reset)
-      maxHeaderListPairs: 1000,
+      // above the documented limits, so the front end answers 431 over h2 as over HTTP/1.1 (not a reset)
+      maxHeaderListPairs: H2_MAX_HEADER_FIELDS,
+      settings: { maxHeaderListSize: H2_MAX_HEADER_LIST_BYTES },
+      // megabytes per connection: streams' buffers and the header fields being decoded
       maxSessionMemory: 64,
     },
     (req, res) => o.onRequest(req, res, 'https'),

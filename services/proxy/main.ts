@@ -1,7 +1,7 @@
 // The proxy: TLS termination (h2 and HTTP/1.1, OCSP stapling), an RFC 9111 cache run as Varnish's
 // state machine (vcl.ts, flow.ts), and the app server behind it.
 // Environment: LAB_PROXY_PARAMS="default_ttl=0,…" (Varnish's parameters, params.ts) and
-// LAB_PROXY_VCL=<file.mjs> (a workshop's VCL over the default, vcl-file.ts).
+// LAB_PROXY_VCL=<file.mjs> (a workshop's VCL over the default, vcl-file.ts; `lab cache vcl use` later).
 //
 // Events (contract v1, docs/EVENTS.md), generated from services/proxy/events.ts by `npx tsx lab-cli/events-doc.ts`:
 //   tls.renew  a new certificate from the CA is served
@@ -23,7 +23,7 @@
 //   http.rejected  a malformed or smuggling request refused
 //       data {code, status, port?, why?}
 //   cache.lookup  hit, miss, stale, pass or pipe
-//       data {rule?, age?, hits?, waiting?, result: hit|miss|stale|pass|pipe, why, url}
+//       data {rule?, age?, hits?, waiting?, result: hit|miss|stale|pass|pipe, why, url, vcl}
 //   backend.fetch  a fetch from the app
 //       data {url, method, status, ms, conditional, bytes, mode: miss|pass}
 //   backend.error  one fetch failed (timeout, refused, malformed)
@@ -42,11 +42,12 @@
 //       data {method, target, removed, by}
 //   cache.refresh-failed  a background (grace) refresh failed
 //       data {url, why}
-//   cache.vcl  the proxy started with a workshop's VCL file
-//       data {file, overridden[]}
+//   cache.vcl  a workshop's VCL file in use, at start or loaded at run time (lab cache vcl use); file null: the default again
+//       data {file, name, overridden[], by: start|control}
 //   cache.param  a parameter changed at run time (lab cache param set)
 //       data {name, value}
 import type { Server } from 'node:net';
+import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { answerAcmeChallenge } from '../common/acme-challenges.js';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
@@ -64,7 +65,7 @@ import { createListeners } from './listeners.js';
 import { params, paramsFromEnv, setParam, showParams } from './params.js';
 import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
-import { loadVcl } from './vcl-file.js';
+import { compileVcl, DEFAULT_LOADED, type LoadedVcl, loadVcl, type VclInfo } from './vcl-file.js';
 
 await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
   const s = ctx.settings;
@@ -73,8 +74,9 @@ await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
   if (process.env.LAB_PROXY_CACHE_BYTES) setParam('memory_limit', process.env.LAB_PROXY_CACHE_BYTES);
   paramsFromEnv(process.env.LAB_PROXY_PARAMS);
   const store = new ObjectStore(params.memory_limit);
-  // the VCL: the default, or a workshop's file over it (LAB_PROXY_VCL)
-  const loaded = await loadVcl(process.env.LAB_PROXY_VCL);
+  // the VCL: the default, or a workshop's file over it (LAB_PROXY_VCL); `lab cache vcl use` swaps it
+  const vclDir = join(ctx.stateDir, 'vcl');
+  let active: LoadedVcl = await loadVcl(process.env.LAB_PROXY_VCL, vclDir);
   const who = peerNamer(s);
   const events = createBatchedEmitter<ProxyEvent>('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
@@ -103,18 +105,31 @@ await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
   });
   const pipe = createPipe(target);
 
-  // JOURNEY 19: a chain from the lab CA for every name the proxy serves; others added at run time.
+  // web2 serves www.example.test too (the hosts-file story), but the lab's DNS points that name here:
+  // the CA's http-01 check for web2's order comes to this port 80, which passes the challenges it
+  // has no answer for on to web2 (services/common/acme-challenges.ts)
+  const relay = {
+    name: 'web2',
+    address: addressOf('web2', s),
+    port: ctx.port(80),
+    localAddress: ctx.address(),
+  };
+  // JOURNEY 19: a chain from the lab CA for every name the proxy serves, through ACME before the
+  // listeners start (a standalone port 80 answers the challenges meanwhile); others added at run time.
   // JOURNEY 21: its OCSP answer stapled, refreshed before nextUpdate
-  const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events, { acme: true });
+  const tls = await loadTlsIdentity(s, ctx.stateDir, ctx.address(), names, events, { relay });
 
-  if (loaded.file)
+  const announce = (by: 'start' | 'control') =>
     events.emit({
       kind: 'cache.vcl',
-      summary: `runs the VCL in ${loaded.file}: ${loaded.overridden.join(', ') || 'nothing'} replaced over the default`,
-      data: { file: loaded.file, overridden: loaded.overridden },
+      summary: active.file
+        ? `runs the VCL in ${active.file}: ${active.overridden.join(', ') || 'nothing'} replaced over the default`
+        : 'runs the default VCL',
+      data: { file: active.file ?? null, name: active.vcl.name, overridden: active.overridden, by },
     });
+  if (active.file) announce('start');
   const { onRequest, onUpgrade } = createFrontend({
-    vcl: loaded.vcl,
+    vcl: () => active.vcl,
     events,
     store,
     backend,
@@ -144,7 +159,7 @@ await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
       who,
       // RFC 8555 §8.3: the ACME http-01 answers come first on port 80 (services/common/acme-challenges.ts)
       onRequest: (req, res, scheme) => {
-        if (scheme !== 'http' || !answerAcmeChallenge(req, res)) onRequest(req, res, scheme);
+        if (scheme !== 'http' || !answerAcmeChallenge(req, res, relay)) onRequest(req, res, scheme);
       },
       onUpgrade,
     });
@@ -154,7 +169,13 @@ await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
     await listen(plain, ctx.port(80), address);
   }
 
-  registerCacheControl(ctx.control, store, events, () => ({ backendHealthy: backend.healthy() }));
+  registerCacheControl(
+    ctx.control,
+    store,
+    events,
+    () => ({ backendHealthy: backend.healthy() }),
+    () => active.vcl,
+  );
   // varnishadm param.show / param.set
   ctx.control.register('cache.param', () => showParams());
   ctx.control.register('cache.param.set', (args) => {
@@ -170,6 +191,25 @@ await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
       data: { name, value },
     });
     return { name, value };
+  });
+  // varnishadm vcl.list, and vcl.load + vcl.use in one: a file that does not compile changes nothing
+  const vclInfo = (): VclInfo => ({
+    name: active.vcl.name,
+    file: active.file ?? null,
+    overridden: active.overridden,
+    recvRules: Object.keys(active.vcl.recvRules),
+    berespRules: Object.keys(active.vcl.berespRules),
+  });
+  ctx.control.register('cache.vcl', vclInfo);
+  ctx.control.register('cache.vcl.use', async (args) => {
+    if (args.default === true) active = DEFAULT_LOADED;
+    else {
+      if (typeof args.file !== 'string' || typeof args.text !== 'string')
+        throw new Error("cache.vcl.use needs {file, text} (the file's name and its text) or {default: true}");
+      active = await compileVcl(args.file, args.text, vclDir);
+    }
+    announce('control');
+    return vclInfo();
   });
   ctx.control.register('tls.add', (args) => {
     const name = String(args.name ?? '').toLowerCase();

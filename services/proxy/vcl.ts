@@ -3,6 +3,7 @@
 // This one readable module is the part a workshop edits: each hook gets the request (and the object
 // or response) and says what happens next. flow.ts runs the states; main.ts wires the sockets.
 
+import { parseCacheControl } from '../common/http/cache-control.js';
 import { parseHttpDate } from './http-date.js';
 import { params } from './params.js';
 
@@ -72,6 +73,8 @@ export interface TtlDecision {
 }
 
 export interface Vcl {
+  /** which VCL this is, named in the cache.lookup events: "default", or its file's name */
+  name: string;
   /** vcl_recv's rules, run in order until one decides; a workshop overrides one by its name */
   recvRules: Record<string, RecvRule>;
   /** vcl_backend_response's rules for what is never stored, run in order */
@@ -103,16 +106,6 @@ export const HSTS_HEADER = 'max-age=31536000';
 export const HIT_FOR_MISS_TTL = 120; // builtin.vcl marks uncacheable answers for 2 minutes
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'PUT', 'POST', 'TRACE', 'OPTIONS', 'DELETE', 'PATCH']);
-
-export function parseCacheControl(v: string | undefined): Map<string, string | true> {
-  const out = new Map<string, string | true>();
-  for (const part of (v ?? '').split(',')) {
-    const [k, ...rest] = part.trim().split('=');
-    if (!k) continue;
-    out.set(k.toLowerCase(), rest.length ? rest.join('=').replace(/^"|"$/g, '') : true);
-  }
-  return out;
-}
 
 /** RFC 9111 §4.2.1: s-maxage, then max-age, then Expires − Date; none: undefined. */
 function explicitFreshness(
@@ -221,6 +214,7 @@ export function extendVcl(
 
 /** Like builtin.vcl, plus RFC 9111's rules for a shared cache. */
 export const defaultVcl: Vcl = {
+  name: 'default',
   recvRules,
   berespRules,
 

@@ -1,7 +1,7 @@
 // The resolver's cache: positive and negative answers (RFC 2308) and delegations, each counting its
 // TTL down; bounded with LRU eviction; kept past expiry for serve-stale (RFC 8767).
-import type { Answer } from '../common/dns-codec.js';
-import { canonicalName } from '../common/dns-codec.js';
+import type { Answer } from '../common/dns/codec.js';
+import { canonicalName } from '../common/dns/codec.js';
 
 export interface CacheEntry {
   name: string;

@@ -8,7 +8,7 @@ import {
   type Http2ServerResponse,
 } from 'node:http2';
 import type { SecureContextOptions } from 'node:tls';
-import { decodeMessage } from '../common/dns-codec.js';
+import { decodeMessage } from '../common/dns/codec.js';
 import type { EncryptedHandler } from './encrypted.js';
 
 export const DOH_PATH = '/dns-query';

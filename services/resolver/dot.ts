@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { createServer, type SecureContextOptions, type Server, type TLSSocket } from 'node:tls';
-import { frameTcp, TcpDeframer } from '../common/dns-codec.js';
+import { frameTcp, TcpDeframer } from '../common/dns/codec.js';
 import type { EncryptedHandler } from './encrypted.js';
 
 const IDLE_MS = 10_000; // RFC 7858 §3.4: keep idle connections open a while, then close them

@@ -1,7 +1,8 @@
 // Iterative resolution (RFC 1034 §5.3.3): from the root hints down the referrals, with in-bailiwick
 // glue, glueless NS names resolved on the side, CNAME chains across zones, QNAME minimisation
 // (RFC 9156), negative caching (RFC 2308), serve-stale (RFC 8767) and bounded work.
-import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns-codec.js';
+import { classifyResponse } from '../common/dns/classify.js';
+import { type Answer, canonicalName, inBailiwick, type Packet, RCODE, rcodeOf } from '../common/dns/codec.js';
 import {
   type CacheEntry,
   countedDown,
@@ -385,17 +386,17 @@ async function iterate(
       return fromEntry(it, e, 'upstream');
     }
     const answers = (resp.answers ?? []).filter(inZone);
-    const ns = (resp.authorities ?? []).filter((a) => a.type === 'NS' && inZone(a));
-    const cut = ns.length ? canonicalName(ns[0].name) : undefined;
-    // JOURNEY 8: a referral to a zone below the current one, on the way to the name
-    if (
-      !answers.length &&
-      cut !== undefined &&
-      cut !== zone &&
-      inBailiwick(name, cut) &&
-      cut.length > zone.length &&
-      !(parentSide && cut === name)
-    ) {
+    const authority = (resp.authorities ?? []).filter(inZone);
+    // what the response is, read as unbound does once the out-of-zone records are gone
+    const kind = classifyResponse(
+      { ...resp, answers, authorities: authority },
+      { name: qname, type: qtype, zone },
+    );
+    // JOURNEY 8: a referral to a zone below the current one, on the way to the name (the iterator's
+    // own checks on top: no answer records at all, and a DS question stays above its cut)
+    const cut = kind.type === 'referral' ? kind.cut : undefined;
+    if (cut !== undefined && !answers.length && inBailiwick(name, cut) && !(parentSide && cut === name)) {
+      const ns = authority.filter((a) => a.type === 'NS');
       const nameservers = [
         ...new Set(
           ns
@@ -501,13 +502,15 @@ async function askInOrder(
     const prev = it.srtt.get(server.address);
     it.srtt.set(server.address, prev === undefined ? r.rtt : 0.7 * prev + 0.3 * r.rtt);
     if (r.ok) {
-      const rc = rcodeOf(r.response);
-      if (rc === RCODE.NOERROR || rc === RCODE.NXDOMAIN) return { response: r.response, server };
+      const { type } = classifyResponse(r.response, { name: qname, type: qtype, zone: d.zone });
+      if (type !== 'throwaway') return { response: r.response, server };
       reached = true;
-      failures.push(`${server.name} (${server.address}): rcode ${rc}`);
+      const rc = rcodeOf(r.response);
+      const why = rc === RCODE.NOERROR || rc === RCODE.NXDOMAIN ? 'a truncated answer' : `rcode ${rc}`;
+      failures.push(`${server.name} (${server.address}): ${why}`);
       continue; // REFUSED or SERVFAIL: a lame server, try the next
     }
-    if (r.failure === 'malformed' || r.failure === 'mismatch') reached = true;
+    if (r.failure === 'malformed') reached = true; // it answered, with nothing usable
     failures.push(`${server.name} (${server.address}): ${r.detail}`);
   }
   throw new ResolveFailure(

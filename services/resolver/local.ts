@@ -2,7 +2,7 @@
 // `dig CH TXT version.bind` asks (as unbound and BIND answer them), and the classes it does not serve.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Answer, Question } from '../common/dns-codec.js';
+import type { Answer, Question } from '../common/dns/codec.js';
 import { PROJECT_ROOT } from '../common/settings.js';
 
 const VERSION = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })

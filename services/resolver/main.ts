@@ -25,6 +25,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
+import { AnswerCache } from '../common/dns/answer-cache.js';
 import {
   type DnsDecodeError,
   decodeMessage,
@@ -37,15 +38,14 @@ import {
   RCODE,
   RCODE_NAME,
   rcodeOf,
-  recordText,
-} from '../common/dns-codec.js';
-import { startDnsServer } from '../common/dns-server.js';
+} from '../common/dns/codec.js';
+import { recordText } from '../common/dns/record-text.js';
+import { formErrFor, truncated } from '../common/dns/replies.js';
+import { startDnsServer } from '../common/dns/server.js';
 import type { EventInput } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { address6Of, addressOf, hostAt, peerNamer, peerString } from '../common/settings.js';
 import { networks } from '../common/topology.js';
-import { AnswerCache } from '../nameserver/answer-cache.js';
-import { formErrFor, truncated } from '../nameserver/authority.js';
 import { ResolverCache, ttlLeft } from './cache.js';
 import type { ResolverCommands } from './commands.js';
 import { type EncryptedTransport, startEncryptedDns } from './encrypted.js';

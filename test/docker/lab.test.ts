@@ -2,20 +2,25 @@
 // on three internal networks, the browser routed through the middlebox, ARP on the home bridge,
 // the scenarios, bad input, and a teardown that leaves nothing behind.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { DockerRuntime } from '../../lab-cli/runtime/docker.js';
+import { nowMicros } from '../../services/common/events.js';
 import { PROJECT_ROOT, settingsFromEnv } from '../../services/common/settings.js';
 import { networks, planAddress, planAddress6 } from '../../services/common/topology.js';
+import { opensslCsr } from '../support/csr.js';
 import {
   composeFiles,
+  composeLogs,
   containerOf,
   dockerSkipReason,
   dockerUserRules,
   env,
+  eventsSince,
   inHost,
   isolationRules,
   LAB,
@@ -132,10 +137,10 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
   it('routes the browser through the middlebox, and the proxy sees its real address (no NAT)', () => {
     const route = inHost('browser', ['ip', 'route', 'get', planAddress('proxy')]).stdout;
     expect(route).toContain(`via ${planAddress('middlebox', 'home')}`);
+    const from = nowMicros();
     const r = lab(['browse', '--json', '--http1', 'https://www.example.test/hej']);
     expect(r.status, r.stderr).toBe(0);
-    const proxyLog = sh('docker', ['logs', '--since', '30s', containerOf('proxy')]);
-    const peers = [...proxyLog.matchAll(/"peer":"\[?([0-9a-f.:]+?)\]?:\d+"/g)].map((m) => m[1]);
+    const peers = eventsSince('proxy', from).map((e) => /^\[?([0-9a-f.:]+?)\]?:\d+$/.exec(e.peer ?? '')?.[1]);
     expect(peers.some((p) => p === planAddress('browser') || p === planAddress6('browser'))).toBe(true);
   });
 
@@ -249,6 +254,47 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
     expect(checked).toEqual(expect.arrayContaining(['ca:80', 'web2:80', 'app:80', 'proxy:443']));
   });
 
+  it('acme: containers get their certificates through ACME only; POST /issue answers the machine alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'enterlab-issue-'));
+    try {
+      const csrFile = opensslCsr(dir, 'www.example.test', 'DNS:www.example.test');
+      const csr = readFileSync(csrFile, 'utf8');
+      const post = `const b = ${JSON.stringify(csr)}; require('http').request({ host: '${planAddress('ca')}', path: '/issue', method: 'POST', headers: { host: 'ca.test', 'content-type': 'application/pkcs10', 'content-length': Buffer.byteLength(b) } }, (r) => { let t = ''; r.on('data', (c) => { t += c; }); r.on('end', () => console.log(r.statusCode + ' ' + t)); }).on('error', (e) => console.log('error ' + e.code)).end(b)`;
+      for (const host of ['browser', 'proxy', 'web2']) {
+        const r = inHost(host, ['node', '-e', post]);
+        expect(r.stdout, host).toMatch(
+          new RegExp(
+            `^403 POST /issue is for the lab's CLI on this machine only, not ${host}: .*/acme/directory`,
+          ),
+        );
+      }
+      // the machine (its side of the internet network, 172.28.2.1) still issues
+      const issued = sh('curl', [
+        '-s',
+        '--max-time',
+        '10',
+        '--data-binary',
+        `@${csrFile}`,
+        `http://${planAddress('ca')}/issue`,
+      ]);
+      expect(issued).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // what the CA signed since it started: the hosts' certificates after an ACME validation, the
+    // machine's over /issue
+    const issues = sh('docker', ['logs', containerOf('ca')])
+      .split('\n')
+      .filter((l) => l.includes('"ca.issue"'))
+      .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { data: { requester: string; kind?: string } });
+    const byHost = issues.filter((e) => ['proxy', 'web2', 'resolver'].includes(e.data.requester));
+    expect(byHost.map((e) => e.data.requester)).toEqual(expect.arrayContaining(['proxy', 'web2']));
+    for (const e of byHost) expect(e.data.kind, e.data.requester).toBe('acme');
+    expect(issues.filter((e) => e.data.kind === undefined).map((e) => e.data.requester)).toEqual([
+      `172.28.${networks.find((n) => n.name === 'internet')?.index}.1`,
+    ]);
+  });
+
   it('records lab capture start/stop on docker into a file Wireshark decrypts, with comments', () => {
     rmSync(join(PROJECT_ROOT, '.lab', 'capture.json'), { force: true });
     const start = lab(['capture', 'start', '--json']);
@@ -337,6 +383,27 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
       /added again: missing: \S+ DOCKER-USER rule for lab-home/,
     );
   }, 90_000);
+
+  it("keeps compose's view of an idle lab quiet: readable lines, no raw JSON, nothing of the proxy's probe", async () => {
+    const from = nowMicros();
+    await new Promise((r) => setTimeout(r, 12_000)); // the probe asks the app every 2 s
+    const all = composeLogs();
+    const idle = all.filter((l) => l.at >= from).map((l) => `${l.service} | ${l.text}`);
+    // the probe's requests are still events, marked as the probe's, in the app's events file
+    const probed = eventsSince('app', from).filter((e) => e.probe);
+    expect(probed.filter((e) => e.kind === 'http.access').length).toBeGreaterThanOrEqual(4);
+    expect(
+      idle.filter((l) => /proxy-probe|\/hej/.test(l)),
+      'probe lines',
+    ).toEqual([]);
+    expect(idle.length, idle.join('\n')).toBeLessThanOrEqual(3);
+    // the whole run so far: not one raw JSON line, and events as people read them
+    expect(all.filter((l) => l.text.trimStart().startsWith('{')).length, 'raw JSON lines').toBe(0);
+    const ready = all.filter((l) => / service\.ready +\S+ \(\w+\) is ready/.test(l.text));
+    expect(ready.map((l) => l.text)).toContainEqual(
+      expect.stringMatching(/^\d\d:\d\d:\d\d\.\d{3} service\.ready/),
+    );
+  }, 60_000);
 
   it('says in one line that a state dir is unwritable, and lab restart heals it', () => {
     // the service started by hand as its user, on a state dir it cannot write

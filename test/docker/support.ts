@@ -6,6 +6,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { engineProblem } from '../../lab-cli/runtime/docker-engine.js';
+import { dockerEventsFile } from '../../lab-cli/runtime/docker-events.js';
+import { parseEventLine } from '../../services/common/event-schema.js';
+import type { LabEvent } from '../../services/common/events.js';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
 
 export const LAB = join(PROJECT_ROOT, 'dist/lab-cli/main.js');
@@ -43,6 +46,40 @@ export function lab(args: string[], timeoutMs = 180_000) {
     encoding: 'utf8',
     timeout: timeoutMs,
   });
+}
+
+/** `docker compose logs -t` (or docker-compose v1): each line's service, time (µs) and text. */
+export function composeLogs(): { service: string; at: number; text: string }[] {
+  const v2 = spawnSync('docker', ['compose', 'version']).status === 0;
+  const [cmd, pre] = v2 ? ['docker', ['compose']] : ['docker-compose', []];
+  const files = composeFiles();
+  const r = spawnSync(cmd, [...pre, '-p', 'enterlab', 'logs', '--no-color', '-t'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, ...(files ? { COMPOSE_FILE: files } : {}) },
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  if (r.status !== 0) throw new Error(`compose logs failed: ${r.stderr.trim().split('\n').pop()}`);
+  return r.stdout
+    .split('\n')
+    .map((l) => /^(\S+?)\s+\| (\d{4}-\d\d-\d\dT[\d:.]+Z) ?(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => ({
+      service: m[1],
+      at: Date.parse(m[2]) * 1000, // to the millisecond
+      text: m[3],
+    }));
+}
+
+/** A docker host's events since an instant (µs), from its events file on this machine. */
+export function eventsSince(host: string, from: number): LabEvent[] {
+  const path = dockerEventsFile(host);
+  if (!existsSync(path)) return [];
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => parseEventLine(l))
+    .filter((e): e is LabEvent => !!e && e.ts >= from);
 }
 
 export function sh(cmd: string, args: string[], timeoutMs = 60_000): string {

@@ -1,4 +1,4 @@
-// A workshop's VCL: start the proxy with LAB_PROXY_VCL=services/proxy/vcl-examples/cache-with-cookies.mjs.
+// A workshop's VCL: `lab cache vcl use services/proxy/vcl-examples/cache-with-cookies.mjs` (or LAB_PROXY_VCL=… at start).
 // Each key replaces one named rule or one hook of the default VCL (services/proxy/vcl.ts); the rest stay.
 export default {
   recvRules: {

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROBE_USER_AGENT } from '../../../services/common/event-output.js';
 import { port } from '../../../services/common/settings.js';
 import { startTestLab, type TestLab } from '../../support/lab.js';
 
@@ -170,6 +171,26 @@ describe('the app server', () => {
     );
     const ofToken = lab.events('app').filter((e) => e.data?.token === r.headers['x-debug-token']);
     expect(ofToken.every((e) => e.trace === trace)).toBe(true);
+  });
+
+  it("marks every event of the proxy's health probe as a probe's, and no other request's", async () => {
+    const probe = curl('/hej', { headers: [`User-Agent: ${PROBE_USER_AGENT}`] });
+    const person = curl('/hej', { headers: ['User-Agent: lab-test'] });
+    for (const r of [probe, person])
+      await lab.waitFor((e) => e.kind === 'kernel.terminate' && e.data?.token === r.headers['x-debug-token']);
+    await lab.waitFor((e) => e.kind === 'http.access' && String(e.data?.line).endsWith('"lab-test"'));
+    const ofRequest = (r: typeof probe, ua: string) =>
+      lab
+        .events('app')
+        .filter(
+          (e) =>
+            e.data?.token === r.headers['x-debug-token'] ||
+            (e.kind === 'http.access' && String(e.data?.line).endsWith(`"${ua}"`)),
+        );
+    const probed = ofRequest(probe, PROBE_USER_AGENT);
+    expect(probed.map((e) => e.kind)).toEqual(expect.arrayContaining(['kernel.request', 'http.access']));
+    expect(probed.every((e) => e.probe === true)).toBe(true);
+    expect(ofRequest(person, 'lab-test').some((e) => e.probe)).toBe(false);
   });
 
   it('turns a workshop listener that throws on kernel.request into a 500 page, and works again once it is removed', async () => {

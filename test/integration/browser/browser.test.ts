@@ -17,7 +17,7 @@ import { startTestLab, type TestLab } from '../../support/lab.js';
 
 const BLOCK = '127.46';
 const BAD_SERVER = `${BLOCK}.9.1`; // a misbehaving web server of our own, on lo
-const HOSTS = ['ns-root', 'ns-tld', 'ns-example', 'ca', 'resolver', 'app', 'web2', 'proxy', 'browser'];
+const HOSTS = ['ns-root', 'ns-tld', 'ns-example', 'ca', 'resolver', 'app', 'proxy', 'web2', 'browser'];
 const built = HOSTS.every((h) =>
   existsSync(
     join(

@@ -6,9 +6,14 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opensslCsr } from '../../support/csr.js';
 import { startTestLab, type TestLab } from '../../support/lab.js';
 
 const CA = 'http://127.43.2.20';
+/** the machine's own address, where the lab's CLI runs: the only one POST /issue serves */
+const MACHINE = '127.0.0.1';
+/** the proxy's address: a lab host, which gets its certificates through ACME only */
+const PROXY = '127.43.2.80';
 let lab: TestLab;
 const dir = mkdtempSync(join(tmpdir(), 'ca-test-'));
 const f = (n: string) => join(dir, n);
@@ -21,26 +26,7 @@ const both = (cmd: string, args: string[]) => {
 };
 const curl = (...args: string[]) => sh('curl', ['-s', '--max-time', '10', ...args]);
 
-function csr(name: string, san: string): string {
-  sh('openssl', [
-    'req',
-    '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    f(`${name}.key`),
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    `subjectAltName=${san}`,
-    '-out',
-    f(`${name}.csr`),
-  ]);
-  return f(`${name}.csr`);
-}
+const csr = (name: string, san: string) => opensslCsr(dir, name, san);
 
 beforeAll(async () => {
   lab = await startTestLab({ block: '127.43', hosts: ['ca'] });
@@ -48,7 +34,7 @@ beforeAll(async () => {
   writeFileSync(f('inter.pem'), curl(`${CA}/intermediate.pem`));
   const chain = curl(
     '--interface',
-    '127.43.2.80',
+    MACHINE,
     '--data-binary',
     `@${csr('www.example.test', 'DNS:www.example.test,DNS:cdn.example.test')}`,
     `${CA}/issue`,
@@ -73,6 +59,47 @@ const ocsp = (...extra: string[]) =>
   ]);
 
 describe('the lab CA, as OpenSSL sees it', () => {
+  it('serves POST /issue to the CLI on this machine only: a lab host gets 403 and is sent to ACME', async () => {
+    const hosts = { proxy: PROXY, web2: '127.43.2.81', browser: '127.43.1.10' };
+    for (const address of Object.values(hosts)) {
+      const refused = curl(
+        '-w',
+        ' %{http_code}',
+        '--interface',
+        address,
+        '--data-binary',
+        `@${f('www.example.test.csr')}`,
+        `${CA}/issue`,
+      );
+      expect(refused).toMatch(
+        /^POST \/issue is for the lab's CLI on this machine only, not \S+: .*\/acme\/directory.* 403$/s,
+      );
+    }
+    // the machine still issues, for the same CSR
+    const issued = curl(
+      '--interface',
+      MACHINE,
+      '--data-binary',
+      `@${f('www.example.test.csr')}`,
+      `${CA}/issue`,
+    );
+    writeFileSync(f('machine.pem'), issued);
+    const serial = sh('openssl', ['x509', '-noout', '-serial', '-in', f('machine.pem')])
+      .trim()
+      .replace(/^serial=/, '')
+      .toLowerCase();
+    await lab.waitFor((e) => e.kind === 'ca.issue' && String(e.data?.serial).toLowerCase() === serial);
+    for (const name of Object.keys(hosts))
+      await lab.waitFor((e) => e.kind === 'http.refused' && e.data?.from === name && e.data?.status === 403);
+    // every certificate signed over /issue went to the machine, none to a lab host
+    const requesters = lab
+      .events('ca')
+      .filter((e) => e.kind === 'ca.issue' && e.data?.kind === undefined)
+      .map((e) => e.data?.requester);
+    expect(requesters.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(requesters)).toEqual(new Set([MACHINE]));
+  });
+
   it('issues a leaf that verifies up to the root', () => {
     expect(
       sh('openssl', ['verify', '-CAfile', f('root.pem'), '-untrusted', f('inter.pem'), f('leaf.pem')]),
@@ -192,14 +219,14 @@ describe('the lab CA, as OpenSSL sees it', () => {
       '-w',
       ' %{http_code}',
       '--interface',
-      '127.43.2.80',
+      MACHINE,
       '--data-binary',
       `@${csr('www.google.com', 'DNS:www.google.com')}`,
       `${CA}/issue`,
     );
     expect(foreign).toMatch(/not a name under \.test.* 400$/s);
     expect(
-      curl('-w', ' %{http_code}', '--interface', '127.43.2.80', '--data-binary', 'junk', `${CA}/issue`),
+      curl('-w', ' %{http_code}', '--interface', MACHINE, '--data-binary', 'junk', `${CA}/issue`),
     ).toMatch(/PKCS #10.* 400$/s);
     expect(
       curl(
@@ -248,9 +275,14 @@ describe('the lab CA, as OpenSSL sees it', () => {
 });
 
 /** One raw HTTP/1.1 POST: what came back before the CA closed, and whether it closed with a reset. */
-function rawPost(path: string, body: Buffer, headers: string): Promise<{ text: string; reset: boolean }> {
+function rawPost(
+  path: string,
+  body: Buffer,
+  headers: string,
+  localAddress: string,
+): Promise<{ text: string; reset: boolean }> {
   return new Promise((resolve) => {
-    const sock = connect({ host: '127.43.2.20', port: 80, localAddress: '127.43.2.80' });
+    const sock = connect({ host: '127.43.2.20', port: 80, localAddress });
     let text = '';
     let reset = false;
     sock.on('data', (c) => {
@@ -267,13 +299,17 @@ function rawPost(path: string, body: Buffer, headers: string): Promise<{ text: s
 
 describe('the CA and oversized bodies (RFC 9110 §15.5.14)', () => {
   const big = Buffer.alloc(70 * 1024, 0x41);
-  for (const path of ['/issue', '/ocsp']) {
+  // /issue from the machine (no one else may ask), /ocsp from a lab host
+  for (const [path, from] of [
+    ['/issue', MACHINE],
+    ['/ocsp', PROXY],
+  ]) {
     it(`answers 413 to a POST ${path} over its limit, then closes without a reset`, async () => {
       for (const headers of [`Content-Length: ${big.length}\r\n`, 'Transfer-Encoding: chunked\r\n']) {
         const body = headers.startsWith('Transfer')
           ? Buffer.concat([Buffer.from(`${big.length.toString(16)}\r\n`), big, Buffer.from('\r\n0\r\n\r\n')])
           : big;
-        const r = await rawPost(path, body, headers);
+        const r = await rawPost(path, body, headers, from);
         expect(r.text).toMatch(/^HTTP\/1\.1 413 /);
         expect(r.text).toMatch(/connection: close/i);
         expect(r.text).toMatch(/the body is larger than \d+ bytes/);

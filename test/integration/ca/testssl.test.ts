@@ -67,7 +67,10 @@ const find = (host: string, id: string) => findings.get(host)?.find((f) => f.id 
 
 describe.skipIf(!testssl || process.env.LAB_TESTSSL !== '1')('testssl.sh on the proxy and web2', () => {
   beforeAll(async () => {
-    lab = await startTestLab({ block: BLOCK, hosts: ['ca', 'app', 'proxy', 'web2'] });
+    lab = await startTestLab({
+      block: BLOCK,
+      hosts: ['ns-root', 'ns-tld', 'ns-example', 'resolver', 'ca', 'app', 'proxy', 'web2'],
+    });
     const root = spawnSync('curl', ['-s', '--max-time', '5', `http://${BLOCK}.2.20/root.pem`], {
       encoding: 'utf8',
     });

@@ -32,7 +32,10 @@ function sClient(address: string, args: string[]): string {
 const negotiated = (out: string) => /^New, (TLSv1\.[23]), Cipher is (\S+)/m.exec(out)?.slice(1, 3);
 
 beforeAll(async () => {
-  lab = await startTestLab({ block: BLOCK, hosts: ['ca', 'app', 'proxy', 'web2'] });
+  lab = await startTestLab({
+    block: BLOCK,
+    hosts: ['ns-root', 'ns-tld', 'ns-example', 'resolver', 'ca', 'app', 'proxy', 'web2'],
+  });
   const r = spawnSync('curl', ['-s', '--max-time', '5', `http://${BLOCK}.2.20/root.pem`], {
     encoding: 'utf8',
   });

@@ -22,8 +22,8 @@ import {
   type Packet,
   RCODE_NAME,
   rcodeOf,
-  recordText,
-} from '../../../services/common/dns-codec.js';
+} from '../../../services/common/dns/codec.js';
+import { recordText } from '../../../services/common/dns/record-text.js';
 import { startTestLab, type TestLab } from '../../support/lab.js';
 
 const B = '127.49';

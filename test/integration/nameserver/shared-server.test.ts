@@ -1,4 +1,4 @@
-// What services/common/dns-server.ts gives every lab DNS server, checked on the authoritative
+// What services/common/dns/server.ts gives every lab DNS server, checked on the authoritative
 // ns-example and on the resolver with real clients (block 127.48): TCP slots that idle connections
 // cannot exhaust (RFC 7766), EDNS errors and the DO bit (RFC 6891, RFC 3225).
 import { createSocket } from 'node:dgram';

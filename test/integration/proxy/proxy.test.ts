@@ -3,6 +3,7 @@
 // refused from outside the admin addresses, the smuggling list refused before the app sees it.
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,6 +83,45 @@ function raw(bytes: string, secure: boolean): Promise<string> {
   });
 }
 let rootPemText = '';
+
+/**
+ * Requests over one h2 connection, in turn, with Node's client (nghttp2): curl, nghttp and h2load
+ * (nghttp2 1.52) never send a header block over 64 kB, Node's client does when told to.
+ * Each answer is its status, or the RST_STREAM code when the stream was reset.
+ */
+async function h2Requests(requests: Record<string, string>[]): Promise<(number | string)[]> {
+  const session = http2.connect(`https://www.example.test:${HTTPS}`, {
+    maxSendHeaderBlockLength: 2 ** 20,
+    createConnection: () =>
+      tls.connect({
+        host: PROXY,
+        port: HTTPS,
+        servername: 'www.example.test',
+        ca: rootPemText,
+        ALPNProtocols: ['h2'],
+      }),
+  });
+  session.on('error', () => {});
+  const out: (number | string)[] = [];
+  try {
+    for (const headers of requests)
+      out.push(
+        await new Promise<number | string>((resolve) => {
+          const stream = session.request({ ':path': '/hej', ...headers }, { endStream: true });
+          let status: number | undefined;
+          stream.on('response', (h) => {
+            status = Number(h[':status']);
+          });
+          stream.resume();
+          stream.on('error', () => {});
+          stream.on('close', () => resolve(status ?? `RST_STREAM ${stream.rstCode}`));
+        }),
+      );
+  } finally {
+    session.close();
+  }
+  return out;
+}
 
 beforeAll(async () => {
   expect(haveRealHosts, 'build first: dist/services/ca and dist/services/app').toBe(true);
@@ -266,6 +306,47 @@ describe('proxy, checked by curl and openssl', () => {
   });
 });
 
+describe('a VCL loaded at run time (lab cache vcl use)', () => {
+  const use = (file: string, text: string) => lab.control('proxy', 'cache.vcl.use', { file, text });
+  const workshop = [
+    'export default {',
+    '  recvRules: {',
+    '    vcl_req_workshop(req) {',
+    "      if (req.url.startsWith('/hej?workshop')) return { action: 'pass', why: 'the workshop never caches it' };",
+    '    },',
+    '  },',
+    '};',
+  ].join('\n');
+
+  it('refuses a file that does not parse, naming the file and line, and keeps the VCL in use', async () => {
+    await expect(
+      use('/workshop/broken.mjs', workshop.replace("{ action: 'pass',", "{ action: 'pass';")),
+    ).rejects.toThrow(/^\/workshop\/broken\.mjs:4: does not parse: /);
+    expect(await lab.control('proxy', 'cache.vcl')).toMatchObject({ name: 'default', file: null });
+    expect(header(await https('/hej?workshop=1'), 'x-cache')).toBe('MISS');
+  });
+
+  it("runs a loaded file's rules from the next request on, names them in the events, and goes back to the default", async () => {
+    expect(await use('/workshop/workshop.mjs', workshop)).toMatchObject({
+      name: 'workshop.mjs',
+      overridden: ['vcl_req_workshop'],
+      recvRules: expect.arrayContaining(['vcl_req_cookie', 'vcl_req_workshop']),
+    });
+    await lab.waitFor((e) => e.host === 'proxy' && e.kind === 'cache.vcl' && e.data?.name === 'workshop.mjs');
+    // stored under the default VCL, passed under the workshop's
+    expect(header(await https('/hej?workshop=1'), 'x-cache')).toBe('PASS');
+    const decided = await lab.waitFor(
+      (e) =>
+        e.kind === 'cache.lookup' &&
+        e.data?.url === 'www.example.test/hej?workshop=1' &&
+        e.data?.result === 'pass',
+    );
+    expect(decided.data).toMatchObject({ rule: 'vcl_req_workshop', vcl: 'workshop.mjs' });
+    expect(await lab.control('proxy', 'cache.vcl.use', { default: true })).toMatchObject({ name: 'default' });
+    expect(header(await https('/hej?workshop=1'), 'x-cache')).toBe('HIT');
+  });
+});
+
 describe('proxy, bad input', () => {
   const H = 'Host: www.example.test\r\n';
   const vectors: Record<string, string> = {
@@ -313,6 +394,23 @@ describe('proxy, bad input', () => {
       expect(status(await https('/hej', version, '-H', `x-big: ${'a'.repeat(12_000)}`)), version).toBe(200);
       expect(status(await https('/hej', version, ...many)), version).toBe(431);
     }
+  });
+
+  it('answers a 70 kB header with 431 over h1 and h2, and resets only the stream above the h2 transport bound', async () => {
+    const big = (n: number) => 'a'.repeat(n);
+    expect(status(await https('/hej', '--http1.1', '-H', `x-big: ${big(70_000)}`))).toBe(431);
+    // the biggest header block curl sends over h2 (its nghttp2 refuses one over 64 kB itself)
+    expect(status(await https('/hej', '--http2', '-H', `x-big: ${big(60_000)}`))).toBe(431);
+    // one connection: before and after the client acknowledged the proxy's SETTINGS
+    expect(
+      await h2Requests([
+        { 'x-big': big(70_000) },
+        { 'x-big': big(70_000) },
+        // beyond SETTINGS_MAX_HEADER_LIST_SIZE (128 kB): that stream is reset, the connection goes on
+        { 'x-a': big(50_000), 'x-b': big(50_000), 'x-c': big(50_000) },
+        {},
+      ]),
+    ).toEqual([431, 431, `RST_STREAM ${http2.constants.NGHTTP2_ENHANCE_YOUR_CALM}`, 200]);
   });
 
   it('answers oversized headers with 431', async () => {

@@ -20,7 +20,7 @@ let appFetches = 0;
 let port = 0;
 
 /** GET through the proxy with Host plain.example.test (not an HSTS name: no redirect to https). */
-function get(path: string, headers: Record<string, string> = {}) {
+function get(path: string, headers: Record<string, string> = {}, method = 'GET') {
   return new Promise<{
     status: number;
     headers: Record<string, unknown>;
@@ -28,7 +28,14 @@ function get(path: string, headers: Record<string, string> = {}) {
     interim: { status: number; link: unknown }[];
   }>((ok, fail) => {
     const r = request(
-      { host: '127.0.0.1', port, path, headers: { host: 'plain.example.test', ...headers }, agent: false },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        headers: { host: 'plain.example.test', ...headers },
+        agent: false,
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -55,6 +62,14 @@ beforeAll(async () => {
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'max-age=60' });
       return setTimeout(() => res.end('page\n'), 30);
     }
+    if (req.url === '/echo-headers') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      return res.end(JSON.stringify(req.headers));
+    }
+    if (req.method === 'LINK') {
+      res.writeHead(204, { location: '/linked' });
+      return res.end();
+    }
     appFetches++;
     // slow enough that every client arrives while the first fetch is in flight
     setTimeout(() => {
@@ -77,7 +92,7 @@ beforeAll(async () => {
   });
   pipe = createPipe(target);
   const { onRequest } = createFrontend({
-    vcl: defaultVcl,
+    vcl: () => defaultVcl,
     events: createEmitter('proxy', (line) => events.push(JSON.parse(line))),
     store: new ObjectStore(1 << 20),
     backend,
@@ -112,6 +127,31 @@ describe('the proxy on real sockets', () => {
     expect(miss.interim).toEqual([{ status: 103, link: '</style.css>; rel=preload; as=style' }]);
     const hit = await get('/hints');
     expect([hit.status, hit.headers['x-cache'], hit.body, hit.interim]).toEqual([200, 'HIT', 'page\n', []]);
+  });
+
+  it('sends the app no hop-by-hop field, nor any field the client named in Connection (RFC 9110 §7.6.1)', async () => {
+    const seen = JSON.parse(
+      (
+        await get('/echo-headers', {
+          connection: 'keep-alive, X-Secret',
+          'keep-alive': 'timeout=5',
+          'x-secret': 'for the proxy only',
+          te: 'trailers',
+          'x-kept': '1',
+        })
+      ).body,
+    );
+    expect(seen['x-kept']).toBe('1');
+    expect(Object.keys(seen).filter((k) => ['x-secret', 'keep-alive', 'te'].includes(k))).toEqual([]);
+  });
+
+  it('invalidates the target and Location after a piped method of unknown safety (RFC 9111 §4.4)', async () => {
+    for (const path of ['/linking', '/linked']) await get(path);
+    expect((await get('/linking')).headers['x-cache']).toBe('HIT');
+    expect((await get('/linking', {}, 'LINK')).status).toBe(204);
+    expect(events.some((e) => e.kind === 'cache.lookup' && e.data?.result === 'pipe')).toBe(true);
+    expect((await get('/linking')).headers['x-cache']).toBe('MISS');
+    expect((await get('/linked')).headers['x-cache']).toBe('MISS');
   });
 
   it('answers a Range miss with 206 and the next plain request with the whole 200', async () => {

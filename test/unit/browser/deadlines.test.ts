@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NetError } from '../../../services/browser/connect.js';
-import { Engine, type EngineConfig } from '../../../services/browser/engine.js';
+import { BrowserContext } from '../../../services/browser/context.js';
 import { parseResolvConf } from '../../../services/browser/resolve.js';
 import {
   decodeMessage,
@@ -20,7 +20,7 @@ import {
   makeFlags,
   makeOpt,
   RCODE,
-} from '../../../services/common/dns-codec.js';
+} from '../../../services/common/dns/codec.js';
 import { createEmitter } from '../../../services/common/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'enterlab-deadlines-'));
@@ -29,23 +29,21 @@ writeFileSync(hostsPath, '');
 const SHORT = { tlsMs: 300, responseIdleMs: 300 };
 let dnsPort = 0;
 
-function engine(extra: Partial<EngineConfig> = {}): Engine {
-  return new Engine({
+function browser(): BrowserContext {
+  return new BrowserContext({
     events: createEmitter('browser', () => {}),
+    profile: mkdtempSync(join(dir, 'profile-')),
     hostsPath,
     resolvConf: () => parseResolvConf('nameserver 127.0.0.1\noptions timeout:1 attempts:1'),
     dnsPort,
     source: (family) => (family === 4 ? '127.0.0.1' : undefined),
     caPem: async () => readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    keylog: () => {},
-    fetchOcsp: async () => {
-      throw new Error('no OCSP here');
-    },
-    hardFailRevocation: false,
-    http1Only: false,
-    timeouts: SHORT,
-    ...extra,
   });
+}
+
+/** One page load's connection pools, with short deadlines. */
+function engine(context = browser()) {
+  return context.network({ keylog: () => {}, hardFailRevocation: false, http1Only: false, timeouts: SHORT });
 }
 
 async function failure(p: Promise<unknown>): Promise<NetError> {
@@ -66,6 +64,7 @@ let silentHttp = 0; // reads the request, never answers
 let stallingBody = 0; // sends headers and half the body, then nothing
 let silentH2 = 0; // TLS and h2 settings, then no response to the stream
 let answering = 0; // a working page
+let badGzip = 0; // says gzip, sends plain text
 
 beforeAll(async () => {
   execFileSync(
@@ -107,6 +106,11 @@ beforeAll(async () => {
   silentH2 = await listen(h2);
   const ok = createHttpServer((_req, res) => res.end('hej'));
   answering = await listen(ok);
+  const notGzip = createHttpServer((_req, res) => {
+    res.writeHead(200, { 'content-encoding': 'gzip' });
+    res.end('not gzip at all');
+  });
+  badGzip = await listen(notGzip);
   const dns = createSocket('udp4');
   dns.on('message', (msg, from) => {
     const q = decodeMessage(msg);
@@ -123,7 +127,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => dns.bind(0, '127.0.0.1', () => r()));
   dnsPort = dns.address().port;
-  for (const s of [tcp, h1, stall, h2, ok]) servers.push(s);
+  for (const s of [tcp, h1, stall, h2, ok, notGzip]) servers.push(s);
   servers.push({ close: () => dns.close() });
 });
 afterAll(() => {
@@ -157,7 +161,7 @@ describe('browser deadlines (every network step ends)', () => {
     await eng.closeAll();
   });
 
-  it('loads the next page after a failed one, on the same engine', async () => {
+  it('loads the next page after a failed one, on the same connection pools', async () => {
     const eng = engine();
     await failure(eng.request(new URL(`http://127.0.0.1:${silentHttp}/`), 'GET', {}));
     await eng.closeAll();
@@ -167,9 +171,16 @@ describe('browser deadlines (every network step ends)', () => {
   });
 });
 
+describe('a body that does not decode', () => {
+  it('fails the request with ERR_CONTENT_DECODING_FAILED (and the browser lives on)', async () => {
+    const e = await failure(engine().request(new URL(`http://127.0.0.1:${badGzip}/`), 'GET', {}));
+    expect([e.code, e.step]).toEqual(['ERR_CONTENT_DECODING_FAILED', 'http.response']);
+  });
+});
+
 describe('a resolver that answers SERVFAIL (issue 23)', () => {
   it('reports the SERVFAIL and its EDE text, not "did not answer"', async () => {
-    const e = await failure(engine().resolve('www.example.test'));
+    const e = await failure(browser().hosts.resolve('www.example.test'));
     expect(e.code).toBe('ERR_NAME_NOT_RESOLVED');
     expect(e.message).toContain('SERVFAIL (EDE 22: every server of example.test is unreachable)');
     expect(e.message).not.toMatch(/did not answer/);

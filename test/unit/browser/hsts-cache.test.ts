@@ -54,30 +54,64 @@ describe('private HTTP cache (JOURNEY 5, RFC 9111)', () => {
     const path = join(profile(), 'cache.json');
     const c = new HttpCache(path);
     const url = 'https://www.example.test/a.css';
-    expect(c.store(url, 200, { 'cache-control': 'max-age=1', etag: '"x"' }, Buffer.from('body'), 'GET')).toBe(
-      true,
-    );
+    expect(
+      c.store(url, 200, { 'cache-control': 'max-age=1', etag: '"x"' }, Buffer.from('body'), 'GET', {}),
+    ).toBe(true);
     c.save();
     const again = new HttpCache(path);
     const now = Date.now();
-    expect(again.lookup(url, now)?.fresh).toBe(true);
-    const later = again.lookup(url, now + 5000);
+    expect(again.lookup(url, {}, now)?.fresh).toBe(true);
+    const later = again.lookup(url, {}, now + 5000);
     expect(later?.fresh).toBe(false);
     expect(later?.stored.headers.etag).toBe('"x"');
     again.refresh(url, { 'cache-control': 'max-age=100' });
-    expect(again.lookup(url)?.fresh).toBe(true);
-    expect(Buffer.from(again.lookup(url)?.stored.body ?? '', 'base64').toString()).toBe('body');
+    expect(again.lookup(url, {})?.fresh).toBe(true);
+    expect(Buffer.from(again.lookup(url, {})?.stored.body ?? '', 'base64').toString()).toBe('body');
   });
   it('does not store no-store, POST, a 500, or a stale response without a validator', () => {
     const c = new HttpCache(join(profile(), 'cache.json'));
-    expect(c.store('u1', 200, { 'cache-control': 'no-store' }, Buffer.alloc(0), 'GET')).toBe(false);
-    expect(c.store('u2', 200, { 'cache-control': 'max-age=60' }, Buffer.alloc(0), 'POST')).toBe(false);
-    expect(c.store('u3', 500, { 'cache-control': 'max-age=60' }, Buffer.alloc(0), 'GET')).toBe(false);
-    expect(c.store('u4', 200, {}, Buffer.alloc(0), 'GET')).toBe(false);
+    expect(c.store('u1', 200, { 'cache-control': 'no-store' }, Buffer.alloc(0), 'GET', {})).toBe(false);
+    expect(c.store('u2', 200, { 'cache-control': 'max-age=60' }, Buffer.alloc(0), 'POST', {})).toBe(false);
+    expect(c.store('u3', 500, { 'cache-control': 'max-age=60' }, Buffer.alloc(0), 'GET', {})).toBe(false);
+    expect(c.store('u4', 200, {}, Buffer.alloc(0), 'GET', {})).toBe(false);
   });
   it('treats no-cache as always stale (revalidate first)', () => {
     const c = new HttpCache(join(profile(), 'cache.json'));
-    c.store('u', 200, { 'cache-control': 'max-age=60, no-cache', etag: '"1"' }, Buffer.alloc(0), 'GET');
-    expect(c.lookup('u')?.fresh).toBe(false);
+    c.store('u', 200, { 'cache-control': 'max-age=60, no-cache', etag: '"1"' }, Buffer.alloc(0), 'GET', {});
+    expect(c.lookup('u', {})?.fresh).toBe(false);
+  });
+  it('honours Vary: a response is used only for a request with the same values (RFC 9111 §4.1)', () => {
+    const c = new HttpCache(join(profile(), 'cache.json'));
+    const url = 'https://www.example.test/api';
+    const json = { accept: 'application/json', 'accept-language': 'sv' };
+    const headers = { 'cache-control': 'max-age=60', vary: 'Accept, X-API-Version', etag: '"j"' };
+    expect(c.store(url, 200, headers, Buffer.from('{}'), 'GET', json)).toBe(true);
+    expect(c.lookup(url, json)?.fresh).toBe(true);
+    // a header it does not vary on may differ; one it varies on may not, even when absent before
+    expect(c.lookup(url, { ...json, 'accept-language': 'en' })?.fresh).toBe(true);
+    expect(c.lookup(url, { ...json, accept: 'text/html' })).toBeUndefined();
+    expect(c.lookup(url, { ...json, 'x-api-version': '2' })).toBeUndefined();
+    // the HTML variant replaces it (one entry per URL), and then the JSON request misses
+    c.store(url, 200, headers, Buffer.from('<p>'), 'GET', { accept: 'text/html' });
+    expect(c.lookup(url, { accept: 'text/html' })?.fresh).toBe(true);
+    expect(c.lookup(url, json)).toBeUndefined();
+  });
+  it('never stores Vary: * (it matches no later request)', () => {
+    const c = new HttpCache(join(profile(), 'cache.json'));
+    expect(
+      c.store('u', 200, { 'cache-control': 'max-age=60', vary: 'Accept, *' }, Buffer.alloc(0), 'GET', {}),
+    ).toBe(false);
+    expect(c.lookup('u', {})).toBeUndefined();
+  });
+  it('keeps the Vary values in the profile', () => {
+    const path = join(profile(), 'cache.json');
+    const c = new HttpCache(path);
+    c.store('u', 200, { 'cache-control': 'max-age=60', vary: 'accept' }, Buffer.alloc(0), 'GET', {
+      accept: 'a',
+    });
+    c.save();
+    const again = new HttpCache(path);
+    expect(again.lookup('u', { accept: 'a' })?.fresh).toBe(true);
+    expect(again.lookup('u', { accept: 'b' })).toBeUndefined();
   });
 });

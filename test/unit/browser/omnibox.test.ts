@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { referrerFor } from '../../../services/browser/navigate.js';
 import { omnibox, SEARCH_URL, urlParts } from '../../../services/browser/omnibox.js';
+import { referrerFor } from '../../../services/browser/transaction.js';
 
 describe('omnibox: URL or search (JOURNEY 1)', () => {
   it('sends words with spaces to the lab search engine with ?q=', () => {

@@ -1,9 +1,8 @@
 import dnsPacket from 'dns-packet';
 import { describe, expect, it } from 'vitest';
-import type { Packet } from '../../../services/common/dns-codec.js';
+import type { Packet } from '../../../services/common/dns/codec.js';
 import {
   canonicalName,
-  compressNames,
   DnsDecodeError,
   decodeMessage,
   edeOption,
@@ -20,7 +19,8 @@ import {
   scanMessage,
   TcpDeframer,
   truncateMessage,
-} from '../../../services/common/dns-codec.js';
+} from '../../../services/common/dns/codec.js';
+import { compressNames } from '../../../services/common/dns/compress.js';
 
 const query = dnsPacket.encode({
   id: 4242,

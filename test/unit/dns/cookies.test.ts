@@ -1,6 +1,6 @@
 // DNS cookies (RFC 7873 §5.2, server cookies in RFC 9018's layout).
 import { describe, expect, it } from 'vitest';
-import { CookieJar } from '../../../services/common/dns-cookies.js';
+import { CookieJar } from '../../../services/common/dns/cookies.js';
 
 const client = Buffer.from('0102030405060708', 'hex');
 const NOW = 1_800_000_000;

@@ -8,8 +8,8 @@ import {
   frameTcp,
   makeFlags,
   TcpDeframer,
-} from '../../../services/common/dns-codec.js';
-import { type DnsServer, startDnsServer, type TcpLimits } from '../../../services/common/dns-server.js';
+} from '../../../services/common/dns/codec.js';
+import { type DnsServer, startDnsServer, type TcpLimits } from '../../../services/common/dns/server.js';
 
 const HOST = '127.0.0.1';
 let server: DnsServer | undefined;

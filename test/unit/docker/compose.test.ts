@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { STARTS_AFTER } from '../../../lab-cli/runtime/local.js';
 import { PROJECT_ROOT } from '../../../services/common/settings.js';
 import {
   hosts,
@@ -42,6 +43,18 @@ describe('docker-compose.yml against the address plan', () => {
       expect(s.pids_limit, `${name} pids_limit`).toBeGreaterThan(0);
       expect(s.pids_limit, name).toBeLessThanOrEqual(512);
     }
+  });
+
+  it('starts the hosts that get their first certificate through ACME in the local runtime’s order', () => {
+    for (const [host, after] of Object.entries(STARTS_AFTER)) {
+      const deps = Object.entries(svc(host).depends_on ?? {});
+      for (const dep of after)
+        expect(deps.find(([d]) => d === dep)?.[1].condition, `${host} waits for ${dep} to be healthy`).toBe(
+          'service_healthy',
+        );
+    }
+    // web2's https answers only once its certificate came: healthy means both ports listen
+    expect(svc('web2').healthcheck?.test.join(' ')).toMatch(/tcp:80 tcp:443/);
   });
 
   it('has one service per lab host, running that host with its service', () => {
@@ -117,12 +130,17 @@ describe('docker-compose.yml against the address plan', () => {
     }
     expect(Object.keys(svc('browser').depends_on ?? {})).toEqual(['bridge-rules', 'middlebox']);
     // the proxy needs its certificate to start, not the app: its backend probe follows the app
-    expect(Object.keys(svc('proxy').depends_on ?? {})).toEqual(['ca']);
-    expect(Object.keys(svc('web2').depends_on ?? {})).toEqual(['ca']);
+    expect(Object.keys(svc('proxy').depends_on ?? {}).sort()).toEqual([...STARTS_AFTER.proxy].sort());
+    expect(Object.keys(svc('web2').depends_on ?? {})).toEqual([...STARTS_AFTER.web2]);
+  });
+
+  it('mounts the events folder in every lab host, where the CLI reads their events (.lab/docker)', () => {
+    for (const h of hosts) expect(svc(h.name).volumes, h.name).toContain('./.lab/docker:/lab/events');
+    expect(svc('bridge-rules').volumes).toBeUndefined();
   });
 
   it("keeps the CA's state in a named volume and the bridge rules on the machine's network", () => {
-    expect(svc('ca').volumes).toEqual(['ca-state:/lab/state/hosts/ca']);
+    expect(svc('ca').volumes).toEqual(['./.lab/docker:/lab/events', 'ca-state:/lab/state/hosts/ca']);
     expect(Object.keys(file.volumes)).toEqual(['ca-state']);
     expect(svc('bridge-rules').network_mode).toBe('host');
     expect(svc('bridge-rules').command).toEqual([

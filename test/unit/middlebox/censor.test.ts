@@ -1,7 +1,7 @@
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, makeFlags } from '../../../services/common/dns-codec.js';
+import { decodeMessage, encodeMessage, makeFlags } from '../../../services/common/dns/codec.js';
 import { type LabSettings, settingsFromEnv } from '../../../services/common/settings.js';
 import { createCensor, type Outcome } from '../../../services/middlebox/censor.js';
 import { FINGERPRINT } from '../../../services/middlebox/forge.js';

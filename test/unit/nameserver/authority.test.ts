@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Packet } from '../../../services/common/dns-codec.js';
-import { makeOpt } from '../../../services/common/dns-codec.js';
+import type { Packet } from '../../../services/common/dns/codec.js';
+import { makeOpt } from '../../../services/common/dns/codec.js';
 import { settingsFromEnv } from '../../../services/common/settings.js';
 import { answerQuery } from '../../../services/nameserver/authority.js';
 import {

@@ -4,6 +4,7 @@ import type { Backend, BackendReply } from '../../../services/proxy/backend.js';
 import { type FlowDeps, handleRequest, notModified } from '../../../services/proxy/flow.js';
 import { ObjectStore } from '../../../services/proxy/store.js';
 import { defaultVcl, type ProxyRequest } from '../../../services/proxy/vcl.js';
+import { proxyRequest } from '../../support/proxy-request.js';
 
 /** An in-memory app: counts fetches, answers what `reply` says, can be made to fail. */
 function fakeApp(reply: (n: number, headers: Record<string, string>) => Partial<BackendReply>) {
@@ -42,15 +43,7 @@ function setup(reply: Parameters<typeof fakeApp>[0], maxBytes = 1 << 20) {
 }
 
 let n = 0;
-const req = (over: Partial<ProxyRequest> = {}): ProxyRequest => ({
-  method: 'GET',
-  host: 'www.example.test',
-  url: `/t${n}`,
-  headers: {},
-  clientIp: '127.45.1.10',
-  tls: true,
-  ...over,
-});
+const req = (over: Partial<ProxyRequest> = {}) => proxyRequest({ url: `/t${n}`, ...over });
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 
 describe('the request flow (recv → hash → hit | miss | pass → deliver)', () => {

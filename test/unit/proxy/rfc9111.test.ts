@@ -8,6 +8,7 @@ import { headerLimitReason, smugglingReason } from '../../../services/proxy/list
 import { params, setParam } from '../../../services/proxy/params.js';
 import { ObjectStore } from '../../../services/proxy/store.js';
 import { defaultVcl, type ProxyRequest } from '../../../services/proxy/vcl.js';
+import { proxyRequest } from '../../support/proxy-request.js';
 
 const T0 = Date.parse('2026-11-24T12:00:00Z');
 let n = 0;
@@ -40,15 +41,7 @@ function setup(reply: (k: number, req: { method: string; url: string }) => Parti
   };
   return { app, deps, events };
 }
-const req = (over: Partial<ProxyRequest> = {}): ProxyRequest => ({
-  method: 'GET',
-  host: 'www.example.test',
-  url: `/r${n}`,
-  headers: {},
-  clientIp: '127.45.1.10',
-  tls: true,
-  ...over,
-});
+const req = (over: Partial<ProxyRequest> = {}) => proxyRequest({ url: `/r${n}`, ...over });
 const decide = (status: number, headers: Record<string, string>) =>
   defaultVcl.backendResponse(req(), { status, headers }, T0);
 

@@ -1,5 +1,5 @@
-// VCL a workshop edits: named rules like builtin.vcl's, each overridable alone, and a VCL file.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// VCL a workshop edits: named rules like builtin.vcl's, each overridable alone (VCL files: vcl-file.test.ts).
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,18 +7,11 @@ import { createEmitter, type LabEvent } from '../../../services/common/events.js
 import type { Backend } from '../../../services/proxy/backend.js';
 import { handleRequest } from '../../../services/proxy/flow.js';
 import { ObjectStore } from '../../../services/proxy/store.js';
-import { defaultVcl, extendVcl, type ProxyRequest, type Vcl } from '../../../services/proxy/vcl.js';
-import { loadVcl } from '../../../services/proxy/vcl-file.js';
+import { defaultVcl, extendVcl, type Vcl } from '../../../services/proxy/vcl.js';
+import { compileVcl } from '../../../services/proxy/vcl-file.js';
+import { proxyRequest } from '../../support/proxy-request.js';
 
-const req = (over: Partial<ProxyRequest> = {}): ProxyRequest => ({
-  method: 'GET',
-  host: 'www.example.test',
-  url: '/hej',
-  headers: {},
-  clientIp: '127.45.1.10',
-  tls: true,
-  ...over,
-});
+const req = proxyRequest;
 
 function run(vcl: Vcl) {
   const events: LabEvent[] = [];
@@ -102,25 +95,20 @@ describe('vcl_recv and vcl_backend_response as named rules (builtin.vcl)', () =>
   });
 });
 
-describe('a VCL file (LAB_PROXY_VCL)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'vcl-'));
-  it('overrides the rules it names and reports them', async () => {
-    const file = join(dir, 'workshop.mjs');
-    writeFileSync(
-      file,
-      "export default { recvRules: { vcl_req_cookie: () => undefined }, hash: (r) => r.host + r.url.split('?')[0] };\n",
+describe('the VCL in the events', () => {
+  it('names the VCL that handled each lookup: a workshop file once it is loaded, else the default', async () => {
+    const loaded = await compileVcl(
+      '/workshop/cookies.mjs',
+      'export default { recvRules: { vcl_req_cookie: () => undefined } };\n',
+      mkdtempSync(join(tmpdir(), 'vcl-')),
     );
-    const loaded = await loadVcl(file);
-    expect(loaded.overridden).toEqual(['vcl_req_cookie', 'vcl_hash']);
-    expect(loaded.vcl.recv(req({ headers: { cookie: 'a=1' } })).action).toBe('hash');
-    expect(loaded.vcl.hash(req({ url: '/a?utm=1' }))).toBe('www.example.test/a');
-    expect(Object.keys(loaded.vcl.recvRules)).toHaveLength(4);
-  });
-  it('refuses a file that is not a VCL, naming the file and the key', async () => {
-    const file = join(dir, 'bad.mjs');
-    writeFileSync(file, 'export default { recieve: () => undefined };\n');
-    await expect(loadVcl(file)).rejects.toThrow(/bad\.mjs: "recieve" is not a hook/);
-    await expect(loadVcl(join(dir, 'missing.mjs'))).rejects.toThrow(/missing\.mjs: cannot load it/);
-    expect((await loadVcl(undefined)).vcl).toBe(defaultVcl);
+    const withCookie = req({ url: '/named', headers: { cookie: 'a=1' } });
+    const a = run(loaded.vcl);
+    await handleRequest(a.deps, withCookie, 0);
+    const b = run(defaultVcl);
+    await handleRequest(b.deps, withCookie, 0);
+    const lookup = (events: LabEvent[]) => events.find((e) => e.kind === 'cache.lookup')?.data;
+    expect(lookup(a.events)).toMatchObject({ result: 'miss', vcl: 'cookies.mjs' });
+    expect(lookup(b.events)).toMatchObject({ result: 'pass', rule: 'vcl_req_cookie', vcl: 'default' });
   });
 });

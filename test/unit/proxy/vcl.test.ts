@@ -1,17 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { smugglingReason } from '../../../services/proxy/listeners.js';
 import { params } from '../../../services/proxy/params.js';
-import { defaultVcl, type ProxyRequest } from '../../../services/proxy/vcl.js';
+import { defaultVcl } from '../../../services/proxy/vcl.js';
+import { proxyRequest } from '../../support/proxy-request.js';
 
-const req = (over: Partial<ProxyRequest> = {}): ProxyRequest => ({
-  method: 'GET',
-  host: 'www.example.test',
-  url: '/hej',
-  headers: {},
-  clientIp: '127.45.1.10',
-  tls: true,
-  ...over,
-});
+const req = proxyRequest;
 const now = Date.parse('2026-11-24T12:00:00Z');
 const ttlOf = (status: number, headers: Record<string, string>) =>
   defaultVcl.backendResponse(req(), { status, headers }, now);

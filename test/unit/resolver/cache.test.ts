@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Answer } from '../../../services/common/dns-codec.js';
+import type { Answer } from '../../../services/common/dns/codec.js';
 import { countedDown, ResolverCache } from '../../../services/resolver/cache.js';
 
 const a = (name: string, ttl: number) => ({ name, type: 'A', ttl, class: 'IN', data: '192.0.2.1' }) as Answer;

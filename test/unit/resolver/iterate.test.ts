@@ -8,7 +8,7 @@ import {
   type Packet,
   type Question,
   RCODE,
-} from '../../../services/common/dns-codec.js';
+} from '../../../services/common/dns/codec.js';
 import { ResolverCache } from '../../../services/resolver/cache.js';
 import {
   type AskContext,

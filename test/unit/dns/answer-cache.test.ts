@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, encodeMessage, makeFlags, makeOpt } from '../../../services/common/dns-codec.js';
-import { AnswerCache } from '../../../services/nameserver/answer-cache.js';
+import { AnswerCache } from '../../../services/common/dns/answer-cache.js';
+import { decodeMessage, encodeMessage, makeFlags, makeOpt } from '../../../services/common/dns/codec.js';
 
 const query = (id: number, name: string, opt = true) =>
   encodeMessage({

@@ -4,6 +4,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, isIPv6, type Server, type Socket } from 'node:net';
 import { hostname } from 'node:os';
+import { hostAt, settingsFromEnv } from '../settings.js';
 import {
   decodeMessage,
   encodeMessage,
@@ -16,9 +17,8 @@ import {
   TcpDeframer,
   truncateMessage,
   type WireOpt,
-} from './dns-codec.js';
-import { type CookieCheck, CookieJar, EDNS_OPTION_COOKIE } from './dns-cookies.js';
-import { hostAt, settingsFromEnv } from './settings.js';
+} from './codec.js';
+import { type CookieCheck, CookieJar, EDNS_OPTION_COOKIE } from './cookies.js';
 
 export interface DnsRequestMeta {
   address: string;
