@@ -232,6 +232,10 @@ export function eventsSchema(cats: Catalogue[]): Record<string, unknown> {
       trace: { type: 'string' },
       peer: { type: 'string' },
       dur: { type: 'number', minimum: 0, description: 'microseconds, on events that close a span' },
+      probe: {
+        const: true,
+        description: 'caused by a health probe, not by a person: kept, but not printed on a terminal',
+      },
       data: { type: 'object' },
     },
     additionalProperties: false,
