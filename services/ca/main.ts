@@ -3,16 +3,31 @@
 // get their certificates through ACME (/acme/, RFC 8555), which checks that they control the names;
 // POST /issue (a CSR, no check) answers only this machine's addresses, where the lab's CLI runs.
 //
-// Events (contract v1):
-//   ca.ready      the hierarchy in use       data {root, intermediate, created}
-//   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?, account?}
-//   acme.*        the ACME server's steps (services/ca/acme/server.ts)
-//   ca.revoke     a certificate revoked      data {serial, names, reason}
-//   ocsp.request  an OCSP question           data {serials[], nonce?, method, from}
-//   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate,
-//                                                  malformed, reason? (why a request was malformed)}
-//   crl.fetch     a CRL downloaded           data {ca, entries, from}
-//   http.refused  a request the CA will not serve   data {from, path, status, reason}
+// Events (contract v1, docs/EVENTS.md), generated from services/ca/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   ca.ready  the hierarchy in use (created or loaded)
+//       data {root, intermediate, created}
+//   ca.issue  a certificate signed: from a CSR, after ACME validation (kind acme), or a bad one for a story
+//       data {serial, names[], notAfter?, requester?, kind?, account?}
+//   ca.revoke  a certificate revoked
+//       data {serial, names[], reason}
+//   ocsp.request  an OCSP question (RFC 6960)
+//       data {serials[], nonce?, method: GET|POST, from}
+//   ocsp.response  what the CA answered
+//       data {statuses [{serial, status: good|revoked|unknown, reason?, revokedAt?}], thisUpdate, nextUpdate, malformed, reason?}
+//   crl.fetch  a CRL downloaded
+//       data {ca: intermediate|root, entries, from}
+//   http.refused  a request the CA will not serve
+//       data {from, path?, status, reason}
+//   acme.account  ACME: an account opened
+//       data {account, alg, thumbprint, contact[], from}
+//   acme.order  ACME: an order placed, or its status changed
+//       data {order, account, names[], status: pending|ready|processing|valid|invalid, from?, problem? {type, detail, status}}
+//   acme.challenge  ACME: the client says a challenge is ready
+//       data {challenge, type: http-01|dns-01, name, token, account, from}
+//   acme.validate  ACME: the CA checked a challenge itself
+//       data {type: http-01|dns-01, name, ok, at?, problem? {type, detail, status}, from}
+//   acme.refused  ACME: a request refused with a problem document (RFC 8555 §6.7)
+//       data {from, path?, type, detail, status}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +38,8 @@ import { addressOf, hostAt, peerNamer, port, project, ulaNet } from '../common/s
 import { networks } from '../common/topology.js';
 import { createAcmeServer } from './acme/server.js';
 import { makeBadCert } from './badcert.js';
+import type { CaCommands } from './commands.js';
+import type { CaEvent } from './events.js';
 import { type Hierarchy, loadOrCreateHierarchy, x509 } from './hierarchy.js';
 import {
   buildCrl,
@@ -60,7 +77,7 @@ function lingeringClose(sock: Socket): void {
   };
 }
 
-await runService('ca', async (ctx) => {
+await runService<CaEvent, CaCommands>('ca', async (ctx) => {
   const s = ctx.settings;
   const urls = { base: `http://ca.test${ctx.port(80) === 80 ? '' : `:${ctx.port(80)}`}` };
   const ipRanges = [
@@ -87,7 +104,7 @@ await runService('ca', async (ctx) => {
   const mayIssue = (addr: string) => machine.has(addr);
   const who = peerNamer(s);
   // OCSP answers come by the thousand: their events are written in batches, once per loop turn
-  const ocspEvents = createBatchedEmitter(ctx.host);
+  const ocspEvents = createBatchedEmitter<CaEvent>(ctx.host);
   let crlCache: { der: Buffer; at: number } | undefined;
 
   const announce = () =>

@@ -9,6 +9,7 @@ import { type KeyObject, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { Emitter } from '../../common/events.js';
+import type { CaEvent } from '../events.js';
 import {
   importJwk,
   JwsError,
@@ -67,7 +68,7 @@ interface Order {
 }
 
 export interface AcmeOptions {
-  events: Emitter;
+  events: Emitter<CaEvent>;
   validator: Validator;
   /** names the CA may sign at all (.test, lab addresses); throws a refusal otherwise */
   checkNames(names: string[]): void;
