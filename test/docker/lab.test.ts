@@ -283,10 +283,11 @@ describe.skipIf(!!skip)(`docker runtime${skip ? ` (skipped: ${skip})` : ''}`, ()
     }
     // what the CA signed since it started: the hosts' certificates after an ACME validation, the
     // machine's over /issue
-    const issues = sh('docker', ['logs', containerOf('ca')])
-      .split('\n')
-      .filter((l) => l.includes('"ca.issue"'))
-      .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as { data: { requester: string; kind?: string } });
+    const started =
+      Date.parse(sh('docker', ['inspect', '-f', '{{.State.StartedAt}}', containerOf('ca')]).trim()) * 1000;
+    const issues = eventsSince('ca', started)
+      .filter((e) => e.kind === 'ca.issue')
+      .map((e) => ({ data: e.data as { requester: string; kind?: string } }));
     const byHost = issues.filter((e) => ['proxy', 'web2', 'resolver'].includes(e.data.requester));
     expect(byHost.map((e) => e.data.requester)).toEqual(expect.arrayContaining(['proxy', 'web2']));
     for (const e of byHost) expect(e.data.kind, e.data.requester).toBe('acme');
