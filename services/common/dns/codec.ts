@@ -1,13 +1,8 @@
 // The one wrapper of dns-packet that the nameserver, the resolver and the browser's stub share.
 // A decoding failure is one typed error (DnsDecodeError), never a crash; a hostile header with huge
 // section counts is refused before dns-packet spends time on it (docs/LIBRARIES.md).
-import dnsPacket, {
-  type Answer,
-  type OptAnswer,
-  type Packet,
-  type PacketOpt,
-  type Question,
-} from 'dns-packet';
+import type { OptAnswer, PacketOpt } from 'dns-packet';
+import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
 import { compressNames } from './compress.js';
 
 export type { Answer, Packet, Question };
@@ -324,13 +319,9 @@ export interface OptRecord {
   options: { code: number; data: Buffer }[];
 }
 
-/** dns-packet decodes every EDNS option with its raw bytes in `data` (its types leave `data` optional) */
-function isOpt(a: Answer): a is OptAnswer & OptRecord {
-  return a.type === 'OPT';
-}
-
 export function findOpt(p: Packet): OptRecord | undefined {
-  return (p.additionals ?? []).find(isOpt);
+  // dns-packet decodes every EDNS option with its raw bytes in `data` (its types leave `data` optional)
+  return (p.additionals ?? []).find((a): a is OptAnswer & OptRecord => a.type === 'OPT');
 }
 
 export function makeOpt(
