@@ -1,7 +1,9 @@
 // Names and addresses typed at the CLI or written in a scenario, made what the lab means by them:
 // names absolute (a master file would read "search.test" as relative to the zone, RFC 1035 §5.1),
 // addresses of this lab translated the same way everywhere, anything outside the lab refused.
+
 import { isIP } from 'node:net';
+import { isNameserverHost, type NameserverHost } from '../services/common/commands.js';
 import { type LabSettings, project, unproject } from '../services/common/settings.js';
 import { DOCKER_PREFIX, hostsOfService } from '../services/common/topology.js';
 import type { Runtime } from './runtime/types.js';
@@ -75,15 +77,19 @@ export function labValue(type: string, value: string, s: LabSettings): string {
 }
 
 /** The nameserver serving the most specific zone that holds a name, or undefined. */
-export async function zoneOf(rt: Runtime, name: string): Promise<{ host: string; zone: string } | undefined> {
+export async function zoneOf(
+  rt: Runtime,
+  name: string,
+): Promise<{ host: NameserverHost; zone: string } | undefined> {
   const n = canonical(name);
-  let best: { host: string; zone: string } | undefined;
-  for (const h of hostsOfService('nameserver')) {
-    const zones = (await rt.control(h.name, 'dns.zones').catch(() => [])) as string[];
+  let best: { host: NameserverHost; zone: string } | undefined;
+  for (const host of hostsOfService('nameserver').map((h) => h.name)) {
+    if (!isNameserverHost(host)) continue;
+    const zones = await rt.control(host, 'dns.zones').catch((): string[] => []);
     for (const z of zones) {
       const zone = z === '.' ? '' : canonical(z);
       if (zone === '' || n === zone || n.endsWith(`.${zone}`))
-        if (!best || zone.length > best.zone.length) best = { host: h.name, zone };
+        if (!best || zone.length > best.zone.length) best = { host, zone };
     }
   }
   return best;

@@ -50,12 +50,7 @@ export const actions = [
     needs: () => ['browser'],
     run: async (a, ctx) => {
       const { error: _e, status: _s, waterfall: w, ...args } = a;
-      const r = (await ctx.runtime.control(
-        'browser',
-        'browse',
-        { ...args, runDir: ctx.runDir },
-        90_000,
-      )) as BrowseResult;
+      const r = await ctx.runtime.control('browser', 'browse', { ...args, runDir: ctx.runDir }, 90_000);
       ctx.vars.set('browse', r);
       const lines = [...r.painted, ...(w ? ['', ...r.waterfall] : [])];
       if (a.error) {
@@ -87,12 +82,12 @@ export const actions = [
           ok: false,
           detail: `no link "${text}" on the last page (links: ${last?.page?.links.map((l) => l.text).join(', ') ?? 'none'})`,
         };
-      const r = (await ctx.runtime.control(
+      const r = await ctx.runtime.control(
         'browser',
         'browse',
         { text: link.href, referrer: last.finalUrl, runDir: ctx.runDir },
         90_000,
-      )) as BrowseResult;
+      );
       ctx.vars.set('browse', r);
       if (r.error)
         return {

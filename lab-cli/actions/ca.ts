@@ -1,27 +1,23 @@
 // Scenario actions for certificates: revoke one, or make the proxy serve a bad one (JOURNEY 20–21);
 // and what `lab ca revoke` and `lab ca reset` do after the CA has answered: they tell every host
 // that holds a certificate or caches a verdict, so the whole lab shows the change at once.
+
 import { z } from 'zod';
+import type { IssuedRow } from '../../services/ca/commands.js';
+import {
+  type CommandName,
+  type CommandResult,
+  servesTls,
+  TLS_HOSTS,
+} from '../../services/common/commands.js';
 import type { Runtime } from '../runtime/types.js';
 import { defineAction } from '../scenario/types.js';
 
 /** The hosts that serve a certificate from the lab CA and staple its OCSP answer. */
-export const CERT_HOLDERS = ['proxy', 'web2'] as const;
+export const CERT_HOLDERS = TLS_HOSTS;
 const TELL_TIMEOUT_MS = 5_000;
 
-/** A certificate as `ca.list` lists it. */
-export interface CertificateRow {
-  serial: string;
-  names: string[];
-  notBefore: string;
-  notAfter: string;
-  status: string;
-  revokedAt?: string;
-  reason?: string;
-}
-
-export interface RevokedRow extends CertificateRow {
-  requester?: string;
+export interface RevokedRow extends IssuedRow {
   /** the lab hosts serving this certificate now */
   servedBy: string[];
 }
@@ -35,13 +31,13 @@ export interface RevokeReport {
 }
 
 /** A control command that may fail because the host is down or lacks it: its error, not a throw. */
-async function tell(
+async function tell<H extends string, C extends CommandName<H>>(
   runtime: Runtime,
-  host: string,
-  command: string,
-): Promise<{ ok: true; result: unknown } | { ok: false; error: string }> {
+  host: H,
+  command: C,
+): Promise<{ ok: true; result: CommandResult<H, C> } | { ok: false; error: string }> {
   try {
-    return { ok: true, result: await runtime.control(host, command, {}, TELL_TIMEOUT_MS) };
+    return { ok: true, result: await runtime.control(host, command, undefined, TELL_TIMEOUT_MS) };
   } catch (err) {
     return { ok: false, error: (err as Error).message };
   }
@@ -56,15 +52,12 @@ export async function revokeEverywhere(
   target: string,
   reason: string,
 ): Promise<RevokeReport> {
-  const rows = (await runtime.control('ca', 'ca.revoke', { target, reason })) as Omit<
-    RevokedRow,
-    'servedBy'
-  >[];
+  const rows = await runtime.control('ca', 'ca.revoke', { target, reason });
   const serials = new Set(rows.map((r) => r.serial.toLowerCase()));
   const holders = await Promise.all(
     CERT_HOLDERS.map(async (host) => {
       const info = await tell(runtime, host, 'tls.info');
-      const serial = info.ok ? String((info.result as { serial: string }).serial).toLowerCase() : '';
+      const serial = info.ok ? info.result.serial.toLowerCase() : '';
       return { host, serial, holds: serials.has(serial) };
     }),
   );
@@ -73,7 +66,7 @@ export async function revokeEverywhere(
       .filter((h) => h.holds)
       .map(async ({ host }) => {
         const r = await tell(runtime, host, 'ocsp.refresh');
-        return { host, status: r.ok ? String((r.result as { status: string }).status) : `error: ${r.error}` };
+        return { host, status: r.ok ? r.result.status : `error: ${r.error}` };
       }),
   );
   const browser = await tell(runtime, 'browser', 'browser.revocation.forget');
@@ -100,7 +93,7 @@ export interface ResetReport {
  * the old issuer) and the browser drops the old root: the lab is coherent again in one command.
  */
 export async function resetEverywhere(runtime: Runtime): Promise<ResetReport> {
-  const { root } = (await runtime.control('ca', 'ca.reset')) as { root: string };
+  const { root } = await runtime.control('ca', 'ca.reset');
   const hosts = await renewEverywhere(runtime);
   const browser = await tell(runtime, 'browser', 'browser.trust.forget');
   return { root, hosts, browserForgot: browser.ok };
@@ -117,8 +110,7 @@ export async function renewEverywhere(
     CERT_HOLDERS.filter((h) => !only || h === only).map(async (host) => {
       const r = await tell(runtime, host, 'tls.renew');
       if (!r.ok) return { host, error: r.error };
-      const renewed = r.result as { serial: string; staple: string };
-      return { host, serial: renewed.serial, staple: renewed.staple };
+      return { host, serial: r.result.serial, staple: r.result.staple };
     }),
   );
 }
@@ -140,9 +132,12 @@ export const actions = [
     describe: (a) => `lab ca revoke ${a.target ?? `<the certificate ${a.of} serves>`} --reason ${a.reason}`,
     needs: (a) => ['ca', ...(a.of ? [a.of] : [])],
     run: async (a, ctx) => {
-      const target = a.of
-        ? ((await ctx.runtime.control(a.of, 'tls.info')) as { serial: string }).serial
-        : a.target;
+      if (a.of !== undefined && !servesTls(a.of))
+        return {
+          ok: false,
+          detail: `${a.of} serves no certificate from the CA (of: ${TLS_HOSTS.join(' or ')})`,
+        };
+      const target = a.of ? (await ctx.runtime.control(a.of, 'tls.info')).serial : a.target;
       if (!target) return { ok: false, detail: 'ca.revoke needs target or of' };
       const r = await revokeEverywhere(ctx.runtime, target, a.reason);
       const staples = r.staples.map((s) => `${s.host} staples ${s.status}`).join(', ');
@@ -160,7 +155,7 @@ export const actions = [
     describe: (a) => `the CA makes a ${a.kind} certificate for ${a.name}, and the proxy serves it`,
     needs: () => ['ca', 'proxy'],
     run: async (a, ctx) => {
-      const made = (await ctx.runtime.control('ca', 'ca.badcert', a)) as { key: string; chain: string };
+      const made = await ctx.runtime.control('ca', 'ca.badcert', a);
       await ctx.runtime.control('proxy', 'tls.add', { name: a.name, key: made.key, chain: made.chain });
       return { ok: true };
     },

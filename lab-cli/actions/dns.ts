@@ -114,7 +114,7 @@ export const actions = [
     describe: (a) => `flush the resolver's cache${a.name ? ` for ${a.name}` : ''}`,
     needs: () => ['resolver'],
     run: async (a, ctx) => {
-      const r = (await ctx.runtime.control('resolver', 'dns.flush', a)) as { removed: number };
+      const r = await ctx.runtime.control('resolver', 'dns.flush', a);
       return { ok: true, detail: `${r.removed} entries forgotten` };
     },
   }),

@@ -62,7 +62,7 @@ export const actions = [
         if (u.protocol === 'https:') {
           const root =
             (ctx.vars.get('root.pem') as string | undefined) ??
-            ((await ctx.runtime.control('ca', 'ca.trust')) as { pem: string }).pem;
+            (await ctx.runtime.control('ca', 'ca.trust')).pem;
           ctx.vars.set('root.pem', root);
           const file = join(mkdtempSync(join(tmpdir(), 'lab-curl-')), 'root.pem');
           writeFileSync(file, root);

@@ -1,9 +1,11 @@
 // Scenario actions for the censor on the path (JOURNEY 17, 38): add, remove or load its rules,
 // and, on the docker runtime where it forwards, lose one segment.
+
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
+import type { ShownRule } from '../../services/middlebox/events.js';
 import { defineAction } from '../scenario/types.js';
 
 const ruleList = z.union([
@@ -13,7 +15,7 @@ const ruleList = z.union([
     .transform((r) => [r]),
   z.array(z.string().min(1)).min(1),
 ]);
-const shown = (r: unknown) => (r as { text: string }).text;
+const shown = (r: ShownRule) => r.text;
 
 export const actions = [
   defineAction({
@@ -56,9 +58,9 @@ export const actions = [
     needs: () => ['middlebox'],
     run: async (file, ctx) => {
       const path = isAbsolute(file) ? file : join(PROJECT_ROOT, 'scenarios', file);
-      const rules = (await ctx.runtime.control('middlebox', 'block.load', {
+      const rules = await ctx.runtime.control('middlebox', 'block.load', {
         text: readFileSync(path, 'utf8'),
-      })) as unknown[];
+      });
       return { ok: true, detail: `${rules.length} rules in force`, lines: rules.map(shown) };
     },
   }),
@@ -78,7 +80,7 @@ export const actions = [
     describe: (a) => `the middlebox will lose data segment ${a.nth} that ${a.from} sends to ${a.to}`,
     needs: () => ['middlebox'],
     run: async (a, ctx) => {
-      const r = (await ctx.runtime.control('middlebox', 'loss.drop', a)) as { tag: string };
+      const r = await ctx.runtime.control('middlebox', 'loss.drop', a);
       return { ok: true, detail: `armed (${r.tag})` };
     },
   }),

@@ -51,7 +51,7 @@ export const actions = [
     describe: (a) => `lab cache purge ${a.url}`,
     needs: () => ['proxy'],
     run: async (a, ctx) => {
-      const r = (await ctx.runtime.control('proxy', 'cache.purge', { url: a.url })) as { removed: number };
+      const r = await ctx.runtime.control('proxy', 'cache.purge', { url: a.url });
       return removedOutcome(r.removed, a.removed);
     },
   }),
@@ -67,7 +67,7 @@ export const actions = [
     describe: (a) => `lab cache ban '${a.regex}'`,
     needs: () => ['proxy'],
     run: async (a, ctx) => {
-      const r = (await ctx.runtime.control('proxy', 'cache.ban', { regex: a.regex })) as { removed: number };
+      const r = await ctx.runtime.control('proxy', 'cache.ban', { regex: a.regex });
       return removedOutcome(r.removed, a.removed);
     },
   }),
@@ -78,9 +78,7 @@ export const actions = [
     describe: (a) => `lab cache param set ${a.name} ${a.value}`,
     needs: () => ['proxy'],
     run: async (a, ctx) => {
-      const r = (await ctx.runtime.control('proxy', 'cache.param.set', { name: a.name, value: a.value })) as {
-        value: unknown;
-      };
+      const r = await ctx.runtime.control('proxy', 'cache.param.set', { name: a.name, value: a.value });
       return { ok: true, detail: `${a.name} = ${String(r.value)}` };
     },
   }),
@@ -101,7 +99,7 @@ export const actions = [
         a.file === 'default' || isAbsolute(a.file) ? a.file : join(PROJECT_ROOT, 'scenarios', a.file);
       let r: VclInfo;
       try {
-        r = (await ctx.runtime.control('proxy', 'cache.vcl.use', vclUseArgs(file))) as VclInfo;
+        r = await ctx.runtime.control('proxy', 'cache.vcl.use', vclUseArgs(file));
       } catch (err) {
         const why = (err as Error).message;
         const ok = a.refused !== undefined && why.includes(a.refused);

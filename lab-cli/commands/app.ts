@@ -1,18 +1,15 @@
 // `lab app`: the app server — block a client, add a workshop listener to the kernel, read a profile.
-import type { Command } from 'commander';
-import type { RegisterCommands } from './types.js';
 
-interface ProfileStep {
-  event: string;
-  listeners: { listener: string; priority: number; dur: number; stoppedPropagation: boolean }[];
-}
+import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
+import type { RegisterCommands } from './types.js';
 
 export const register: RegisterCommands = (program, cli) => {
   const app: Command = program
     .command('app')
     .description('the app server (vhosts, kernel, profiler)')
     .addHelpText('after', '\nExample:\n  $ lab app listeners');
-  const call = async (command: string, args: Record<string, unknown> = {}) => {
+  const call = async <C extends CommandName<'app'>>(command: C, args?: CommandArgs<'app', C>) => {
     try {
       return await (await cli.runtime()).control('app', command, args);
     } catch (err) {
@@ -31,7 +28,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('the IP blocklist listener answers this client (an address or a lab host) with 404')
     .addHelpText('after', '\nExamples:\n  $ lab app block browser\n  $ lab app block 172.28.1.10')
     .action(async (who: string) => {
-      const r = (await call('app.block', client(who))) as string[];
+      const r = await call('app.block', client(who));
       cli.print(r, () => `blocked: ${r.join(', ')}`);
     });
   app
@@ -39,7 +36,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('remove a client from the blocklist')
     .addHelpText('after', '\nExample:\n  $ lab app unblock browser')
     .action(async (who: string) => {
-      const r = (await call('app.unblock', client(who))) as string[];
+      const r = await call('app.unblock', client(who));
       cli.print(r, () => (r.length ? `still blocked: ${r.join(', ')}` : 'nobody is blocked'));
     });
   app
@@ -47,7 +44,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description("the kernel's listeners, event by event, in the order they run")
     .addHelpText('after', '\nExample:\n  $ lab app listeners')
     .action(async () => {
-      const r = (await call('app.listeners')) as Record<string, { name: string; priority: number }[]>;
+      const r = await call('app.listeners');
       cli.print(r, () =>
         Object.entries(r)
           .map(
@@ -69,13 +66,13 @@ export const register: RegisterCommands = (program, cli) => {
       '\nExamples:\n  $ lab app listen kernel.request --action throw --priority 100\n  $ lab app listen kernel.request --action respond --status 503 --priority 300 --name Maintenance\n  $ lab app listen kernel.response --action header',
     )
     .action(async (event: string, o: { action: string; priority: string; status: string; name?: string }) => {
-      const r = (await call('app.listener.add', {
+      const r = await call('app.listener.add', {
         event,
         action: o.action,
         priority: Number(o.priority),
         status: Number(o.status),
         name: o.name,
-      })) as { added: { name: string } };
+      });
       cli.print(
         r,
         () => `added ${r.added.name} on ${event}; remove it with: lab app unlisten ${r.added.name}`,
@@ -86,7 +83,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('remove a workshop listener by name')
     .addHelpText('after', '\nExample:\n  $ lab app unlisten WorkshopThrowListener')
     .action(async (name: string) => {
-      const r = (await call('app.listener.remove', { name })) as { removed: number };
+      const r = await call('app.listener.remove', { name });
       if (!r.removed) cli.fail(`no listener called "${name}"`, 'see them with: lab app listeners');
       cli.print(r, () => `removed ${name}`);
     });
@@ -95,7 +92,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description("one request's kernel events and listeners (the X-Debug-Token of a response)")
     .addHelpText('after', '\nExample:\n  $ lab app profile 3fa2c1 --json')
     .action(async (token: string) => {
-      const r = (await call('app.profile', { token })) as { events: ProfileStep[]; status?: number } | null;
+      const r = await call('app.profile', { token });
       if (!r) return cli.fail(`no profile ${token}`, 'the profiler keeps the last 200 requests');
       cli.print(r, () =>
         [

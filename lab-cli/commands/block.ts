@@ -1,14 +1,11 @@
 // `lab block`: the censor on the path (the middlebox) - its rules, and a dry run over a capture.
+
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import { dryRun } from '../../services/middlebox/dry-run.js';
 import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
-
-interface ShownRule {
-  id: number;
-  text: string;
-}
 
 const KINDS = `Rules (one per line in a rule file; # starts a comment):
   ip <host|address>[:port]   destination, matched on the SYN (port as in the plan: 443, 80)
@@ -27,7 +24,7 @@ export const register: RegisterCommands = (program, cli) => {
     .command('block')
     .description('the censor on the path (middlebox): rules that forge RSTs and DNS answers')
     .addHelpText('after', `\n${KINDS}`);
-  const call = async (command: string, args: Record<string, unknown> = {}) => {
+  const call = async <C extends CommandName<'middlebox'>>(command: C, args?: CommandArgs<'middlebox', C>) => {
     try {
       return await (await cli.runtime()).control('middlebox', command, args);
     } catch (err) {
@@ -45,7 +42,7 @@ export const register: RegisterCommands = (program, cli) => {
       '\nExamples:\n  $ lab block add sni blocked.test\n  $ lab block add ip proxy:443 rst+ack\n  $ lab block add dns blocked.test\n  $ lab block add keyword forbidden offsets=0,1460',
     )
     .action(async (words: string[]) => {
-      const r = (await call('block.add', { rule: words.join(' ') })) as ShownRule;
+      const r = await call('block.add', { rule: words.join(' ') });
       cli.print(r, () => `blocking: ${r.text} (rule ${r.id})`);
     });
   block
@@ -53,7 +50,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('remove a rule, by its id or its text')
     .addHelpText('after', '\nExamples:\n  $ lab block rm sni blocked.test\n  $ lab block rm 2')
     .action(async (words: string[]) => {
-      const r = (await call('block.rm', { rule: words.join(' ') })) as ShownRule;
+      const r = await call('block.rm', { rule: words.join(' ') });
       cli.print(r, () => `removed: ${r.text}`);
     });
   block
@@ -61,7 +58,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('the rules in force')
     .addHelpText('after', '\nExample:\n  $ lab block list --json')
     .action(async () => {
-      const rules = (await call('block.list')) as ShownRule[];
+      const rules = await call('block.list');
       cli.print(rules, () =>
         rules.length
           ? rules.map((r) => `${String(r.id).padStart(3)}  ${r.text}`).join('\n')
@@ -79,7 +76,7 @@ export const register: RegisterCommands = (program, cli) => {
       } catch (err) {
         cli.fail(`block load: ${(err as Error).message}`, 'give the path of a rule file', 2);
       }
-      const rules = (await call('block.load', { text })) as ShownRule[];
+      const rules = await call('block.load', { text });
       cli.print(
         rules,
         () => `${rules.length} rules in force:\n${rules.map((r) => `  ${r.text}`).join('\n')}`,

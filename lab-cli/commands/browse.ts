@@ -1,22 +1,19 @@
 // `lab browse`, `lab hosts`, `lab browser clear`: the browser host, from the terminal.
+
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import { downHint } from '../hints.js';
 import { labAddress, labNameProblem } from '../lab-names.js';
 import { claimRunDir, RUNS_DIR } from '../scenario/runner.js';
 import type { RegisterCommands } from './types.js';
 
-interface BrowseResult {
-  finalUrl?: string;
-  status?: number;
-  error?: { code: string; step: string; message: string };
-  painted: string[];
-  waterfall: string[];
-  trace: string;
-}
-
 export const register: RegisterCommands = (program, cli) => {
-  const control = async (command: string, args: Record<string, unknown> = {}, timeout?: number) => {
+  const control = async <C extends CommandName<'browser'>>(
+    command: C,
+    args?: CommandArgs<'browser', C>,
+    timeout?: number,
+  ) => {
     try {
       return await (await cli.runtime()).control('browser', command, args, timeout);
     } catch (err) {
@@ -47,20 +44,22 @@ export const register: RegisterCommands = (program, cli) => {
         words: string[],
         o: { cache: boolean; http1?: boolean; hardFail?: boolean; har?: string; dns: string },
       ) => {
-        if (!['udp', 'dot', 'doh'].includes(o.dns)) cli.fail(`--dns ${o.dns}: udp, dot or doh`, undefined, 2);
+        const dns = o.dns;
+        if (dns !== 'udp' && dns !== 'dot' && dns !== 'doh')
+          return cli.fail(`--dns ${dns}: udp, dot or doh`, undefined, 2);
         const runDir = claimRunDir(RUNS_DIR, 'browse', cli.settings());
-        const r = (await control(
+        const r = await control(
           'browse',
           {
             text: words.join(' '),
             noCache: !o.cache,
             http1Only: o.http1,
             hardFailRevocation: o.hardFail,
-            dns: o.dns,
+            dns,
             runDir,
           },
           120_000,
-        )) as BrowseResult;
+        );
         if (o.har) {
           const { copyFileSync } = await import('node:fs');
           copyFileSync(join(runDir, 'browser.har'), o.har);
@@ -104,7 +103,7 @@ export const register: RegisterCommands = (program, cli) => {
         return cli.fail((err as Error).message, 'the hosts file is unchanged', 2);
       }
       const r = await control('hosts.add', { name, address: runtimeAddress });
-      cli.print(r, () => `${runtimeAddress}\t${name} added to ${(r as { path: string }).path}`);
+      cli.print(r, () => `${runtimeAddress}\t${name} added to ${r.path}`);
     });
   hosts
     .command('rm <name>')
@@ -119,7 +118,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('the hosts file as the browser reads it')
     .addHelpText('after', '\nExample:\n  $ lab hosts list --json')
     .action(async () => {
-      const r = (await control('hosts.list')) as { path: string; entries: Record<string, string[]> };
+      const r = await control('hosts.list');
       cli.print(r, () =>
         [
           cli.color.dim(r.path),
@@ -138,6 +137,6 @@ export const register: RegisterCommands = (program, cli) => {
     .addHelpText('after', '\nExample:\n  $ lab browser clear && lab browse www.example.test')
     .action(async () => {
       const r = await control('browser.clear');
-      cli.print(r, () => `cleared: ${(r as { cleared: string[] }).cleared.join(', ')}`);
+      cli.print(r, () => `cleared: ${r.cleared.join(', ')}`);
     });
 };

@@ -39,7 +39,7 @@ export const register: RegisterCommands = (program, cli) => {
       const rt = await cli.runtime();
       let root: { pem: string };
       try {
-        root = (await rt.control('ca', 'ca.trust')) as { pem: string };
+        root = await rt.control('ca', 'ca.trust');
       } catch (err) {
         return cli.fail(`browser open: ${(err as Error).message}`, await downHint(cli));
       }

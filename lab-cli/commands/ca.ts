@@ -1,9 +1,9 @@
 // `lab ca`: the certificates the lab's CA issued, revocation, a fresh hierarchy, and the root to trust.
 
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import {
   CERT_HOLDERS,
-  type CertificateRow,
   type ResetReport,
   type RevokeReport,
   renewEverywhere,
@@ -13,8 +13,6 @@ import {
 import { downHint } from '../hints.js';
 import type { Runtime } from '../runtime/types.js';
 import type { RegisterCommands } from './types.js';
-
-type Row = CertificateRow;
 
 export const register: RegisterCommands = (program, cli) => {
   const ca: Command = program
@@ -28,14 +26,14 @@ export const register: RegisterCommands = (program, cli) => {
       return cli.fail(`ca: ${(err as Error).message}`, await downHint(cli));
     }
   };
-  const call = (command: string, args: Record<string, unknown> = {}) =>
+  const call = <C extends CommandName<'ca'>>(command: C, args?: CommandArgs<'ca', C>) =>
     withLab((rt) => rt.control('ca', command, args));
 
   ca.command('list')
     .description('every certificate issued: serial, names, status, dates')
     .addHelpText('after', '\nExample:\n  $ lab ca list --json')
     .action(async () => {
-      const rows = (await call('ca.list')) as Row[];
+      const rows = await call('ca.list');
       cli.print(rows, () =>
         rows.length === 0
           ? 'no certificates issued yet'
@@ -101,7 +99,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description("print the lab's root certificate, and how to trust it in a browser (for workshops)")
     .addHelpText('after', '\nExample:\n  $ lab ca trust > lab-root.pem')
     .action(async () => {
-      const r = (await call('ca.trust')) as { pem: string; url: string; subject: string };
+      const r = await call('ca.trust');
       cli.print(r, () =>
         [
           r.pem.trim(),

@@ -1,6 +1,7 @@
 // `lab cache`: the proxy's cache — purge a URL, ban by regex, statistics, parameters, the VCL in use.
 
 import type { Command } from 'commander';
+import type { CommandArgs, CommandName } from '../../services/common/commands.js';
 import { type VclInfo, vclUseArgs } from '../../services/proxy/vcl-file.js';
 import { downHint } from '../hints.js';
 import type { RegisterCommands } from './types.js';
@@ -10,7 +11,7 @@ export const register: RegisterCommands = (program, cli) => {
     .command('cache')
     .description("the proxy's cache (Varnish-like)")
     .addHelpText('after', '\nExample:\n  $ lab cache stats');
-  const call = async (command: string, args: Record<string, unknown> = {}) => {
+  const call = async <C extends CommandName<'proxy'>>(command: C, args?: CommandArgs<'proxy', C>) => {
     try {
       return await (await cli.runtime()).control('proxy', command, args);
     } catch (err) {
@@ -27,7 +28,7 @@ export const register: RegisterCommands = (program, cli) => {
       } catch {
         cli.fail(`"${url}" is not a URL`, 'example: lab cache purge https://www.example.test/hej', 2);
       }
-      const r = (await call('cache.purge', { url })) as { removed: number };
+      const r = await call('cache.purge', { url });
       cli.print(r, () => `purged ${url}: ${r.removed} object(s)`);
     });
   cache
@@ -44,7 +45,7 @@ export const register: RegisterCommands = (program, cli) => {
           2,
         );
       }
-      const r = (await call('cache.ban', { regex })) as { removed: number };
+      const r = await call('cache.ban', { regex });
       cli.print(r, () => `banned /${regex}/: ${r.removed} object(s)`);
     });
   const param = cache
@@ -55,7 +56,7 @@ export const register: RegisterCommands = (program, cli) => {
       '\nExamples:\n  $ lab cache param\n  $ lab cache param set default_ttl 0\n  $ lab cache param set memory_limit 64M',
     )
     .action(async () => {
-      const r = (await call('cache.param')) as { name: string; value: unknown; default: unknown }[];
+      const r = await call('cache.param');
       cli.print(r, () =>
         r
           .map((p) => `${p.name.padEnd(22)} ${String(p.value).padEnd(14)} (default ${String(p.default)})`)
@@ -67,7 +68,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('change one parameter at run time (like varnishadm param.set)')
     .addHelpText('after', '\nExample:\n  $ lab cache param set default_grace 30')
     .action(async (name: string, value: string) => {
-      const r = (await call('cache.param.set', { name, value })) as { name: string; value: unknown };
+      const r = await call('cache.param.set', { name, value });
       cli.print(r, () => `${r.name} = ${String(r.value)}`);
     });
   const vcl = cache
@@ -78,7 +79,7 @@ export const register: RegisterCommands = (program, cli) => {
       '\nExamples:\n  $ lab cache vcl\n  $ lab cache vcl use services/proxy/vcl-examples/cache-with-cookies.mjs\n  $ lab cache vcl use default',
     )
     .action(async () => {
-      const r = (await call('cache.vcl')) as VclInfo;
+      const r = await call('cache.vcl');
       cli.print(r, () => describeVcl(r));
     });
   vcl
@@ -97,7 +98,7 @@ export const register: RegisterCommands = (program, cli) => {
       } catch (err) {
         return cli.fail((err as Error).message, 'example: lab cache vcl use my-vcl.mjs', 2);
       }
-      const r = (await call('cache.vcl.use', args)) as VclInfo;
+      const r = await call('cache.vcl.use', args);
       cli.print(r, () => describeVcl(r));
     });
   cache
@@ -105,7 +106,7 @@ export const register: RegisterCommands = (program, cli) => {
     .description('hits, misses, passes, objects and bytes in the cache')
     .addHelpText('after', '\nExample:\n  $ lab cache stats --json')
     .action(async () => {
-      const r = (await call('cache.stats')) as Record<string, number | boolean>;
+      const r = await call('cache.stats');
       cli.print(r, () =>
         Object.entries(r)
           .map(([k, v]) => `${k.padEnd(16)} ${v}`)

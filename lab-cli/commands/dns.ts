@@ -1,11 +1,13 @@
 // `lab dns`: change the lab's zones, look at and flush the resolver's cache.
+
 import type { Command } from 'commander';
+import { isNameserverHost, type NameserverHost } from '../../services/common/commands.js';
 import { hostsOfService } from '../../services/common/topology.js';
 import { labNameProblem, labValue, zoneOf } from '../lab-names.js';
 import type { Cli, RegisterCommands } from './types.js';
 
 /** The nameserver host that serves the zone holding `name` (the most specific zone wins). */
-export async function nameserverFor(cli: Cli, name: string): Promise<{ host: string; zone: string }> {
+export async function nameserverFor(cli: Cli, name: string): Promise<{ host: NameserverHost; zone: string }> {
   const problem = labNameProblem(name);
   if (problem) return cli.fail(problem, 'nothing was changed', 2);
   const best = await zoneOf(await cli.runtime(), name);
@@ -60,10 +62,7 @@ export const register: RegisterCommands = (program, cli) => {
       const { host } = await nameserverFor(cli, name);
       try {
         const r = await (await cli.runtime()).control(host, 'dns.rm', { name, type });
-        cli.print(
-          { host, ...(r as object) },
-          () => `${host}: removed ${(r as { removed: number }).removed} record(s) of ${name}`,
-        );
+        cli.print({ host, ...r }, () => `${host}: removed ${r.removed} record(s) of ${name}`);
       } catch (err) {
         cli.fail(`dns rm: ${(err as Error).message}`, 'the zone is unchanged');
       }
@@ -76,7 +75,7 @@ export const register: RegisterCommands = (program, cli) => {
     .action(async (zone: string) => {
       const { host } = await nameserverFor(cli, zone);
       try {
-        const text = (await (await cli.runtime()).control(host, 'dns.zone', { zone })) as string;
+        const text = await (await cli.runtime()).control(host, 'dns.zone', { zone });
         cli.print({ host, zone, text }, () => text);
       } catch (err) {
         cli.fail(`dns zone: ${(err as Error).message}`);
@@ -88,17 +87,15 @@ export const register: RegisterCommands = (program, cli) => {
     .description('make a nameserver hold its answers back (a slow authority); 0 to stop')
     .addHelpText('after', '\nExamples:\n  $ lab dns delay ns-example 400\n  $ lab dns delay ns-example 0')
     .action(async (host: string, ms: string) => {
-      if (!hostsOfService('nameserver').some((h) => h.name === host))
-        cli.fail(
+      if (!isNameserverHost(host))
+        return cli.fail(
           `${host} is not a nameserver`,
           `nameservers: ${hostsOfService('nameserver')
             .map((h) => h.name)
             .join(', ')}`,
         );
       try {
-        const r = (await (await cli.runtime()).control(host, 'dns.delay', { ms: Number(ms) })) as {
-          ms: number;
-        };
+        const r = await (await cli.runtime()).control(host, 'dns.delay', { ms: Number(ms) });
         cli.print({ host, ...r }, () =>
           r.ms ? `${host}: answers held back ${r.ms} ms` : `${host}: answers go out at once`,
         );
@@ -113,9 +110,7 @@ export const register: RegisterCommands = (program, cli) => {
     .addHelpText('after', '\nExample:\n  $ lab dns flush www.example.test')
     .action(async (name: string | undefined) => {
       try {
-        const r = (await (await cli.runtime()).control('resolver', 'dns.flush', { name })) as {
-          removed: number;
-        };
+        const r = await (await cli.runtime()).control('resolver', 'dns.flush', { name });
         cli.print(r, () => `resolver: forgot ${r.removed} cache entries${name ? ` for ${name}` : ''}`);
       } catch (err) {
         cli.fail(`dns flush: ${(err as Error).message}`);
@@ -128,14 +123,7 @@ export const register: RegisterCommands = (program, cli) => {
     .addHelpText('after', '\nExample:\n  $ lab dns cache --json')
     .action(async () => {
       try {
-        const rows = (await (await cli.runtime()).control('resolver', 'dns.cache')) as {
-          name: string;
-          type: string;
-          kind: string;
-          ttl: number;
-          records: string[];
-          source: string;
-        }[];
+        const rows = await (await cli.runtime()).control('resolver', 'dns.cache');
         cli.print(rows, () => {
           if (!rows.length) return 'the cache is empty';
           const lines = rows.map((r) => {

@@ -50,8 +50,11 @@ export async function execIn(
   return { exitCode: info.ExitCode ?? -1, stdout, stderr };
 }
 
-/** control-client prints one JSON line {ok, result} or {ok: false, error, code}. */
-export function parseControlAnswer(r: ExecResult, command: string): unknown {
+/**
+ * control-client prints one JSON line {ok, result} or {ok: false, error, code}. R is the result the
+ * command's handler is typed to return (services/common/commands.ts), as in controlCall.
+ */
+export function parseControlAnswer<R = unknown>(r: ExecResult, command: string): R {
   const line = r.stdout.trim().split('\n').pop() ?? '';
   let answer: { ok: boolean; result?: unknown; error?: string; code?: string };
   try {
@@ -61,6 +64,6 @@ export function parseControlAnswer(r: ExecResult, command: string): unknown {
       `no answer to "${command}" from the container (exit ${r.exitCode}): ${r.stderr.trim().split('\n').pop() ?? ''}`,
     );
   }
-  if (answer.ok) return answer.result;
+  if (answer.ok) return answer.result as R;
   throw Object.assign(new Error(answer.error ?? `"${command}" failed`), { code: answer.code });
 }

@@ -3,6 +3,7 @@
 
 import { mkdirSync } from 'node:fs';
 import type Docker from 'dockerode';
+import type { CommandArgs, CommandName, CommandResult } from '../../services/common/commands.js';
 import { parseEventLine } from '../../services/common/event-schema.js';
 import type { LabEvent } from '../../services/common/events.js';
 import { type LabSettings, PROJECT_ROOT } from '../../services/common/settings.js';
@@ -240,8 +241,14 @@ export class DockerRuntime implements Runtime {
       : { ...row, state: 'dead', reason: `${missing.join('; ')} (bridge-rules puts it back within 2 s)` };
   }
 
-  async control(host: string, command: string, args: Record<string, unknown> = {}, timeoutMs = 30_000) {
+  async control<H extends string, C extends CommandName<H>>(
+    host: H,
+    command: C,
+    typed?: CommandArgs<H, C>,
+    timeoutMs = 30_000,
+  ): Promise<CommandResult<H, C>> {
     hostSpec(host);
+    const args: Record<string, unknown> = Object.assign({}, typed);
     const docker = await this.docker();
     const c = (await labContainers(docker)).get(host);
     if (c?.State !== 'running')
@@ -253,7 +260,7 @@ export class DockerRuntime implements Runtime {
     const inside = runDir ? { ...args, runDir: containerRunDir(host, runDir) } : args;
     const r = await execIn(docker, c.Id, controlArgv(host, command, inside, timeoutMs), timeoutMs + 5000);
     try {
-      return parseControlAnswer(r, command);
+      return parseControlAnswer<CommandResult<H, C>>(r, command);
     } finally {
       if (runDir) await copyOut(docker, c.Id, containerRunDir(host, runDir), runDir);
     }

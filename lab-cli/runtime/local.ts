@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import type { CommandArgs, CommandName, CommandResult } from '../../services/common/commands.js';
 import { controlCall } from '../../services/common/control.js';
 import type { LabEvent } from '../../services/common/events.js';
 import {
@@ -353,9 +354,19 @@ export class LocalRuntime implements Runtime {
     return last || 'killed (no exit message)';
   }
 
-  async control(host: string, command: string, args: Record<string, unknown> = {}, timeoutMs?: number) {
+  async control<H extends string, C extends CommandName<H>>(
+    host: H,
+    command: C,
+    args?: CommandArgs<H, C>,
+    timeoutMs?: number,
+  ): Promise<CommandResult<H, C>> {
     hostSpec(host);
-    return controlCall(controlSocketPath(host, this.settings), command, args, timeoutMs);
+    return controlCall<CommandResult<H, C>>(
+      controlSocketPath(host, this.settings),
+      command,
+      args ?? {},
+      timeoutMs,
+    );
   }
 
   async stop(host: string): Promise<void> {

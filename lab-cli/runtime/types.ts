@@ -1,4 +1,5 @@
 // What the CLI needs of a runtime (local processes or docker containers). Same scenarios, either one.
+import type { CommandArgs, CommandName, CommandResult } from '../../services/common/commands.js';
 import type { LabEvent } from '../../services/common/events.js';
 import type { LabSettings } from '../../services/common/settings.js';
 
@@ -36,13 +37,16 @@ export interface Runtime {
   down(opts?: { volumes?: boolean }): Promise<void>;
   status(): Promise<HostStatus[]>;
   isUp(): Promise<boolean>;
-  /** one command on a host's control channel (errors carry the service's message) */
-  control(
-    host: string,
-    command: string,
-    args?: Record<string, unknown>,
+  /**
+   * one command on a host's control channel (errors carry the service's message), typed by the host's
+   * commands (services/common/commands.ts); a host or command named at run time gets `unknown`
+   */
+  control<H extends string, C extends CommandName<H>>(
+    host: H,
+    command: C,
+    args?: CommandArgs<H, C>,
     timeoutMs?: number,
-  ): Promise<unknown>;
+  ): Promise<CommandResult<H, C>>;
   stop(host: string): Promise<void>;
   start(host: string): Promise<void>;
   restart(host: string): Promise<void>;

@@ -7,8 +7,8 @@ import { z } from 'zod';
 import { PROJECT_ROOT } from '../../services/common/settings.js';
 import { hostSpec, hosts } from '../../services/common/topology.js';
 import { hostRefErrors } from '../capture/expect.js';
-import { didYouMean, nearest } from '../suggest.js';
-import { EVENT_KINDS } from './event-kinds.js';
+import { didYouMean } from '../suggest.js';
+import { EVENT_KINDS, KINDS_BY_HOST } from './event-kinds.js';
 import type { ActionDef } from './types.js';
 
 export const SCENARIO_DIR = join(PROJECT_ROOT, 'scenarios');
@@ -93,6 +93,31 @@ export interface Scenario {
 
 export class ScenarioError extends Error {}
 
+/**
+ * Why an expected kind can match no event, or undefined: a kind no host writes, one its host never
+ * writes, or a /regex/ that matches none of them. The kinds are generated from the services'
+ * events.ts unions (lab-cli/events-doc.ts).
+ */
+export function kindProblem(kind: string, host?: string): string | undefined {
+  const own = host === undefined ? undefined : KINDS_BY_HOST[host];
+  const known = own ?? EVENT_KINDS;
+  const re = /^\/(.*)\/([a-z]*)$/s.exec(kind);
+  if (re) {
+    let rx: RegExp;
+    try {
+      rx = new RegExp(re[1], re[2]);
+    } catch {
+      return `kind ${kind} is not a valid regular expression`;
+    }
+    return known.some((k) => rx.test(k))
+      ? undefined
+      : `kind ${kind} matches no event kind${own ? ` of ${host}` : ''}`;
+  }
+  if (known.includes(kind)) return undefined;
+  if (!own || !EVENT_KINDS.includes(kind)) return `unknown event kind "${kind}"${didYouMean(kind, known)}`;
+  return `${host} never writes "${kind}"${didYouMean(kind, own)} (its kinds: docs/EVENTS.md)`;
+}
+
 export function listScenarioFiles(dir = SCENARIO_DIR): string[] {
   try {
     return readdirSync(dir)
@@ -156,6 +181,27 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
     fail(issue.path as (string | number)[], `${issue.path.join('.') || 'scenario'}: ${issue.message}`);
   }
   const h = header.data as z.infer<typeof headerSchema>;
+  /** An unknown host, or a kind its host never writes (docs/EVENTS.md), named where it is written. */
+  const checkPattern = (
+    pattern: { host?: string; kind?: string },
+    path: (string | number)[],
+    what = 'expect',
+  ) => {
+    const { host, kind } = pattern;
+    if (host !== undefined && host !== 'lab') {
+      try {
+        hostSpec(host);
+      } catch {
+        const names = hosts.map((x) => x.name);
+        fail(
+          [...path, 'host'],
+          `${what}: unknown host "${host}"${didYouMean(host, names)}; hosts: ${names.join(', ')}`,
+        );
+      }
+    }
+    const problem = kind === undefined ? undefined : kindProblem(kind, host);
+    if (problem) fail([...path, 'kind'], `${what}: ${problem}`);
+  };
   const parseSteps = (section: 'steps' | 'cleanup', list: Record<string, unknown>[]): Step[] =>
     list.map((step, i) => {
       const stepNode = nodeAt([section, i]);
@@ -177,34 +223,16 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
         const r = expectSchema.safeParse(value);
         if (!r.success) {
           const issue = r.error.issues[0];
-          fail(
+          return fail(
             [section, i, key, ...(issue.path as (string | number)[])],
             `expect: ${issue.path.join('.')} ${issue.message}`,
           );
         }
-        const expectation = (r as { data: Expectation }).data;
-        // a host that is not in the lab would only fail later with "seen 0": say it here
+        const expectation = r.data;
+        // a host or kind that is not in the lab would only fail later with "seen 0": say it here
         for (const list of ['events', 'absent'] as const)
-          (expectation[list] ?? []).forEach((pattern, k) => {
-            // a kind one or two letters from a known one is a typo; a kind far from all may be new
-            const kind = pattern.kind;
-            const near = kind && !EVENT_KINDS.includes(kind) ? nearest(kind, EVENT_KINDS, 2) : undefined;
-            if (near)
-              fail(
-                [section, i, key, list, k, 'kind'],
-                `expect: unknown event kind "${kind}" (did you mean ${near}?)`,
-              );
-            if (pattern.host === undefined || pattern.host === 'lab') return;
-            try {
-              hostSpec(pattern.host);
-            } catch {
-              const names = hosts.map((x) => x.name);
-              fail(
-                [section, i, key, list, k, 'host'],
-                `expect: unknown host "${pattern.host}"${didYouMean(pattern.host, names)}; hosts: ${names.join(', ')}`,
-              );
-            }
-          });
+          for (const [k, pattern] of (expectation[list] ?? []).entries())
+            checkPattern(pattern, [section, i, key, list, k]);
         // each packets entry's own line, for a failed or invalid filter
         const packetLines = (expectation.packets ?? []).map(
           (_, k) => lc.linePos(nodeAt([section, i, key, 'packets', k])?.range?.[0] ?? 0).line,
@@ -219,13 +247,15 @@ export function loadScenario(file: string, actions: Map<string, ActionDef>): Sce
       const r = (action as ActionDef).schema.safeParse(value);
       if (!r.success) {
         const issue = r.error.issues[0];
-        fail(
+        return fail(
           [section, i, key, ...(issue.path as (string | number)[])],
           `${key}: ${[issue.path.join('.'), issue.message].filter(Boolean).join(' ')}`,
         );
       }
-      return { kind: 'action', action: action as ActionDef, args: (r as { data: unknown }).data, line };
+      return { kind: 'action', action: action as ActionDef, args: r.data, line };
     });
+  for (const [i, q] of (h.questions ?? []).entries())
+    checkPattern(q.count, ['questions', i, 'count'], 'questions');
   const steps = parseSteps('steps', h.steps);
   const cleanup = parseSteps('cleanup', h.cleanup ?? []);
   return {

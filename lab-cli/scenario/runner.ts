@@ -9,6 +9,7 @@ import { loadCap } from '../../services/middlebox/tap.js';
 import type { Printer } from '../output.js';
 import { writeRunArtifacts } from '../render/artifacts.js';
 import type { Runtime } from '../runtime/types.js';
+import type { LabRunEvent } from './events.js';
 import type { Expectation, Scenario } from './load.js';
 import { checkEvents } from './match.js';
 import type { StepContext } from './types.js';
@@ -116,7 +117,7 @@ export async function runScenario(
     return { verdict: 'skipped', reason: skip, failures: [] };
   }
   const runnerEvents: LabEvent[] = [];
-  const lab = createEmitter('lab', (line) => runnerEvents.push(JSON.parse(line)));
+  const lab = createEmitter<LabRunEvent>('lab', (line) => runnerEvents.push(JSON.parse(line)));
   const cursor = await runtime.cursor();
   const all: LabEvent[] = [];
   const pull = async () => {

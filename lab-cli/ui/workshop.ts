@@ -68,10 +68,14 @@ export async function browseFromUi(ctx: UiContext, b: Record<string, unknown>) {
   const runDir = join(ctx.runsDir, run);
   mkdirSync(runDir, { recursive: true });
   ctx.hub.newLadder(`lab browse ${text}`);
-  const args: Record<string, unknown> = { text, noCache: b.noCache === true, runDir };
-  if (typeof b.dns === 'string' && b.dns !== 'udp') args.dns = b.dns;
+  const dns = b.dns === 'dot' || b.dns === 'doh' ? b.dns : undefined;
   try {
-    const r = (await ctx.runtime.control('browser', 'browse', args, 120_000)) as Record<string, unknown>;
+    const r = await ctx.runtime.control(
+      'browser',
+      'browse',
+      { text, noCache: b.noCache === true, runDir, ...(dns ? { dns } : {}) },
+      120_000,
+    );
     return { ...r, run, files: filesOf(runDir) };
   } catch (err) {
     return { error: { code: 'ERR_LAB', step: 'lab', message: `${(err as Error).message} (is the lab up?)` } };

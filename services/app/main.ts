@@ -1,12 +1,19 @@
 // The app server on two hosts: `app` (behind the proxy: vhosts, the kernel, the profiler) and
 // `web2` (another web server, for the hosts-file story).
 //
-// Events (contract v1):
-//   vhost.match   the web-server layer picked a site   data {host, vhost|null, method, path}
-//   kernel.request | kernel.controller | kernel.controller_arguments | kernel.view | kernel.response |
-//   kernel.finish_request | kernel.terminate | kernel.exception
-//                 one kernel step   data {token, listeners[{listener, priority, dur}], route?, controller?, status?, …}
-//   http.access   one line of the combined access log   data {line, status, vhost, clientIp, ms}
+// Events (contract v1, docs/EVENTS.md), generated from services/app/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   tls.renew  a new certificate from the CA is served
+//       data {serial, names[], notAfter}
+//   ocsp.staple  a stapled OCSP response fetched (status error: the CA did not answer)
+//       data {status, nextUpdate?}
+//   vhost.match  the web-server layer picked a site (or none: 421)
+//       data {host, vhost, method, path}
+//   kernel.request | kernel.controller | kernel.controller_arguments | kernel.view | kernel.response | kernel.finish_request | kernel.terminate | kernel.exception  one kernel step
+//       data {token, listeners [{listener, priority, dur, stoppedPropagation}], route?, attributes?, …}
+//   http.access  one line of the combined access log
+//       data {line, status, vhost, ms}
+//   http.request  web2 answered a request
+//       data {method?, host, path?, scheme}
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { isIP } from 'node:net';
@@ -17,8 +24,10 @@ import { alsoListen, closeAll } from '../common/listen.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf, allAddressesOf } from '../common/settings.js';
 import { traceId } from '../common/trace.js';
+import type { AppCommands, Web2Commands } from './commands.js';
 import { argumentResolver, controllerResolver, routes, v2Controllers } from './controllers.js';
 import { openUsers, seedDatabase } from './db.js';
+import type { AppEvent } from './events.js';
 import { EventDispatcher } from './kernel/dispatcher.js';
 import type { Request } from './kernel/http.js';
 import { HttpKernel } from './kernel/kernel.js';
@@ -34,13 +43,13 @@ import { addWorkshopListener, KERNEL_EVENTS, parseWorkshopListener } from './wor
 /** A profiler token: 6 hex digits, as Symfony's. */
 const newToken = () => randomBytes(3).toString('hex');
 
-await runService('app', async (ctx) => {
+await runService<AppEvent, AppCommands & Web2Commands>('app', async (ctx) => {
   if (ctx.host === 'web2') return startWeb2(ctx);
   const dbPath = join(ctx.stateDir, 'users.sqlite');
   seedDatabase(dbPath);
   const users = openUsers(dbPath); // read-only from here on
   // per-request events in batches: nine lines a request, one write(2) per event-loop turn
-  const events = createBatchedEmitter(ctx.host);
+  const events = createBatchedEmitter<AppEvent>(ctx.host);
   const blocked = new Set<string>();
   const profiler = new Profiler();
   // per request: its profiler token and its trace (Symfony's profiler keys requests the same way),

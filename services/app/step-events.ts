@@ -1,12 +1,18 @@
 // A kernel step as a lab event: its kind is the kernel event's name, its summary names the listeners
 // that ran, its data is {token, listeners, route, attributes, ...detail}. The emitter serializes it.
+import type { KernelEventName, KernelStepData } from './events.js';
 import type { Request } from './kernel/http.js';
 import type { KernelStep } from './kernel/traceable-dispatcher.js';
+import { KERNEL_EVENTS } from './workshop.js';
 
 export interface StepEvent {
-  kind: string;
+  kind: KernelEventName;
   summary: string;
-  data: Record<string, unknown>;
+  data: KernelStepData;
+}
+
+function isKernelEvent(name: string): name is KernelEventName {
+  return (KERNEL_EVENTS as readonly string[]).includes(name);
 }
 
 /** The request's attributes (what the router learnt) as an object, without the blocklist's marks. */
@@ -29,6 +35,7 @@ export function stepEvent(step: KernelStep, request: Request | undefined, token:
     request && (step.event === 'kernel.request' || step.event === 'kernel.controller')
       ? attributesOf(request)
       : undefined;
+  if (!isKernelEvent(step.event)) throw new Error(`"${step.event}" is not a kernel event`);
   return {
     kind: step.event,
     summary,

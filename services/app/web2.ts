@@ -16,6 +16,8 @@ import { loadTlsIdentity, type TlsIdentity } from '../common/tls-identity.js';
 import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
 import { hostSpec } from '../common/topology.js';
 import { traceId } from '../common/trace.js';
+import type { Web2Commands } from './commands.js';
+import type { AppEvent } from './events.js';
 import { web2Page } from './pages.js';
 
 /** web2 stands in for www.example.test (hosts-file story), so its certificate names the proxy's names too. */
@@ -31,7 +33,7 @@ const HTTP1 = {
   connectionsCheckingInterval: 1_000,
 };
 
-export async function startWeb2(ctx: ServiceContext): Promise<RunningService> {
+export async function startWeb2(ctx: ServiceContext<AppEvent, Web2Commands>): Promise<RunningService> {
   const handler = (scheme: string) => (req: IncomingMessage, res: ServerResponse) => {
     // RFC 8555 §8.3: an ACME http-01 answer of a renewal comes first on port 80
     if (scheme === 'http' && answerAcmeChallenge(req, res)) return;

@@ -5,6 +5,7 @@
 import { isIPv6 } from 'node:net';
 import type { Emitter } from '../common/events.js';
 import { type Attempt, type Dialled, happyEyeballs, NetError, type TlsResult } from './connect.js';
+import type { BrowserEvent } from './events.js';
 import type { Resolved } from './host-resolver.js';
 import type { Presented, Revocation } from './revocation.js';
 
@@ -26,7 +27,7 @@ export interface Connector<S extends JobSocket> {
 }
 
 export interface ConnectJobDeps<S extends JobSocket> {
-  events: Emitter;
+  events: Emitter<BrowserEvent>;
   connector: Connector<S>;
   resolve(host: string, trace?: string): Promise<Resolved>;
   checkRevocation(t: Presented): Promise<Revocation>;
@@ -107,7 +108,7 @@ export async function connectJob<S extends JobSocket>(
   return { socket: tls.socket, conn };
 }
 
-function emitAttempt(events: Emitter, a: Attempt, trace?: string): void {
+function emitAttempt(events: Emitter<BrowserEvent>, a: Attempt, trace?: string): void {
   events.emit({
     kind: 'happy-eyeballs.attempt',
     trace,

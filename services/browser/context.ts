@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { CookieJar } from 'tough-cookie';
 import type { Emitter } from '../common/events.js';
 import { socketConnector } from './connect.js';
+import type { BrowserEvent } from './events.js';
 import { HostResolver, type HostResolverConfig, type LookupOptions } from './host-resolver.js';
 import { HstsStore } from './hsts.js';
 import { HttpCache } from './httpcache.js';
@@ -30,7 +31,7 @@ export interface PageNetworkOptions {
 }
 
 export class BrowserContext {
-  readonly events: Emitter;
+  readonly events: Emitter<BrowserEvent>;
   readonly hosts: HostResolver;
   readonly revocation = new RevocationChecker();
   readonly cache: HttpCache;

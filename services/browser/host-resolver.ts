@@ -4,6 +4,7 @@
 import { isIP, isIPv6 } from 'node:net';
 import type { Emitter } from '../common/events.js';
 import { NetError, sortAddresses } from './connect.js';
+import type { BrowserEvent } from './events.js';
 import {
   addressesOf,
   candidates,
@@ -19,7 +20,7 @@ const DNS_CACHE_CAP_S = 60; // Chrome's host cache caps TTLs at a minute
 const RESOLUTION_DELAY_MS = 50; // RFC 8305 §3
 
 export interface HostResolverConfig {
-  events: Emitter;
+  events: Emitter<BrowserEvent>;
   hostsPath: string;
   resolvConf: () => ResolvConf;
   dnsPort: number;

@@ -1,28 +1,63 @@
 // The browser host: the client of the story. `lab browse <text>` sends it the control command
 // `browse`; it does what Chrome does, step by step, each step an event.
 //
-// Events (contract v1), all with the page load's trace id:
-//   omnibox {text, kind: url|search, url, reason} · url.parse {scheme, host, port, path, query, fragment}
-//   hsts.upgrade {from, to, why} · hsts.learn {host, header} · cache.browser {url, result: fresh|stored|revalidated}
-//   dns.cache | dns.hosts | dns.stub {name, type, server, addresses, cname, ttl} · happy-eyeballs.attempt {address, family, outcome}
-//   tcp.connect {connection, src, sport, dst, dport} · tls.handshake {connection, sni, version, cipher, alpn, stapled | error}
-//   ocsp.check {host, status: good|revoked|unknown|unavailable, source: stapled|ocsp|crl|none, detail} · http.request {id, method, url, headers} · http.response {id, status, httpVersion, connection}
-//   http.redirect {status, to} · html.parse {title, subresources} · page.render {title, headings, links, images, requests}
-//   tcp.close {connection, src, dst, error} (no trace: a pooled socket outlives a load) · page.error {code, step, message} · subresource.error {url, code}
+// Events (contract v1, docs/EVENTS.md), generated from services/browser/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   omnibox  the omnibox decided: a URL, or a search
+//       data {text, kind: url|search, url, reason}
+//   url.parse  the URL taken apart
+//       data {typedHost, href, scheme, username, password, host, port, path, query, fragment}
+//   hsts.upgrade  http:// became https:// before any request (a 307 Internal Redirect)
+//       data {from, to, why}
+//   hsts.learn  a Strict-Transport-Security header remembered
+//       data {host, header}
+//   cache.browser  the browser's HTTP cache answered, stored or revalidated
+//       data {url, result: fresh|stored|revalidated, age?}
+//   dns.cache  a name in the browser's own DNS cache
+//       data {name, addresses[], ttl}
+//   dns.hosts  a name in the hosts file: no DNS query
+//       data {name, addresses[], file}
+//   dns.stub  the stub resolver asked the resolver of resolv.conf
+//       data {name, type: A|AAAA, server, local?, transport, rcode, addresses[], cname[], ttl, ms}
+//   happy-eyeballs.attempt  one connection attempt of happy eyeballs (RFC 8305)
+//       data {address, family, outcome: won|failed|abandoned|timeout, error?, startedAt}
+//   tcp.connect  a TCP connection set up
+//       data {connection, src?, sport?, dst?, dport?, ms}
+//   tcp.close  a TCP connection closed
+//       data {connection, src, dst, error}
+//   tls.handshake  a TLS handshake, or its failure (error, detail)
+//       data {connection, sni, version?, cipher?, alpn?, stapled?, subject?, issuer?, validTo?, ms?, error?, detail?}
+//   ocsp.check  is the server's certificate revoked?
+//       data {host, status: good|revoked|unknown|unavailable, source: stapled|ocsp|crl|none, detail}
+//   http.request  a request sent
+//       data {id, method, url, type, headers, host, path}
+//   http.response  its response
+//       data {id, url, status, httpVersion, connection, bytes, headers, ms}
+//   http.redirect  a 3xx followed
+//       data {status, to}
+//   html.parse  the HTML parsed
+//       data {title, subresources[], links}
+//   page.render  what would be painted
+//       data {title, headings? [{level, text}], links?[], images?, requests, ms}
+//   page.error  the page load failed
+//       data {code, step, message, url?}
+//   subresource.error  a subresource failed; the page goes on
+//       data {url, code, step}
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fetchFromCa } from '../common/certificate.js';
 import { guard, runService } from '../common/service.js';
 import { addressOf } from '../common/settings.js';
+import type { BrowserCommands } from './commands.js';
 import { NetError } from './connect.js';
 import { BrowserContext } from './context.js';
+import type { BrowserEvent } from './events.js';
 import { browse } from './navigate.js';
 import { parseHosts, parseResolvConf } from './resolve.js';
 
 /** how long the next page waits at most for the one before it to end */
 const PAGE_WEDGE_MS = 90_000;
 
-await runService('browser', async (ctx) => {
+await runService<BrowserEvent, BrowserCommands>('browser', async (ctx) => {
   const s = ctx.settings;
   const profile = join(ctx.stateDir, 'profile');
   mkdirSync(profile, { recursive: true });

@@ -5,6 +5,7 @@ import type { Emitter } from '../common/events.js';
 import { nextTraceparent } from '../common/trace.js';
 import { NetError } from './connect.js';
 import type { BrowserContext } from './context.js';
+import type { BrowserEvent } from './events.js';
 import { toHar, waterfall } from './har.js';
 import { omnibox, urlParts } from './omnibox.js';
 import { cssUrls, type PageSummary, parsePage, renderText } from './page.js';
@@ -88,7 +89,7 @@ export async function browse(
 }
 
 /** JOURNEY 1–3: what was typed becomes a URL; its parts are told. */
-function typedUrl(events: Emitter, text: string, trace: string): URL {
+function typedUrl(events: Emitter<BrowserEvent>, text: string, trace: string): URL {
   const typed = omnibox(text);
   events.emit({
     kind: 'omnibox',

@@ -1,6 +1,7 @@
 // JOURNEY 1–3: what was typed in the address bar — a URL (and which scheme), or words to search for;
 // then the WHATWG URL parse, with the host turned into punycode (UTS #46, via node's URL).
 import { isIP } from 'node:net';
+import type { UrlParts } from './events.js';
 
 export const SEARCH_URL = 'https://search.test/?q=';
 
@@ -44,7 +45,7 @@ export function omnibox(text: string): Typed {
 }
 
 /** Every part of a URL, as a browser shows it (the fragment never leaves the browser). */
-export function urlParts(u: URL): Record<string, string> {
+export function urlParts(u: URL): UrlParts {
   return {
     href: u.href,
     scheme: u.protocol.replace(/:$/, ''),

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { CookieJar } from 'tough-cookie';
 import type { Emitter } from '../common/events.js';
+import type { BrowserEvent } from './events.js';
 import { emptyTimings, type RequestRecord, totalTime } from './har.js';
 import type { HstsStore } from './hsts.js';
 import type { Response } from './http-stream.js';
@@ -21,7 +22,7 @@ const ACCEPT: Readonly<Record<string, string>> = {
 
 /** What a transaction uses of its page load. */
 export interface PageLoad {
-  events: Emitter;
+  events: Emitter<BrowserEvent>;
   trace: string;
   network: ConnectionPools;
   cache: HttpCache;

@@ -3,18 +3,32 @@
 // get their certificates through ACME (/acme/, RFC 8555), which checks that they control the names;
 // POST /issue (a CSR, no check) answers only this machine's addresses, where the lab's CLI runs.
 //
-// Events (contract v1):
-//   ca.ready      the hierarchy in use       data {root, intermediate, created}
-//   ca.issue      a certificate signed       data {serial, names, notAfter, requester, kind?, account?}
-//   acme.*        the ACME server's steps (services/ca/acme/server.ts)
-//   ca.revoke     a certificate revoked      data {serial, names, reason}
-//   ocsp.request  an OCSP question           data {serials[], nonce?, method, from}
-//   ocsp.response what it answered           data {statuses[{serial,status,reason?}], thisUpdate, nextUpdate,
-//                                                  malformed, reason? (why a request was malformed)}
-//   crl.fetch     a CRL downloaded           data {ca, entries, from}
-//   http.refused  a request the CA will not serve   data {from, path, status, reason}
+// Events (contract v1, docs/EVENTS.md), generated from services/ca/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   ca.ready  the hierarchy in use (created or loaded)
+//       data {root, intermediate, created}
+//   ca.issue  a certificate signed: from a CSR, after ACME validation (kind acme), or a bad one for a story
+//       data {serial, names[], notAfter?, requester?, kind?, account?}
+//   ca.revoke  a certificate revoked
+//       data {serial, names[], reason}
+//   ocsp.request  an OCSP question (RFC 6960)
+//       data {serials[], nonce?, method: GET|POST, from}
+//   ocsp.response  what the CA answered
+//       data {statuses [{serial, status: good|revoked|unknown, reason?, revokedAt?}], thisUpdate, nextUpdate, malformed, reason?}
+//   crl.fetch  a CRL downloaded
+//       data {ca: intermediate|root, entries, from}
+//   http.refused  a request the CA will not serve
+//       data {from, path?, status, reason}
+//   acme.account  ACME: an account opened
+//       data {account, alg, thumbprint, contact[], from}
+//   acme.order  ACME: an order placed, or its status changed
+//       data {order, account, names[], status: pending|ready|processing|valid|invalid, from?, problem? {type, detail, status}}
+//   acme.challenge  ACME: the client says a challenge is ready
+//       data {challenge, type: http-01|dns-01, name, token, account, from}
+//   acme.validate  ACME: the CA checked a challenge itself
+//       data {type: http-01|dns-01, name, ok, at?, problem? {type, detail, status}, from}
+//   acme.refused  ACME: a request refused with a problem document (RFC 8555 §6.7)
+//       data {from, path?, type, detail, status}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { alsoListen, closeAll } from '../common/listen.js';
@@ -23,7 +37,10 @@ import { addressOf, hostAt, peerNamer, port, project, ulaNet } from '../common/s
 import { networks } from '../common/topology.js';
 import { createAcmeServer } from './acme/server.js';
 import { makeBadCert } from './badcert.js';
+import type { CaCommands } from './commands.js';
+import type { CaEvent } from './events.js';
 import { type Hierarchy, loadOrCreateHierarchy, x509 } from './hierarchy.js';
+import { lingeringClose, TooLarge } from './http-limits.js';
 import {
   buildCrl,
   CaRefusal,
@@ -39,28 +56,8 @@ import { answerOcsp, MAX_OCSP_REQUEST } from './ocsp.js';
 import { ocspCacheHeaders, ocspExchangeEvents } from './ocsp-events.js';
 
 const MAX_BODY = 64 * 1024;
-const LINGER_MS = 2_000;
 
-class TooLarge extends Error {
-  constructor(limit: number) {
-    super(`the body is larger than ${limit} bytes`);
-  }
-}
-
-/** After the answer: FIN, keep reading (and dropping) until the client closes or LINGER_MS, then close. */
-function lingeringClose(sock: Socket): void {
-  sock.destroySoon = () => {
-    sock.end();
-    sock.resume();
-    const timer = setTimeout(() => sock.destroy(), LINGER_MS);
-    sock.once('end', () => {
-      clearTimeout(timer);
-      sock.destroy();
-    });
-  };
-}
-
-await runService('ca', async (ctx) => {
+await runService<CaEvent, CaCommands>('ca', async (ctx) => {
   const s = ctx.settings;
   const urls = { base: `http://ca.test${ctx.port(80) === 80 ? '' : `:${ctx.port(80)}`}` };
   const ipRanges = [
@@ -87,7 +84,7 @@ await runService('ca', async (ctx) => {
   const mayIssue = (addr: string) => machine.has(addr);
   const who = peerNamer(s);
   // OCSP answers come by the thousand: their events are written in batches, once per loop turn
-  const ocspEvents = createBatchedEmitter(ctx.host);
+  const ocspEvents = createBatchedEmitter<CaEvent>(ctx.host);
   let crlCache: { der: Buffer; at: number } | undefined;
 
   const announce = () =>

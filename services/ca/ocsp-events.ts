@@ -3,12 +3,13 @@
 // made from one statement shares its `statuses` array — not once per request.
 import { createHash } from 'node:crypto';
 import type { EventInput } from '../common/events.js';
+import type { CaEvent } from './events.js';
 import type { OcspAnswer } from './ocsp.js';
 
 interface Wording {
   about: string;
   serials: string[];
-  response: EventInput;
+  response: EventInput<CaEvent>;
 }
 
 const wordingOf = new WeakMap<OcspAnswer['statuses'], Wording>();
@@ -45,7 +46,7 @@ export function ocspExchangeEvents(
   a: OcspAnswer,
   from: string,
   method: 'GET' | 'POST',
-): [EventInput, EventInput] {
+): [EventInput<CaEvent>, EventInput<CaEvent>] {
   const w = wordingFor(a);
   return [
     {

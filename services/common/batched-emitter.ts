@@ -3,13 +3,13 @@
 // are flushed at the end of each turn of the event loop (and by flush() on close). On docker the
 // readable lines for the terminal (event-output.ts) are batched the same way.
 import { type EventOutput, hostOutput, terminalText } from './event-output.js';
-import { createEmitter, type Emitter, type LabEvent } from './events.js';
+import { createEmitter, type Emitter, type EventShape, type LabEvent } from './events.js';
 
-export function createBatchedEmitter(
+export function createBatchedEmitter<E extends EventShape = EventShape>(
   host: string,
   /** the host's output (default), or one function that takes the JSON lines (tests) */
   out: EventOutput | ((chunk: string) => void) = hostOutput(host),
-): Emitter & { flush(): void } {
+): Emitter<E> & { flush(): void } {
   const output: EventOutput = typeof out === 'function' ? { events: out } : out;
   let lines: string[] = [];
   let events: LabEvent[] = [];
@@ -22,7 +22,7 @@ export function createBatchedEmitter(
     output.events(chunk);
     if (text) output.terminal?.(text);
   };
-  const emitter = createEmitter(host, (line, ev) => {
+  const emitter = createEmitter<E>(host, (line, ev) => {
     if (output.terminal) events.push(ev);
     if (lines.push(line) === 1) setImmediate(flush);
   });

@@ -17,6 +17,26 @@ export type ControlResponse =
 /** A handler returns the result, or throws a ControlError (its message goes back to the caller). */
 export type ControlHandler = (args: Record<string, unknown>) => unknown | Promise<unknown>;
 
+/** One command: the arguments a caller sends, and the result it gets back. */
+export interface CommandSpec {
+  args: object;
+  result: unknown;
+}
+
+/** A service's commands, command → {args, result}: one map (its commands.ts) for the service and the CLI. */
+export type CommandMap = { [command: string]: CommandSpec };
+
+/** Any command, for a host or a command named at run time (`lab ca <command>`, a scenario's `control`). */
+export type AnyCommands = { [command: string]: { args: Record<string, unknown>; result: unknown } };
+
+/** What a handler is given: the declared arguments, each still to be checked (they came off a socket). */
+export type Untrusted<A> = { [K in keyof A]?: unknown };
+
+/** The handler of command C of map M. */
+export type CommandHandler<M extends CommandMap, C extends keyof M> = (
+  args: Untrusted<M[C]['args']>,
+) => M[C]['result'] | Promise<M[C]['result']>;
+
 export class ControlError extends Error {
   constructor(
     message: string,
@@ -28,13 +48,15 @@ export class ControlError extends Error {
 
 const MAX_REQUEST_BYTES = 1 << 20;
 
-export interface ControlServer {
-  register(command: string, handler: ControlHandler): void;
+export interface ControlServer<M extends CommandMap = AnyCommands> {
+  register<C extends keyof M & string>(command: C, handler: CommandHandler<M, C>): void;
   commands(): string[];
   close(): Promise<void>;
 }
 
-export async function startControlServer(path: string): Promise<ControlServer> {
+export async function startControlServer<M extends CommandMap = AnyCommands>(
+  path: string,
+): Promise<ControlServer<M>> {
   const handlers = new Map<string, ControlHandler>();
   try {
     if (existsSync(path)) unlinkSync(path); // a socket file left by a killed process
@@ -98,7 +120,7 @@ export async function startControlServer(path: string): Promise<ControlServer> {
   });
   return {
     register(command, handler) {
-      handlers.set(command, handler);
+      handlers.set(command, handler as ControlHandler);
     },
     commands: () => [...handlers.keys()],
     close: () =>
@@ -122,13 +144,17 @@ function stateDirProblem(err: unknown, path: string): unknown {
   );
 }
 
-/** Sends one command and waits for its answer; rejects with the service's error message. */
-export function controlCall(
+/**
+ * Sends one command and waits for its answer; rejects with the service's error message. R is the
+ * result the command's handler is typed to return (its service's commands.ts): what comes off the
+ * socket is taken as that, here and nowhere else.
+ */
+export function controlCall<R = unknown>(
   path: string,
   command: string,
-  args: Record<string, unknown> = {},
+  args: object = {},
   timeoutMs = 30_000,
-): Promise<unknown> {
+): Promise<R> {
   return new Promise((resolve, reject) => {
     const sock = createConnection(path);
     let buf = '';
@@ -146,7 +172,7 @@ export function controlCall(
       sock.end();
       try {
         const res = JSON.parse(buf.slice(0, nl)) as ControlResponse;
-        if (res.ok) resolve(res.result);
+        if (res.ok) resolve(res.result as R);
         else reject(Object.assign(new Error(res.error), { code: res.code }));
       } catch {
         reject(new Error('malformed answer on the control channel'));

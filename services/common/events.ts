@@ -21,7 +21,21 @@ export interface LabEvent {
   probe?: true;
   data?: Record<string, unknown>;
 }
-export type EventInput = Omit<LabEvent, 'ts' | 'host'> & { ts?: number };
+
+/**
+ * One kind of event and the shape of its data. Each service declares its kinds as a union of these in
+ * its own events.ts (services/proxy/events.ts, …); scripts/events-doc.ts turns the unions into
+ * docs/EVENTS.md, docs/events.schema.json and the list at the top of each main.ts.
+ */
+export interface EventShape {
+  kind: string;
+  data?: object;
+}
+
+/** What a call site passes to emit: one member of the union E, plus the fields every event has. */
+export type EventInput<E extends EventShape = EventShape> = E extends EventShape
+  ? Omit<LabEvent, 'ts' | 'host' | 'kind' | 'data'> & E & { ts?: number }
+  : never;
 
 /** Microseconds since the epoch, on the clock every host and the capture share. */
 export function nowMicros(): number {
@@ -41,14 +55,21 @@ export type EventSink = (line: string, ev: LabEvent) => void;
 // the default sink is the host's own output (event-output.ts): stdout, or on docker a file plus
 // readable lines
 
-export interface Emitter {
+/**
+ * Writes a host's events. `Emitter<ProxyEvent>` only takes the proxy's kinds, each with its data's
+ * shape; a plain `Emitter` (shared code that any host runs) takes any kind.
+ */
+export interface Emitter<E extends EventShape = EventShape> {
   host: string;
-  emit(ev: EventInput): LabEvent;
+  emit(ev: EventInput<E>): LabEvent;
   /** Opens a span now; call the returned function to emit the closing event with `dur`. */
-  span(ev: EventInput): { id: string; end(close: Partial<EventInput> & { kind?: string }): LabEvent };
+  span(ev: EventInput<E>): { id: string; end(close: Partial<EventInput<E>>): LabEvent };
 }
 
-export function createEmitter(host: string, sink: EventSink = outputSink(hostOutput(host))): Emitter {
+export function createEmitter<E extends EventShape = EventShape>(
+  host: string,
+  sink: EventSink = outputSink(hostOutput(host)),
+): Emitter<E> {
   const emit = (ev: EventInput): LabEvent => {
     // the schema's field order, and no key for a field left out
     const full: LabEvent = { ts: ev.ts ?? nowMicros(), host, kind: ev.kind, summary: ev.summary };
@@ -58,7 +79,7 @@ export function createEmitter(host: string, sink: EventSink = outputSink(hostOut
     if (ev.peer !== undefined) full.peer = ev.peer;
     if (ev.dur !== undefined) full.dur = ev.dur;
     if (ev.probe) full.probe = true;
-    if (ev.data !== undefined) full.data = ev.data;
+    if (ev.data !== undefined) full.data = ev.data as Record<string, unknown>;
     // the one place an event becomes text: one JSON line (UTF-8 as written, newlines escaped)
     sink(`${JSON.stringify(full)}\n`, full);
     return full;

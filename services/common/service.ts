@@ -2,9 +2,11 @@
 // shut down cleanly on SIGTERM, and exit non-zero with one clear line on a fatal error.
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type ControlServer, startControlServer } from './control.js';
-import { createEmitter, type Emitter } from './events.js';
+import type { CommonCommands } from './commands.js';
+import { type AnyCommands, type CommandMap, type ControlServer, startControlServer } from './control.js';
+import { createEmitter, type Emitter, type EventShape } from './events.js';
 import { capOwnLogs } from './log-cap.js';
+import type { ServiceEvent } from './service-events.js';
 import {
   address6Of,
   addressOf,
@@ -17,12 +19,16 @@ import {
 } from './settings.js';
 import { type HostSpec, hostSpec, type NetworkName, type ServiceName } from './topology.js';
 
-export interface ServiceContext {
+/**
+ * What a service's start function gets; E is the union of the events it emits (its events.ts), M the
+ * map of the control commands it answers (its commands.ts).
+ */
+export interface ServiceContext<E extends EventShape = EventShape, M extends CommandMap = AnyCommands> {
   host: string;
   spec: HostSpec;
   settings: LabSettings;
-  events: Emitter;
-  control: ControlServer;
+  events: Emitter<E>;
+  control: ControlServer<M>;
   /** this host's private state directory (created) */
   stateDir: string;
   /** this host's runtime IPv4 address on a network (default: the one the lab sees) */
@@ -44,7 +50,9 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
-export type ServiceStart = (ctx: ServiceContext) => Promise<RunningService>;
+export type ServiceStart<E extends EventShape = EventShape, M extends CommandMap = AnyCommands> = (
+  ctx: ServiceContext<E, M>,
+) => Promise<RunningService>;
 
 /** Turns a start error into the one line a user reads ("port 53 on 127.28.2.11 is in use"). */
 export function describeFatal(err: unknown): string {
@@ -56,7 +64,10 @@ export function describeFatal(err: unknown): string {
   return e instanceof Error ? e.message : String(err);
 }
 
-export async function runService(service: ServiceName, start: ServiceStart): Promise<void> {
+export async function runService<E extends EventShape = EventShape, M extends CommandMap = AnyCommands>(
+  service: ServiceName,
+  start: ServiceStart<E, M>,
+): Promise<void> {
   let host = process.env.LAB_HOST ?? service;
   try {
     const { values } = parseArgs({ options: { host: { type: 'string' } }, strict: true });
@@ -68,8 +79,8 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
     const stateDir = hostStateDir(host, settings);
     mkdirSync(stateDir, { recursive: true });
     capOwnLogs(); // local runtime: events.jsonl and stderr.log stay under LAB_LOG_MAX_MB each
-    const events = createEmitter(host);
-    const control = await startControlServer(controlSocketPath(host, settings));
+    const events = createEmitter<E | ServiceEvent>(host);
+    const control = await startControlServer<M & CommonCommands>(controlSocketPath(host, settings));
     const started = Date.now();
     control.register('ping', () => ({ host, pid: process.pid, uptimeMs: Date.now() - started }));
     control.register('status', () => ({
@@ -79,7 +90,7 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
       rss: process.memoryUsage().rss,
       commands: control.commands(),
     }));
-    const ctx: ServiceContext = {
+    const ctx: ServiceContext<E, M> = {
       host,
       spec,
       settings,
@@ -122,7 +133,7 @@ export async function runService(service: ServiceName, start: ServiceStart): Pro
 }
 
 /** Logs an unexpected error from a socket handler without dying: no service crashes on input. */
-export function guard(events: Emitter, where: string, err: unknown): void {
+export function guard(events: Emitter<ServiceEvent>, where: string, err: unknown): void {
   events.emit({
     kind: 'service.error',
     summary: `${where}: ${err instanceof Error ? err.message : String(err)}`,

@@ -3,16 +3,19 @@
 // RSTs to both ends or a DNS answer that races the real one. On the docker runtime it also loses one
 // chosen segment in its FORWARD chain. `--dry-run <pcap>` plays a capture through the same rules.
 //
-// Events (contract v1):
-//   censor.rule    the rule set changed                  data {op: add|rm|load|clear, rule?, rules}
-//   censor.match   a rule matched a flow                 data {rule {id, text}, trigger: syn|sni|host|keyword|dns,
-//                                                              value, flow {proto, client, server}}
-//   rst.injected   forged RSTs sent for one trigger      data {rule, flow, trigger {dir: c2s|s2c, seq, ack, len, flags},
-//                                                              packets [{to: client|server, src, sport, dst, dport,
-//                                                              flags, seq, ack, ttl, ipId}]}
-//   dns.injected   a forged DNS answer sent              data {rule, flow, src, dst, id, name, type, answer, ttl, ipId}
-//   loss.armed     one segment will be dropped           data {tag, from, to, fromPort, toPort, nth} (nth data segment from now)
-//   loss.dropped   the kernel dropped it (rule removed)  data {tag, dropped}
+// Events (contract v1, docs/EVENTS.md), generated from services/middlebox/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   censor.match  a rule matched a flow
+//       data {rule {id, text}, trigger: syn|sni|host|keyword|dns, value, flow {proto: tcp|udp, client, server}}
+//   rst.injected  forged RSTs sent to both ends for one trigger
+//       data {rule {id, text}, flow {proto: tcp|udp, client, server}, trigger {dir: c2s|s2c, seq, ack, len, flags}, packets [{to: client|server, src, sport, dst, dport, flags, seq, ack, ttl, ipId?}]}
+//   dns.injected  a forged DNS answer sent, racing the real one
+//       data {src, dst, id, name, type, answer?, ttl, ipId?, rule {id, text}, flow {proto: tcp|udp, client, server}}
+//   censor.rule  the rule set changed
+//       data {op: add|rm|load|clear, rule? {id, text, kind: ip|sni|host|keyword|dns, value}, rules[]}
+//   loss.armed  one segment will be dropped: the nth data segment from now (docker runtime)
+//       data {tag, from, to, fromPort?, toPort?, nth}
+//   loss.dropped  the kernel dropped it, or nothing matched in time (the rule is removed)
+//       data {tag, dropped}
 import { execFileSync } from 'node:child_process';
 import { setPriority } from 'node:os';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
@@ -21,7 +24,9 @@ import { nowMicros } from '../common/events.js';
 import { guard, runService } from '../common/service.js';
 import { address6Of, addressOf, hostAt, type LabSettings, settingsFromEnv } from '../common/settings.js';
 import { createCensor } from './censor.js';
+import type { MiddleboxCommands } from './commands.js';
 import { dryRunCli } from './dry-run.js';
+import type { MiddleboxEvent, ShownRule } from './events.js';
 import { type ArmedLoss, armLossEach, runner } from './loss.js';
 import { outcomeEvent } from './report.js';
 import { createRuleSet, type Rule, RuleError } from './rules.js';
@@ -54,7 +59,7 @@ function scheduleFirst(): void {
   }
 }
 
-const shown = (r: Rule) => ({ id: r.id, text: r.text, kind: r.kind, value: r.value });
+const shown = (r: Rule): ShownRule => ({ id: r.id, text: r.text, kind: r.kind, value: r.value });
 
 /** Why the middlebox cannot capture and inject here, or undefined. */
 function offReason(s: LabSettings): string | undefined {
@@ -63,7 +68,7 @@ function offReason(s: LabSettings): string | undefined {
   return undefined;
 }
 
-await runService('middlebox', async (ctx) => {
+await runService<MiddleboxEvent, MiddleboxCommands>('middlebox', async (ctx) => {
   const s = ctx.settings;
   const rules = createRuleSet(s);
   const censor = createCensor(rules, censorScope(s));
@@ -74,7 +79,7 @@ await runService('middlebox', async (ctx) => {
       throw new ControlError(`${err.message}; the rule set is unchanged`, err.code);
     throw err;
   };
-  const changed = (op: string, rule?: Rule) =>
+  const changed = (op: 'add' | 'rm' | 'load' | 'clear', rule?: Rule) =>
     ctx.events.emit({
       kind: 'censor.rule',
       summary: `rules ${op}${rule ? `: ${rule.text}` : ''} (${rules.list().length} in force)`,
@@ -82,17 +87,16 @@ await runService('middlebox', async (ctx) => {
     });
   ctx.control.register('block.list', () => rules.list().map(shown));
   // block.add and block.rm: one rule by its text, refused with the reason when it does not parse
-  const editRule =
-    (op: 'add' | 'rm', edit: (text: string) => Rule | undefined) => (a: Record<string, unknown>) => {
-      let r: Rule | undefined;
-      try {
-        r = edit(String(a.rule ?? ''));
-      } catch (err) {
-        refuse(err);
-      }
-      changed(op, r);
-      return r && shown(r);
-    };
+  const editRule = (op: 'add' | 'rm', edit: (text: string) => Rule) => (a: Record<string, unknown>) => {
+    let r: Rule;
+    try {
+      r = edit(String(a.rule ?? ''));
+    } catch (err) {
+      return refuse(err);
+    }
+    changed(op, r);
+    return shown(r);
+  };
   ctx.control.register(
     'block.add',
     editRule('add', (t) => rules.add(t)),
@@ -178,7 +182,7 @@ await runService('middlebox', async (ctx) => {
   let tap: Tap | undefined;
   // the outcomes' events are written after this turn's frames: a synchronous write per event (a pipe
   // to dockerd there) delayed the next forgery, and a forged AAAA lost its race to the real answer
-  const outcomeEvents = createBatchedEmitter(ctx.host);
+  const outcomeEvents = createBatchedEmitter<MiddleboxEvent>(ctx.host);
   let upstream: Upstream | undefined;
   let off = offReason(s);
   const home = addressOf('middlebox', s, 'home');

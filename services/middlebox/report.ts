@@ -1,15 +1,11 @@
 // One wording for what the censor did, shared by its events and the pcap dry-run, so a workshop
 // can put the two side by side: one line per forged packet, in the order they were sent.
+import type { EventInput } from '../common/events.js';
 import type { Outcome } from './censor.js';
+import type { OutcomeEvent } from './events.js';
 import { flagNames } from './packets.js';
 
-export interface EventShape {
-  kind: 'censor.match' | 'rst.injected' | 'dns.injected';
-  summary: string;
-  data: Record<string, unknown>;
-}
-
-export function outcomeEvent(o: Outcome): EventShape {
+export function outcomeEvent(o: Outcome): EventInput<OutcomeEvent> {
   if (o.kind === 'match') {
     const m = o.match;
     return {

@@ -1,15 +1,18 @@
 // The authoritative nameserver: one program, three hosts (ns-root, ns-tld, ns-example).
 //
-// Events (contract v1):
-//   dns.query     a query arrived      data {from, name, type, id, transport}; peer = client
-//   dns.answer | dns.referral | dns.nxdomain | dns.nodata | dns.refused | dns.formerr | dns.notimp | dns.badvers
-//   | dns.transfer (AXFR) | dns.notauth
-//                 what it answered     data {name, type, id, zone, aa, tc, rcode, answers[], authority[], additional[]}
-//                                      (records as dig prints them); parent = the dns.query span
-//   dns.badcookie  a query with a server cookie this server did not make, over UDP (RFC 7873 §5.2.4)
-//                 data {from, why}; a malformed COOKIE option is a dns.formerr with the same data
-//   dns.zone.change  a record set or removed at run time  data {zone, serial, op, record}
-//   dns.delay     answers held back for a scenario        data {ms}
+// Events (contract v1, docs/EVENTS.md), generated from services/nameserver/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   dns.query  a query arrived; peer = the client, span = the question's
+//       data {from, name?, type?, id, transport: udp|tcp}
+//   dns.answer | dns.referral | dns.nxdomain | dns.nodata | dns.refused | dns.formerr | dns.notimp | dns.badvers | dns.transfer | dns.notauth  what it answered; parent = the dns.query span
+//       data {name?, type?, id, zone?, aa, tc, rcode, answers[], authority[], additional[]}
+//   dns.formerr  a query that could not be read (answered with FORMERR when its header could be)
+//       data {from, bytes, answered}
+//   dns.formerr | dns.badcookie  a malformed COOKIE option (dns.formerr), or a server cookie this server did not make, over UDP (dns.badcookie, RFC 7873 §5.2.4)
+//       data {from, why}
+//   dns.zone.change  a record set or removed at run time
+//       data {zone, serial, op, record}
+//   dns.delay  answers held back for a scenario (a slow authority); 0: at once again
+//       data {ms}
 
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { AnswerCache } from '../common/dns/answer-cache.js';
@@ -31,17 +34,18 @@ import { guard, runService } from '../common/service.js';
 import { hostAt, peerNamer, peerString, project } from '../common/settings.js';
 import { networks } from '../common/topology.js';
 import { type AuthorityResult, answerQuery } from './authority.js';
+import type { NameserverCommands } from './commands.js';
+import type { AnswerData, AnswerKind, NameserverEvent } from './events.js';
 import { loadZoneFile, removeRecord, setRecord, soaOf, ZONES_BY_HOST, zoneFor, zoneText } from './zones.js';
 
 /** What an answer's events say, worked out once per cached answer; the query's ID and client are added as it is sent. */
 interface Told {
   q?: { name: string; type: string };
-  /** dns.answer, dns.referral, … */
-  kind: string;
+  kind: AnswerKind;
   /** a referral names the client it refers */
   summary: (client: string) => string;
   /** the outcome event's data after the question and its ID */
-  outcome: Record<string, unknown>;
+  outcome: Omit<AnswerData, 'name' | 'type' | 'id'>;
 }
 
 function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
@@ -91,13 +95,13 @@ function tell(query: Packet, r: AuthorityResult, tc: boolean): Told {
   };
 }
 
-await runService('nameserver', async (ctx) => {
+await runService<NameserverEvent, NameserverCommands>('nameserver', async (ctx) => {
   const files = ZONES_BY_HOST[ctx.host];
   if (!files) throw new Error(`no zones are configured for ${ctx.host}`);
   const zones = files.map((f) => loadZoneFile(f, ctx.settings));
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0'; // benchmarks may turn per-query events off
   // per-query events go out in batches, one write(2) a turn of the event loop, not one a line
-  const events = createBatchedEmitter(ctx.host);
+  const events = createBatchedEmitter<NameserverEvent>(ctx.host);
   const who = peerNamer(ctx.settings);
   // zone transfers go to lab hosts and to the machine running the lab (dig on the host) only
   const machine =

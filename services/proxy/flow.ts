@@ -5,6 +5,7 @@
 import type { Emitter } from '../common/events.js';
 import type { Backend, BackendReply } from './backend.js';
 import { backendResponse, EMPTY, fetchFromBackend } from './backend-fetch.js';
+import type { CacheLookupExtra, CacheLookupResult, ProxyEvent } from './events.js';
 import { parseHttpDate } from './http-date.js';
 import { ifRangeMatches, parseRange } from './range.js';
 import { type CachedObject, freshness, type ObjectStore } from './store.js';
@@ -21,7 +22,7 @@ export interface FlowDeps {
   vcl: Vcl;
   store: ObjectStore;
   backend: Backend;
-  events: Emitter;
+  events: Emitter<ProxyEvent>;
   /** a 1xx interim response from the app for this client (103 Early Hints), sent on before the answer */
   informational?(status: number, headers: Record<string, string>): void;
   /** headers the proxy adds toward the backend (X-Forwarded-*, Via, traceparent) */
@@ -132,9 +133,9 @@ export function synth(d: FlowDeps, status: number, reason: string, rule?: string
 function lookupEvent(
   d: FlowDeps,
   p: ProxyRequest,
-  result: string,
+  result: CacheLookupResult,
   why: string,
-  extra: Record<string, unknown> = {},
+  extra: CacheLookupExtra = {},
 ) {
   d.events.emit({
     kind: 'cache.lookup',

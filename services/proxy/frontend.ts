@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Emitter } from '../common/events.js';
 import { guard } from '../common/service.js';
 import { type Backend, connectionOptions } from './backend.js';
+import type { ProxyEvent } from './events.js';
 import { type Delivery, type FlowDeps, handleRequest, invalidateAfterUnsafe, synth } from './flow.js';
 import { nextTrace, randomHex } from './ids.js';
 import { invalidateByRequest } from './invalidate.js';
@@ -31,7 +32,7 @@ const HOP_BY_HOP = [
 export interface FrontendOptions {
   /** the VCL in use now (defaultVcl, or a workshop's over it): a request keeps the one it started with */
   vcl(): Vcl;
-  events: Emitter;
+  events: Emitter<ProxyEvent>;
   store: ObjectStore;
   backend: Backend;
   pipe: Pipe;

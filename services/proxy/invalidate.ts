@@ -2,6 +2,8 @@
 // control commands cache.purge / cache.ban / cache.stats behind `lab cache`.
 import type { ControlServer } from '../common/control.js';
 import type { Emitter } from '../common/events.js';
+import type { ProxyCommands } from './commands.js';
+import type { ProxyEvent } from './events.js';
 import type { Delivery } from './flow.js';
 import type { ObjectStore } from './store.js';
 import type { ProxyRequest, Vcl } from './vcl.js';
@@ -11,7 +13,7 @@ export function invalidateByRequest(
   p: ProxyRequest,
   store: ObjectStore,
   vcl: Vcl,
-  events: Emitter,
+  events: Emitter<ProxyEvent>,
   trace: string,
 ): Delivery {
   let removed: number;
@@ -56,10 +58,10 @@ export function invalidateByRequest(
 }
 
 export function registerCacheControl(
-  control: ControlServer,
+  control: ControlServer<ProxyCommands>,
   store: ObjectStore,
-  events: Emitter,
-  extra: () => Record<string, unknown>,
+  events: Emitter<ProxyEvent>,
+  extra: () => { backendHealthy: boolean },
   /** the VCL in use: its hash names the object a URL is stored under */
   vcl: () => Vcl,
 ) {

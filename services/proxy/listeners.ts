@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { SecureContext, TLSSocket } from 'node:tls';
 import type { Emitter } from '../common/events.js';
 import { enableSessionIdResumption, SERVER_POLICY } from '../common/tls-policy.js';
+import type { ProxyEvent } from './events.js';
 
 export type Handler = (
   req: IncomingMessage | Http2ServerRequest,
@@ -28,7 +29,7 @@ export interface ListenerOptions {
   defaultContext(): SecureContext;
   /** the DER OCSP response to staple, if the CA gave one */
   staple(): Buffer | undefined;
-  events: Emitter;
+  events: Emitter<ProxyEvent>;
   who(address: string): string;
   onRequest: Handler;
   onUpgrade: UpgradeHandler;
@@ -111,7 +112,7 @@ function overlongRequestLine(err: NodeJS.ErrnoException & { rawPacket?: Buffer }
   return /^[A-Z]+ /.test(raw.subarray(0, 16).toString('latin1')) && eol === -1;
 }
 
-function rejectMalformed(events: Emitter, port: string) {
+function rejectMalformed(events: Emitter<ProxyEvent>, port: string) {
   return (err: NodeJS.ErrnoException, sock: Duplex) => {
     if (!sock.writable) return sock.destroy();
     const status =

@@ -3,24 +3,49 @@
 // Environment: LAB_PROXY_PARAMS="default_ttl=0,…" (Varnish's parameters, params.ts) and
 // LAB_PROXY_VCL=<file.mjs> (a workshop's VCL over the default, vcl-file.ts; `lab cache vcl use` later).
 //
-// Events (contract v1):
-//   tls.handshake   a TLS session set up       data {sni, alpn, version, cipher, resumed, stapled, client}
-//   http.request    a request arrived         data {method, host, url, scheme, httpVersion, client, requestId}; trace
-//   cache.lookup    hit | miss | stale | pass | pipe   data {result, why, url, vcl, rule?, age?}
-//   backend.fetch   a fetch from the app      data {url, method, status, ms, conditional, mode}
-//   cache.store     stored, with the TTL      data {ttl, from, grace, vary}      (or cache.uncacheable {why})
-//   http.response   what went back            data {status, xCache, bytes, ms}
-//   http.redirect   port 80 sent to https     data {location}
-//   http.rejected   malformed request refused data {code, status, port}
-//   cache.purge     PURGE or ban              data {method, target, removed, by}
-//   backend.health  the probe changed its mind   data {healthy, why}
-//   backend.error   one fetch failed (timeout, refused, malformed)   data {url, method, why, mode}
-//   cache.range     a Range request answered from a stored object   data {range, length, answer}
-//   cache.vcl       a workshop's VCL file in use, at start or loaded at run time   data {file, name, overridden, by}
-//   cache.param     a parameter changed at run time (lab cache param set)   data {name, value}
-//   cache.refresh-failed   a background (grace) refresh failed   data {url, why}
-//   ocsp.staple     a stapled OCSP response fetched   data {status, nextUpdate}
-//   tls.renew       a new certificate from the CA is served   data {serial, names, notAfter}
+// Events (contract v1, docs/EVENTS.md), generated from services/proxy/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   tls.renew  a new certificate from the CA is served
+//       data {serial, names[], notAfter}
+//   ocsp.staple  a stapled OCSP response fetched (status error: the CA did not answer)
+//       data {status, nextUpdate?}
+//   tls.handshake  a TLS session set up
+//       data {sni?, alpn, version, cipher?, resumed, stapled, client}
+//   tls.error  a TLS handshake that failed
+//       data {code, client}
+//   http.request  a request arrived (trace: the browser's)
+//       data {method, host, url, scheme: http|https, httpVersion, client, requestId}
+//   http.interim  a 1xx sent ahead of the answer (103 Early Hints)
+//       data {status, link}
+//   http.response  what went back
+//       data {status, xCache: HIT|MISS|PASS|SYNTH|PIPE, bytes, ms}
+//   http.redirect  port 80 sent to https
+//       data {location}
+//   http.rejected  a malformed or smuggling request refused
+//       data {code, status, port?, why?}
+//   cache.lookup  hit, miss, stale, pass or pipe
+//       data {rule?, age?, hits?, waiting?, result: hit|miss|stale|pass|pipe, why, url, vcl}
+//   backend.fetch  a fetch from the app
+//       data {url, method, status, ms, conditional, bytes, mode: miss|pass}
+//   backend.error  one fetch failed (timeout, refused, malformed)
+//       data {url, method, why, mode: miss|pass}
+//   backend.health  the health probe changed its mind
+//       data {healthy, why}
+//   cache.store  stored, with the TTL and where it came from
+//       data {hash, ttl, from, grace, keep, vary[], status, bytes}
+//   cache.uncacheable  not stored (hit-for-miss)
+//       data {hash, why, from, rule?}
+//   cache.synth  the proxy answered itself (vcl_synth)
+//       data {status, reason, rule?}
+//   cache.range  a Range request answered from a stored object
+//       data {range, length, answer: full|partial|unsatisfiable}
+//   cache.purge  PURGE or ban, from a client, the control channel or an invalidating request
+//       data {method, target, removed, by}
+//   cache.refresh-failed  a background (grace) refresh failed
+//       data {url, why}
+//   cache.vcl  a workshop's VCL file in use, at start or loaded at run time (lab cache vcl use); file null: the default again
+//       data {file, name, overridden[], by: start|control}
+//   cache.param  a parameter changed at run time (lab cache param set)
+//       data {name, value}
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { createSecureContext } from 'node:tls';
@@ -31,6 +56,8 @@ import { addressOf, peerNamer, project } from '../common/settings.js';
 import { CONTEXT_POLICY } from '../common/tls-policy.js';
 import { hostSpec, networks } from '../common/topology.js';
 import { createBackend } from './backend.js';
+import type { ProxyCommands } from './commands.js';
+import type { ProxyEvent } from './events.js';
 import { createFrontend } from './frontend.js';
 import { loadTlsIdentity } from './identity.js';
 import { registerCacheControl } from './invalidate.js';
@@ -40,7 +67,7 @@ import { createPipe } from './pipe.js';
 import { ObjectStore } from './store.js';
 import { compileVcl, DEFAULT_LOADED, type LoadedVcl, loadVcl, type VclInfo } from './vcl-file.js';
 
-await runService('proxy', async (ctx) => {
+await runService<ProxyEvent, ProxyCommands>('proxy', async (ctx) => {
   const s = ctx.settings;
   const names = hostSpec('proxy').names ?? [];
   // Varnish's parameters, as the workshop set them (LAB_PROXY_PARAMS); `lab cache param set` later
@@ -51,7 +78,7 @@ await runService('proxy', async (ctx) => {
   const vclDir = join(ctx.stateDir, 'vcl');
   let active: LoadedVcl = await loadVcl(process.env.LAB_PROXY_VCL, vclDir);
   const who = peerNamer(s);
-  const events = createBatchedEmitter('proxy');
+  const events = createBatchedEmitter<ProxyEvent>('proxy');
   // the admin addresses: this machine's loopback and its side of each lab network (.1)
   const admins = new Set(['127.0.0.1', '::1', ...networks.map((n) => project(`172.28.${n.index}.1`, s))]);
 

@@ -7,6 +7,7 @@ import { obtainCertificate } from '../common/certificate.js';
 import type { ServiceContext } from '../common/service.js';
 import { startDoh } from './doh.js';
 import { listeningOf, startDot } from './dot.js';
+import type { ResolverEvent } from './events.js';
 
 export type EncryptedTransport = 'dot' | 'doh';
 export type EncryptedHandler = (
@@ -22,7 +23,7 @@ export interface EncryptedDns {
 }
 
 export function startEncryptedDns(
-  ctx: ServiceContext,
+  ctx: ServiceContext<ResolverEvent>,
   addresses: string[],
   handle: EncryptedHandler,
 ): EncryptedDns {

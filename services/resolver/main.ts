@@ -1,14 +1,27 @@
 // The recursive resolver: what the browser's resolv.conf names. It walks from the lab's own root
 // hints (never the real internet), caches with falling TTLs, and serves stale when authorities die.
 //
-// Events (contract v1):
-//   dns.query     a client's question      data {from, name, type, id, transport, rd}; span = the question's span
-//   dns.cache     cache lookup             data {name, type, result: hit|miss|stale, ttl?}; parent = question span
-//   dns.upstream  one query to an authority  data {server (lab host), address, zone, name, type, outcome:
-//                 answer|referral|nxdomain|nodata|refused|timeout|…, rcode?, rtt (ms), transport, dropped}; parent
-//   dns.answer    what the client got      data {name, type, rcode, answers[], authority[], source: cache|upstream|stale, ede?}
-//   dns.refused   a client outside the lab's networks   data {from}
-//   dns.formerr   a malformed client query             data {from, bytes}
+// Events (contract v1, docs/EVENTS.md), generated from services/resolver/events.ts by `npx tsx lab-cli/events-doc.ts`:
+//   dns.query  a client's question; span = the question's span
+//       data {from, name, type, id, transport, rd}
+//   dns.cache  a cache lookup; parent = the question's span
+//       data {name, type, result: hit|miss|stale, ttl?}
+//   dns.upstream  one query to an authority; parent = the question's span
+//       data {server, address, zone, name, type, outcome, rcode?, rtt, transport: udp|tcp, dropped?}
+//   dns.answer  what the client got
+//       data {name, type, rcode, answers[], authority[], source: cache|upstream|stale, ede? {code, text}}
+//   dns.refused  a client outside the lab's networks
+//       data {from, name?}
+//   dns.formerr  a malformed client query
+//       data {from, bytes}
+//   dns.flush  the cache flushed (one name, or all)
+//       data {name?, removed}
+//   dns.encrypted.ready  DNS over TLS and over HTTPS are listening
+//       data {name, serial, listening[]}
+//   dns.encrypted.off  DNS over TLS and HTTPS are off (no certificate)
+//       data {reason}
+//   dns.tls.error  a DoT or DoH connection failed
+//       data {where, code?}
 
 import { randomBytes } from 'node:crypto';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
@@ -34,7 +47,9 @@ import { guard, runService } from '../common/service.js';
 import { address6Of, addressOf, hostAt, peerNamer, peerString } from '../common/settings.js';
 import { networks } from '../common/topology.js';
 import { ResolverCache, ttlLeft } from './cache.js';
+import type { ResolverCommands } from './commands.js';
 import { type EncryptedTransport, startEncryptedDns } from './encrypted.js';
+import type { ResolverEvent } from './events.js';
 import {
   type Iterator,
   LIMITS,
@@ -48,15 +63,15 @@ import { askServer } from './upstream.js';
 
 const UPSTREAM_TIMEOUT_MS = 800;
 
-await runService('resolver', async (ctx) => {
+await runService<ResolverEvent, ResolverCommands>('resolver', async (ctx) => {
   const s = ctx.settings;
   const cache = new ResolverCache();
   const queryEvents = process.env.LAB_QUERY_EVENTS !== '0';
   // the per-query events, written in batches: one write(2) per event cost more than the answer
-  const queryLog = createBatchedEmitter(ctx.host);
+  const queryLog = createBatchedEmitter<ResolverEvent>(ctx.host);
   // the events of the answer being built, kept while it may be reused (see `wire` below)
-  let recording: EventInput[] | undefined;
-  const tell = (ev: EventInput) => {
+  let recording: EventInput<ResolverEvent>[] | undefined;
+  const tell = (ev: EventInput<ResolverEvent>) => {
     queryLog.emit(ev);
     recording?.push(ev);
   };
@@ -180,7 +195,12 @@ await runService('resolver', async (ctx) => {
   };
 
   type Meta = { address: string; port: number; transport: 'udp' | 'tcp' | EncryptedTransport };
-  const queryEvent = (meta: Meta, span: string, q: Told['question'], id: number): EventInput => ({
+  const queryEvent = (
+    meta: Meta,
+    span: string,
+    q: Told['question'],
+    id: number,
+  ): EventInput<ResolverEvent> => ({
     kind: 'dns.query',
     span,
     peer: peerString(meta.address, meta.port),
@@ -194,7 +214,7 @@ await runService('resolver', async (ctx) => {
   interface Told {
     question: { name: string; type: string; rd: boolean };
     /** each event as it was first told */
-    events: EventInput[];
+    events: EventInput<ResolverEvent>[];
   }
   const wire = new AnswerCache<{ until: number; generation: number; told?: Told }>();
   const tellAgain = (told: Told, meta: Meta, id: number, t0: number) => {

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Emitter } from '../../common/events.js';
+import type { CaEvent } from '../events.js';
 import { importJwk, JwsError, type ParsedJws, parseJws, thumbprint, verifyJws } from './jws.js';
 import {
   type Account,
@@ -23,7 +24,7 @@ import { AcmeProblem } from './problems.js';
 import type { Validator } from './validate.js';
 
 export interface AcmeOptions {
-  events: Emitter;
+  events: Emitter<CaEvent>;
   validator: Validator;
   /** names the CA may sign at all (.test, lab addresses); throws a refusal otherwise */
   checkNames(names: string[]): void;

@@ -5,7 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Ajv from 'ajv/dist/2020.js';
+import Ajv from 'ajv';
+import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listScenarioFiles } from '../../../lab-cli/scenario/load.js';
@@ -44,6 +45,18 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
+// every event a run wrote is one the services' events.ts unions declare, with that data's shape
+const validEvent = new Ajv({ allErrors: true, strict: false }).compile(
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'docs/events.schema.json'), 'utf8')),
+);
+function invalidEvents(dir: string): string[] {
+  return readFileSync(join(dir, 'events.jsonl'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .filter((line) => !validEvent(JSON.parse(line)))
+    .map((line) => line.slice(0, 300));
+}
+
 // press-enter first: it expects a cold lab
 const names = listScenarioFiles()
   .map((f) => f.replace(/^.*\//, '').replace(/\.ya?ml$/, ''))
@@ -67,6 +80,7 @@ describe('scenarios on the local runtime', () => {
       }
       expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
       expect(r.stdout).toMatch(/PASSED/);
+      expect(invalidEvents(runDir(name)), 'events that docs/events.schema.json refuses').toEqual([]);
       if (capture) {
         expect(r.stdout).toMatch(/• packets in the capture/);
         expect(r.stdout).not.toMatch(/not checked: run with --capture/);
@@ -80,7 +94,7 @@ describe('scenarios on the local runtime', () => {
 
   it('press-enter leaves a HAR 1.2 that validates, with the page and its subresources', () => {
     const har = JSON.parse(readFileSync(join(runDir('press-enter'), 'browser.har'), 'utf8'));
-    const ajv = new Ajv({ allErrors: true, strict: false });
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
     addFormats(ajv);
     const validate = ajv.compile(
       JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/support/har-1.2.schema.json'), 'utf8')),
