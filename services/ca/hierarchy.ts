@@ -1,7 +1,7 @@
 // The lab's PKI: a root whose name constraints permit only .test and the lab's addresses, an
 // intermediate that issues leaves, and an OCSP responder. Keys and certificates live in the CA's
 // state dir and survive restarts; every write is atomic (temp file + rename).
-import 'reflect-metadata';
+import '../common/x509-crypto.js';
 import { randomBytes, webcrypto } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +15,6 @@ import {
 } from '@peculiar/asn1-x509';
 import * as x509 from '@peculiar/x509';
 import * as asn1js from 'asn1js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const DAY = 86_400_000;

@@ -29,7 +29,6 @@
 //   acme.refused  ACME: a request refused with a problem document (RFC 8555 §6.7)
 //       data {from, path?, type, detail, status}
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createBatchedEmitter } from '../common/batched-emitter.js';
 import { alsoListen, closeAll } from '../common/listen.js';
@@ -41,6 +40,7 @@ import { makeBadCert } from './badcert.js';
 import type { CaCommands } from './commands.js';
 import type { CaEvent } from './events.js';
 import { type Hierarchy, loadOrCreateHierarchy, x509 } from './hierarchy.js';
+import { lingeringClose, TooLarge } from './http-limits.js';
 import {
   buildCrl,
   CaRefusal,
@@ -56,26 +56,6 @@ import { answerOcsp, MAX_OCSP_REQUEST } from './ocsp.js';
 import { ocspCacheHeaders, ocspExchangeEvents } from './ocsp-events.js';
 
 const MAX_BODY = 64 * 1024;
-const LINGER_MS = 2_000;
-
-class TooLarge extends Error {
-  constructor(limit: number) {
-    super(`the body is larger than ${limit} bytes`);
-  }
-}
-
-/** After the answer: FIN, keep reading (and dropping) until the client closes or LINGER_MS, then close. */
-function lingeringClose(sock: Socket): void {
-  sock.destroySoon = () => {
-    sock.end();
-    sock.resume();
-    const timer = setTimeout(() => sock.destroy(), LINGER_MS);
-    sock.once('end', () => {
-      clearTimeout(timer);
-      sock.destroy();
-    });
-  };
-}
 
 await runService<CaEvent, CaCommands>('ca', async (ctx) => {
   const s = ctx.settings;

@@ -4,7 +4,7 @@
 // start the CA, the lab's DNS or the port 80 that a name points at may still be coming up: an order
 // that failed for one of those reasons (RFC 8555 §6.7 "connection", "dns", or no CA yet) is made again
 // until `waitMs` has passed; any other refusal ends it at once.
-import 'reflect-metadata';
+import './x509-crypto.js';
 import { webcrypto } from 'node:crypto';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,6 @@ import { AcmeClient, AcmeClientError, accountKey, labTransport, obtainWithHttp01
 import type { Certificate } from './certificate.js';
 import { addressOf, type LabSettings, port } from './settings.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
 function write(path: string, data: string): void {

@@ -1,16 +1,13 @@
 // How a lab host gets its TLS certificate: the one saved in its state dir while it is still good,
 // else a new one through the CA's ACME server (acme-certificate.ts: a key of its own, a CSR for its
 // names, proved over http-01), saved for the next start. Also the plain GETs to ca.test (root.pem).
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
+import './x509-crypto.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { type AcmeOptions, obtainCertificateViaAcme } from './acme-certificate.js';
 import { addressOf, type LabSettings, port } from './settings.js';
-
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
 export interface Certificate {
   key: string;

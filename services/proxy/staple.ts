@@ -1,13 +1,12 @@
 // OCSP stapling: the proxy asks the CA about its own certificate and hands the signed answer to
 // clients in the TLS handshake (RFC 6066 status_request), so they need not ask the CA themselves.
-import { webcrypto } from 'node:crypto';
 import type * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { fetchFromCa } from '../common/certificate.js';
 import type { Emitter } from '../common/events.js';
 import type { LabSettings } from '../common/settings.js';
 
-pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto }));
+pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: globalThis.crypto }));
 
 function certs(chainPem: string): pkijs.Certificate[] {
   return [...chainPem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g)].map((m) =>

@@ -1,6 +1,7 @@
 // The one wrapper of dns-packet that the nameserver, the resolver and the browser's stub share.
 // A decoding failure is one typed error (DnsDecodeError), never a crash; a hostile header with huge
 // section counts is refused before dns-packet spends time on it (docs/LIBRARIES.md).
+import type { OptAnswer, PacketOpt } from 'dns-packet';
 import dnsPacket, { type Answer, type Packet, type Question } from 'dns-packet';
 import { compressNames } from './compress.js';
 
@@ -120,8 +121,11 @@ export function decodeMessage(buf: Uint8Array): Packet & { flag_tc?: boolean } {
  * come back as other labels or other bytes, and the echoed question would not be the one asked.
  * The first question starts at byte 12; a name with a compression pointer is not compared.
  */
-/** dns-packet's name codec (exported, not in its type declarations) */
-const nameCodec = (dnsPacket as unknown as { name: { encode(n: string): Buffer } }).name;
+/** dns-packet's name codec: exported by the library, missing from its type declarations */
+declare module 'dns-packet' {
+  export const name: { encode(n: string): Buffer };
+}
+const nameCodec = dnsPacket.name;
 
 function questionRoundTrips(bytes: Buffer, name: string): boolean {
   const wire = nameCodec.encode(name);
@@ -316,22 +320,25 @@ export interface OptRecord {
 }
 
 export function findOpt(p: Packet): OptRecord | undefined {
-  return (p.additionals ?? []).find((a) => a.type === 'OPT') as unknown as OptRecord | undefined;
+  // dns-packet decodes every EDNS option with its raw bytes in `data` (its types leave `data` optional)
+  return (p.additionals ?? []).find((a): a is OptAnswer & OptRecord => a.type === 'OPT');
 }
 
 export function makeOpt(
   o: { udpPayloadSize?: number; rcode?: number; do?: boolean; options?: OptRecord['options'] } = {},
 ): Answer {
-  const rec: OptRecord = {
+  const rec: OptAnswer = {
     type: 'OPT',
     name: '.',
     udpPayloadSize: o.udpPayloadSize ?? EDNS_UDP_SIZE,
     extendedRcode: (o.rcode ?? 0) >> 4,
     ednsVersion: 0,
     flags: o.do ? 0x8000 : 0,
-    options: o.options ?? [],
+    flag_do: o.do === true, // what dns-packet's decoder derives from `flags`; its encoder reads `flags` only
+    // dns-packet's types name only four option codes; its encoder writes any code with its `data` bytes
+    options: (o.options ?? []) as PacketOpt[],
   };
-  return rec as unknown as Answer;
+  return rec;
 }
 
 /** RFC 8914: INFO-CODE (2 bytes) then UTF-8 EXTRA-TEXT. */
