@@ -26,6 +26,9 @@ export interface AskContext {
   qtype: string;
 }
 
+/** A zone server's response and which server gave it. */
+export type ServerAnswer = { response: Packet; server: { name: string; address: string } };
+
 export interface Iterator {
   cache: ResolverCache;
   roots: Delegation;
@@ -35,7 +38,7 @@ export interface Iterator {
   families: { v4: boolean; v6: boolean };
   srtt: Map<string, number>;
   /** identical questions to a zone in flight share one upstream query (no duplicate walks) */
-  inflight: Map<string, Promise<{ response: Packet; server: { name: string; address: string } }>>;
+  inflight: Map<string, Promise<ServerAnswer>>;
   /** `span`: the client question's span, so events nest under it */
   onCache?(
     name: string,
@@ -75,13 +78,14 @@ export function serverList(it: Iterator, d: Delegation): { name: string; address
   );
 }
 
+/** One question to a zone's servers; the same question already on its way is shared, not asked again. */
 export function askAny(
   it: Iterator,
   d: Delegation,
   qname: string,
   qtype: string,
   budget: Budget,
-): Promise<{ response: Packet; server: { name: string; address: string } }> {
+): Promise<ServerAnswer> {
   const key = `${d.zone}|${qname.toLowerCase()}|${qtype}`;
   const pending = it.inflight.get(key);
   if (pending) return pending;
@@ -99,7 +103,7 @@ async function askInOrder(
   qname: string,
   qtype: string,
   budget: Budget,
-): Promise<{ response: Packet; server: { name: string; address: string } }> {
+): Promise<ServerAnswer> {
   const servers = serverList(it, d);
   const failures: string[] = [];
   let reached = false;
